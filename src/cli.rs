@@ -1,0 +1,211 @@
+//! The command line (clap derive). Every doc comment here is `--help` text.
+//! Turned into a [`Job`] by one function that does all the validation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use imgbatch::job::{DEFAULT_MAX_PIXELS, parse_color};
+use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, Target, Verbosity};
+
+/// Batch-resize folders of images in parallel: thumbnails, web sizes, benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "imgbatch", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write one or more thumbnail sizes of every image (decoded once).
+    Thumbs(ThumbsArgs),
+    /// Resize every image to fit a box (sharp's fit modes).
+    Resize(ResizeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ThumbsArgs {
+    /// Thumbnail sizes: each is a square bounding box in pixels.
+    #[arg(long, value_delimiter = ',', default_value = "256", value_parser = clap::value_parser!(u32).range(1..=65535))]
+    pub sizes: Vec<u32>,
+    /// Make exactly square thumbnails by cropping the centre.
+    #[arg(long)]
+    pub crop: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct ResizeArgs {
+    /// Box width in pixels (with only one of width/height the other follows the aspect ratio).
+    #[arg(long, short = 'W', value_parser = clap::value_parser!(u32).range(1..=65535))]
+    pub width: Option<u32>,
+    /// Box height in pixels.
+    #[arg(long, short = 'H', value_parser = clap::value_parser!(u32).range(1..=65535))]
+    pub height: Option<u32>,
+    /// How the image fits the box.
+    #[arg(long, value_enum, default_value_t = FitArg::Inside)]
+    pub fit: FitArg,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FitArg {
+    /// Keep aspect ratio, fit inside the box.
+    Inside,
+    /// Keep aspect ratio, fill the box, centre-crop the rest.
+    Cover,
+    /// Keep aspect ratio, letterbox onto --background.
+    Contain,
+    /// Stretch to the box.
+    Fill,
+    /// Keep aspect ratio, cover the box without cropping.
+    Outside,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// The input's format when it can be written (JPEG, PNG, WebP), else JPEG.
+    Same,
+    /// JPEG (4:2:0).
+    Jpeg,
+    /// PNG (lossless, keeps alpha).
+    Png,
+    /// WebP (lossy, keeps alpha).
+    Webp,
+}
+
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Image files and folders (walked recursively).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder; the input tree is mirrored under it.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Same)]
+    pub format: FormatArg,
+    /// JPEG/WebP quality [default: 80 for thumbs, 85 for resize].
+    #[arg(long, short = 'q', value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: Option<u8>,
+    /// Worker threads [default: number of cores].
+    #[arg(long, short = 'j')]
+    pub workers: Option<usize>,
+    /// Capacity of the task and result queues [default: 2 × workers].
+    #[arg(long)]
+    pub queue: Option<usize>,
+    /// Write the JSON report to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Print the JSON report on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Print only errors.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Redo outputs that are already up to date.
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would be written; write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Include hidden files and folders.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Follow symbolic links (loops are detected).
+    #[arg(long, short = 'L')]
+    pub follow: bool,
+    /// Allow making images larger than the source.
+    #[arg(long)]
+    pub upscale: bool,
+    /// Keep pixels as stored instead of applying EXIF orientation.
+    #[arg(long)]
+    pub no_auto_orient: bool,
+    /// Colour for letterboxing (contain) and for flattening alpha: name or #rrggbb.
+    #[arg(long, default_value = "white")]
+    pub background: String,
+    /// Refuse images whose header declares more pixels than this.
+    #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]
+    pub max_pixels: u64,
+    /// Keep the decodable part of truncated images (reported as a warning).
+    #[arg(long)]
+    pub allow_truncated: bool,
+}
+
+impl From<FitArg> for Fit {
+    fn from(f: FitArg) -> Fit {
+        match f {
+            FitArg::Inside => Fit::Inside,
+            FitArg::Cover => Fit::Cover,
+            FitArg::Contain => Fit::Contain,
+            FitArg::Fill => Fit::Fill,
+            FitArg::Outside => Fit::Outside,
+        }
+    }
+}
+
+impl Command {
+    /// Validates the arguments and builds the job.
+    pub fn into_job(self) -> Result<(Job, Outputs), String> {
+        let (operation, c) = match self {
+            Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
+            Command::Resize(a) => {
+                if a.width.is_none() && a.height.is_none() {
+                    return Err("resize needs --width and/or --height".into());
+                }
+                (Operation::Resize(Target { width: a.width, height: a.height, fit: a.fit.into() }), a.common)
+            }
+        };
+        let mut job = Job::new(c.inputs, c.output, operation);
+        job.format = match c.format {
+            FormatArg::Same => FormatChoice::Same,
+            FormatArg::Jpeg => FormatChoice::Fixed(OutFormat::Jpeg),
+            FormatArg::Png => FormatChoice::Fixed(OutFormat::Png),
+            FormatArg::Webp => FormatChoice::Fixed(OutFormat::Webp),
+        };
+        if let Some(q) = c.quality {
+            job.quality = q;
+        }
+        if let Some(w) = c.workers {
+            if w == 0 {
+                return Err("--workers must be at least 1".into());
+            }
+            job.workers = w;
+        }
+        job.queue = c.queue.unwrap_or(2 * job.workers);
+        if job.queue == 0 {
+            return Err("--queue must be at least 1".into());
+        }
+        if c.max_pixels == 0 {
+            return Err("--max-pixels must be at least 1".into());
+        }
+        job.force = c.force;
+        job.dry_run = c.dry_run;
+        job.hidden = c.hidden;
+        job.follow = c.follow;
+        job.upscale = c.upscale;
+        job.auto_orient = !c.no_auto_orient;
+        job.background = parse_color(&c.background)?;
+        job.max_pixels = c.max_pixels;
+        job.allow_truncated = c.allow_truncated;
+        job.verbosity = if c.quiet { Verbosity::Quiet } else { Verbosity::Normal };
+        job.print_plan = !c.json;
+        Ok((job, Outputs { report: c.report, json: c.json }))
+    }
+}
+
+/// Where the report goes, handled by `main` after the run.
+pub struct Outputs {
+    /// `--report FILE.json`.
+    pub report: Option<PathBuf>,
+    /// `--json`.
+    pub json: bool,
+}
+
+fn dedup(mut sizes: Vec<u32>) -> Vec<u32> {
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}

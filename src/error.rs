@@ -1,0 +1,118 @@
+//! Typed errors at the two boundaries of the library: per-file failures (which
+//! go into the report and make the run exit 1) and setup failures (which stop
+//! the run before it starts and make it exit 2).
+
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why one input file produced no output. The `Display` text is the reason a
+/// person reads in the report, so it names the problem, not the library.
+#[derive(Debug, Error)]
+pub enum FileError {
+    /// The bytes are not any image format we know.
+    #[error("not an image ({0})")]
+    NotAnImage(&'static str),
+    /// A real image in a format or variant we cannot decode.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The header declares more pixels than `--max-pixels` allows.
+    #[error("{width}x{height} exceeds --max-pixels ({max})")]
+    TooManyPixels {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// The limit in force.
+        max: u64,
+    },
+    /// Decoding would need more memory than the per-image budget.
+    #[error("needs {needed_mb} MB to decode, over the {limit_mb} MB limit")]
+    TooMuchMemory {
+        /// Bytes the decoder would allocate, in MB.
+        needed_mb: u64,
+        /// The budget, in MB.
+        limit_mb: u64,
+    },
+    /// The file ends before the image data does.
+    #[error("truncated {0}")]
+    Truncated(&'static str),
+    /// The data is damaged in a way the decoder rejects.
+    #[error("corrupt {format}: {detail}")]
+    Corrupt {
+        /// Format name, e.g. `JPEG`.
+        format: &'static str,
+        /// The decoder's description.
+        detail: String,
+    },
+    /// The path exists but is a FIFO, socket, device or folder.
+    #[error("not a regular file ({0})")]
+    NotRegularFile(&'static str),
+    /// Reading the input failed.
+    #[error("cannot read: {0}")]
+    Read(#[source] io::Error),
+    /// The walker could not list a folder or follow a link.
+    #[error("cannot walk: {0}")]
+    Walk(String),
+    /// Another input of this run already maps to the same output path.
+    #[error("output {} is already produced by {}", output.display(), first.display())]
+    Collision {
+        /// The contested output path.
+        output: PathBuf,
+        /// The input that claimed it first.
+        first: PathBuf,
+    },
+    /// The output path is the input file itself.
+    #[error("refusing to write {} over the input file", .0.display())]
+    WouldOverwriteInput(PathBuf),
+    /// Encoding the result failed.
+    #[error("cannot encode {format}: {detail}")]
+    Encode {
+        /// Output format name.
+        format: &'static str,
+        /// The encoder's description.
+        detail: String,
+    },
+    /// Writing the output failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The output path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// Processing panicked; caught so the rest of the run goes on.
+    #[error("internal error (panic): {0}")]
+    Panic(String),
+}
+
+/// Problems that stop the whole run before any file is processed (exit 2).
+#[derive(Debug, Error)]
+pub enum SetupError {
+    /// An input given on the command line cannot be read.
+    #[error("input {}: {source}", path.display())]
+    Input {
+        /// The input as given.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The output folder cannot be created or written to.
+    #[error("output folder {} is not writable: {source}", path.display())]
+    Output {
+        /// The output folder.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// An option has a value that makes no sense.
+    #[error("{0}")]
+    Invalid(String),
+    /// The worker pool could not be started.
+    #[error("cannot start workers: {0}")]
+    Pool(String),
+}

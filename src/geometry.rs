@@ -1,0 +1,210 @@
+//! Fit geometry: from a source size and a requested box to the region to read,
+//! the size to resample it to, and the final canvas. Pure arithmetic, so every
+//! fit mode is unit-tested here without touching pixels.
+
+use crate::job::{Fit, Target};
+
+/// A rectangle of the source, in (fractional) source pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Crop {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub w: f64,
+    /// Height.
+    pub h: f64,
+}
+
+/// How one output is made from one source.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    /// Region of the source that is used (all of it except for `cover`).
+    pub crop: Crop,
+    /// Size the region is resampled to.
+    pub scaled: (u32, u32),
+    /// Final image size; larger than `scaled` only for `contain` (letterbox).
+    pub canvas: (u32, u32),
+}
+
+impl Plan {
+    /// The same plan for the source stored rotated by 90°: used to resize
+    /// before applying an EXIF rotation, which is cheaper on the small result.
+    /// Valid because every crop is centred, so it is symmetric under flips.
+    pub fn transposed(&self) -> Plan {
+        let c = self.crop;
+        Plan {
+            crop: Crop { x: c.y, y: c.x, w: c.h, h: c.w },
+            scaled: (self.scaled.1, self.scaled.0),
+            canvas: (self.canvas.1, self.canvas.0),
+        }
+    }
+
+    /// Whether the pixels go through the resampler unchanged.
+    pub fn is_identity(&self, src: (u32, u32)) -> bool {
+        self.scaled == src
+            && self.crop.x == 0.0
+            && self.crop.y == 0.0
+            && self.crop.w == src.0 as f64
+            && self.crop.h == src.1 as f64
+    }
+}
+
+fn scaled(len: u32, scale: f64) -> u32 {
+    ((len as f64 * scale).round() as u32).max(1)
+}
+
+fn centred(src: (u32, u32), w: f64, h: f64) -> Crop {
+    Crop { x: (src.0 as f64 - w) / 2.0, y: (src.1 as f64 - h) / 2.0, w, h }
+}
+
+/// Computes the plan for `src` (displayed size, after orientation).
+pub fn plan(src: (u32, u32), target: Target, upscale: bool) -> Plan {
+    let (sw, sh) = (src.0.max(1), src.1.max(1));
+    let full = Crop { x: 0.0, y: 0.0, w: sw as f64, h: sh as f64 };
+    let cap = |s: f64| if upscale { s } else { s.min(1.0) };
+    let (bw, bh) = match (target.width, target.height) {
+        (Some(w), Some(h)) => (w.max(1), h.max(1)),
+        // One side given: the other follows the aspect ratio, so every fit is
+        // the same proportional scale.
+        (Some(w), None) => {
+            let s = cap(w as f64 / sw as f64);
+            let size = (scaled(sw, s), scaled(sh, s));
+            return Plan { crop: full, scaled: size, canvas: size };
+        }
+        (None, Some(h)) => {
+            let s = cap(h as f64 / sh as f64);
+            let size = (scaled(sw, s), scaled(sh, s));
+            return Plan { crop: full, scaled: size, canvas: size };
+        }
+        (None, None) => return Plan { crop: full, scaled: (sw, sh), canvas: (sw, sh) },
+    };
+    let (rx, ry) = (bw as f64 / sw as f64, bh as f64 / sh as f64);
+    match target.fit {
+        Fit::Inside | Fit::Outside => {
+            let s = if target.fit == Fit::Inside { rx.min(ry) } else { rx.max(ry) };
+            let s = cap(s);
+            let size = (scaled(sw, s), scaled(sh, s));
+            Plan { crop: full, scaled: size, canvas: size }
+        }
+        Fit::Contain => {
+            let s = cap(rx.min(ry));
+            let size = (scaled(sw, s).min(bw), scaled(sh, s).min(bh));
+            Plan { crop: full, scaled: size, canvas: (bw, bh) }
+        }
+        Fit::Fill => {
+            let size = if upscale { (bw, bh) } else { (bw.min(sw), bh.min(sh)) };
+            Plan { crop: full, scaled: size, canvas: size }
+        }
+        Fit::Cover => {
+            // Without upscale a box bigger than the source shrinks to what the
+            // source can fill, keeping the box's aspect ratio.
+            let s = rx.max(ry);
+            let (ow, oh) = if upscale || s <= 1.0 {
+                (bw, bh)
+            } else {
+                let k = (sw as f64 / bw as f64).min(sh as f64 / bh as f64);
+                (scaled(bw, k).min(sw), scaled(bh, k).min(sh))
+            };
+            // The largest centred region with the output's aspect ratio.
+            let aspect = ow as f64 / oh as f64;
+            let (cw, ch) = if sw as f64 / sh as f64 > aspect {
+                (sh as f64 * aspect, sh as f64)
+            } else {
+                (sw as f64, sw as f64 / aspect)
+            };
+            Plan { crop: centred((sw, sh), cw, ch), scaled: (ow, oh), canvas: (ow, oh) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(w: Option<u32>, h: Option<u32>, fit: Fit) -> Target {
+        Target { width: w, height: h, fit }
+    }
+
+    #[test]
+    fn inside_keeps_aspect_and_fits_the_box() {
+        let p = plan((1800, 1200), t(Some(256), Some(256), Fit::Inside), false);
+        assert_eq!(p.scaled, (256, 171));
+        assert_eq!(p.canvas, (256, 171));
+        let p = plan((1200, 1800), t(Some(256), Some(256), Fit::Inside), false);
+        assert_eq!(p.scaled, (171, 256));
+    }
+
+    #[test]
+    fn inside_never_enlarges_without_upscale() {
+        let p = plan((100, 50), t(Some(256), Some(256), Fit::Inside), false);
+        assert_eq!(p.scaled, (100, 50));
+        assert!(p.is_identity((100, 50)));
+        let p = plan((100, 50), t(Some(256), Some(256), Fit::Inside), true);
+        assert_eq!(p.scaled, (256, 128));
+    }
+
+    #[test]
+    fn outside_covers_the_box_without_crop() {
+        let p = plan((1800, 1200), t(Some(300), Some(300), Fit::Outside), false);
+        assert_eq!(p.scaled, (450, 300));
+        assert_eq!(p.crop.w, 1800.0);
+    }
+
+    #[test]
+    fn cover_crops_the_centre_to_the_exact_box() {
+        let p = plan((1800, 1200), t(Some(300), Some(300), Fit::Cover), false);
+        assert_eq!(p.scaled, (300, 300));
+        assert_eq!(p.crop, Crop { x: 300.0, y: 0.0, w: 1200.0, h: 1200.0 });
+        let p = plan((1200, 1800), t(Some(400), Some(200), Fit::Cover), false);
+        assert_eq!(p.scaled, (400, 200));
+        assert_eq!(p.crop, Crop { x: 0.0, y: 600.0, w: 1200.0, h: 600.0 });
+    }
+
+    #[test]
+    fn cover_without_upscale_shrinks_the_box_keeping_its_aspect() {
+        let p = plan((200, 100), t(Some(256), Some(256), Fit::Cover), false);
+        assert_eq!(p.scaled, (100, 100));
+        assert_eq!(p.crop, Crop { x: 50.0, y: 0.0, w: 100.0, h: 100.0 });
+    }
+
+    #[test]
+    fn contain_letterboxes_onto_the_full_box() {
+        let p = plan((1800, 1200), t(Some(300), Some(300), Fit::Contain), false);
+        assert_eq!(p.scaled, (300, 200));
+        assert_eq!(p.canvas, (300, 300));
+    }
+
+    #[test]
+    fn fill_stretches_to_the_box() {
+        let p = plan((1800, 1200), t(Some(300), Some(300), Fit::Fill), false);
+        assert_eq!(p.scaled, (300, 300));
+        assert_eq!(p.crop.w, 1800.0);
+        let p = plan((100, 100), t(Some(300), Some(50), Fit::Fill), false);
+        assert_eq!(p.scaled, (100, 50));
+    }
+
+    #[test]
+    fn one_side_follows_the_aspect_ratio_in_every_mode() {
+        for fit in [Fit::Inside, Fit::Cover, Fit::Contain, Fit::Fill, Fit::Outside] {
+            let p = plan((1800, 1200), t(Some(900), None, fit), false);
+            assert_eq!(p.canvas, (900, 600), "{fit:?}");
+            let p = plan((1800, 1200), t(None, Some(300), fit), false);
+            assert_eq!(p.canvas, (450, 300), "{fit:?}");
+        }
+    }
+
+    #[test]
+    fn tiny_results_are_at_least_one_pixel() {
+        let p = plan((10000, 10), t(Some(100), Some(100), Fit::Inside), false);
+        assert_eq!(p.scaled, (100, 1));
+    }
+
+    #[test]
+    fn transposed_swaps_axes() {
+        let p = plan((1800, 1200), t(Some(300), Some(300), Fit::Cover), false).transposed();
+        assert_eq!(p.scaled, (300, 300));
+        assert_eq!(p.crop, Crop { x: 0.0, y: 300.0, w: 1200.0, h: 1200.0 });
+    }
+}

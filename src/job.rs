@@ -1,0 +1,257 @@
+//! The plain, validated description of one run. Built once from the command
+//! line (or by a library user) and read by every stage; no clap types here.
+
+use std::path::PathBuf;
+
+/// How a resize fits the image into the requested box (sharp's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Keep the aspect ratio; the result fits inside the box.
+    Inside,
+    /// Keep the aspect ratio; fill the box and centre-crop the overflow.
+    Cover,
+    /// Keep the aspect ratio; letterbox onto the background to fill the box.
+    Contain,
+    /// Stretch to exactly the box, ignoring the aspect ratio.
+    Fill,
+    /// Keep the aspect ratio; the result covers the box (no crop).
+    Outside,
+}
+
+/// One requested output size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// Box width; `None` follows the aspect ratio.
+    pub width: Option<u32>,
+    /// Box height; `None` follows the aspect ratio.
+    pub height: Option<u32>,
+    /// How the image is fitted to the box.
+    pub fit: Fit,
+}
+
+/// What to make of every input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// One output per size, named `<stem>_<size>.<ext>`.
+    Thumbs {
+        /// Bounding-box sizes in pixels.
+        sizes: Vec<u32>,
+        /// Square centre crop instead of fit-inside.
+        crop: bool,
+    },
+    /// One output, named like the input.
+    Resize(Target),
+}
+
+impl Operation {
+    /// The outputs one input produces: file-name suffix and target.
+    pub fn outputs(&self) -> Vec<(Option<String>, Target)> {
+        match self {
+            Operation::Thumbs { sizes, crop } => sizes
+                .iter()
+                .map(|&s| {
+                    let fit = if *crop { Fit::Cover } else { Fit::Inside };
+                    let t = Target { width: Some(s), height: Some(s), fit };
+                    (Some(format!("_{s}")), t)
+                })
+                .collect(),
+            Operation::Resize(t) => vec![(None, *t)],
+        }
+    }
+
+    /// Short name used in the summary line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Thumbs { .. } => "thumbs",
+            Operation::Resize(_) => "resize",
+        }
+    }
+}
+
+/// Output encoding requested by the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// The input's format when we can write it, else JPEG.
+    Same,
+    /// Always this format.
+    Fixed(OutFormat),
+}
+
+/// A format imgbatch writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutFormat {
+    /// Baseline or progressive JPEG.
+    Jpeg,
+    /// Lossless PNG.
+    Png,
+    /// Lossy WebP.
+    Webp,
+}
+
+impl OutFormat {
+    /// File extension written for this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutFormat::Jpeg => "jpg",
+            OutFormat::Png => "png",
+            OutFormat::Webp => "webp",
+        }
+    }
+
+    /// Display name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutFormat::Jpeg => "JPEG",
+            OutFormat::Png => "PNG",
+            OutFormat::Webp => "WebP",
+        }
+    }
+
+    /// Whether the format stores an alpha channel.
+    pub fn has_alpha(self) -> bool {
+        !matches!(self, OutFormat::Jpeg)
+    }
+}
+
+/// How much the run prints on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Only per-file errors.
+    Quiet,
+    /// Errors and the final summary (progress bar when stderr is a terminal).
+    Normal,
+}
+
+/// Everything one run needs to know.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Files and folders to process (mixed freely).
+    pub inputs: Vec<PathBuf>,
+    /// Root of the mirrored output tree.
+    pub output_dir: PathBuf,
+    /// What to produce from each image.
+    pub operation: Operation,
+    /// Output encoding.
+    pub format: FormatChoice,
+    /// JPEG/WebP quality, 1–100.
+    pub quality: u8,
+    /// Worker threads.
+    pub workers: usize,
+    /// Capacity of each bounded channel.
+    pub queue: usize,
+    /// Redo outputs that are already up to date.
+    pub force: bool,
+    /// Plan and report but write nothing.
+    pub dry_run: bool,
+    /// Walk hidden files and folders.
+    pub hidden: bool,
+    /// Follow symbolic links while walking.
+    pub follow: bool,
+    /// Allow outputs larger than the source.
+    pub upscale: bool,
+    /// Apply EXIF orientation to the pixels.
+    pub auto_orient: bool,
+    /// Colour for flattening alpha and letterboxing, RGB.
+    pub background: [u8; 3],
+    /// Refuse images whose header declares more pixels than this.
+    pub max_pixels: u64,
+    /// Keep the decodable part of truncated images (with a warning).
+    pub allow_truncated: bool,
+    /// How much to print.
+    pub verbosity: Verbosity,
+    /// Draw a progress bar (only honoured when stderr is a terminal).
+    pub progress: bool,
+    /// In a dry run, list the planned outputs on stdout.
+    pub print_plan: bool,
+}
+
+/// sharp's `limitInputPixels` default: 0x3FFF × 0x3FFF.
+pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
+
+impl Job {
+    /// A job with the defaults the CLI uses, for library users and tests.
+    pub fn new(inputs: Vec<PathBuf>, output_dir: PathBuf, operation: Operation) -> Job {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let quality = match operation {
+            Operation::Thumbs { .. } => 80,
+            Operation::Resize(_) => 85,
+        };
+        Job {
+            inputs,
+            output_dir,
+            operation,
+            format: FormatChoice::Same,
+            quality,
+            workers,
+            queue: 2 * workers,
+            force: false,
+            dry_run: false,
+            hidden: false,
+            follow: false,
+            upscale: false,
+            auto_orient: true,
+            background: [255, 255, 255],
+            max_pixels: DEFAULT_MAX_PIXELS,
+            allow_truncated: false,
+            verbosity: Verbosity::Normal,
+            progress: true,
+            print_plan: true,
+        }
+    }
+}
+
+/// Parses `white`, `black`, `#rgb`, `#rrggbb` (with or without `#`).
+pub fn parse_color(s: &str) -> Result<[u8; 3], String> {
+    match s.to_ascii_lowercase().as_str() {
+        "white" => return Ok([255, 255, 255]),
+        "black" => return Ok([0, 0, 0]),
+        "grey" | "gray" => return Ok([128, 128, 128]),
+        _ => {}
+    }
+    let hex = s.strip_prefix('#').unwrap_or(s);
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let bytes = hex.as_bytes();
+    let bad = || format!("invalid colour {s:?}: use a name (white, black, grey) or #rrggbb");
+    match bytes.len() {
+        3 => {
+            let mut out = [0u8; 3];
+            for (o, &c) in out.iter_mut().zip(bytes) {
+                *o = digit(c).ok_or_else(bad)? * 17;
+            }
+            Ok(out)
+        }
+        6 => {
+            let mut out = [0u8; 3];
+            for (o, pair) in out.iter_mut().zip(bytes.chunks(2)) {
+                *o = digit(pair[0]).ok_or_else(bad)? * 16 + digit(pair[1]).ok_or_else(bad)?;
+            }
+            Ok(out)
+        }
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_parse() {
+        assert_eq!(parse_color("white"), Ok([255, 255, 255]));
+        assert_eq!(parse_color("#000"), Ok([0, 0, 0]));
+        assert_eq!(parse_color("#1a2B3c"), Ok([0x1a, 0x2b, 0x3c]));
+        assert_eq!(parse_color("f00"), Ok([255, 0, 0]));
+        assert!(parse_color("#12345").is_err());
+        assert!(parse_color("blurple").is_err());
+    }
+
+    #[test]
+    fn thumbs_name_outputs_by_size() {
+        let op = Operation::Thumbs { sizes: vec![128, 256], crop: true };
+        let outs = op.outputs();
+        assert_eq!(outs.len(), 2);
+        assert_eq!(outs[0].0.as_deref(), Some("_128"));
+        assert_eq!(outs[1].1.fit, Fit::Cover);
+        assert_eq!(outs[1].1.width, Some(256));
+    }
+}

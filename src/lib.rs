@@ -1,0 +1,29 @@
+//! imgbatch: batch-process folders of images in parallel.
+//!
+//! Build a [`Job`] (or let the `imgbatch` binary build one from its command
+//! line) and call [`run`]: a walker finds the images, a pool of workers
+//! decodes, orients, resizes and encodes them in memory, and a single writer
+//! writes the outputs atomically and builds the [`Report`].
+//!
+//! ```no_run
+//! use imgbatch::{Job, Operation};
+//! let op = Operation::Thumbs { sizes: vec![256], crop: false };
+//! let job = Job::new(vec!["photos".into()], "thumbs".into(), op);
+//! let report = imgbatch::run(&job).expect("setup");
+//! println!("{} ok, {} failed", report.summary.ok, report.summary.failed);
+//! ```
+
+pub mod error;
+pub mod geometry;
+pub mod job;
+pub mod output;
+pub mod pipeline;
+pub mod process;
+pub mod progress;
+pub mod report;
+pub mod walk;
+
+pub use error::{FileError, SetupError};
+pub use job::{Fit, FormatChoice, Job, Operation, OutFormat, Target, Verbosity};
+pub use pipeline::{run, run_with_cancel};
+pub use report::{ExitStatus, Report, Status, Summary};

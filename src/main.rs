@@ -1,0 +1,56 @@
+//! The `imgbatch` binary: command line → [`Job`] → run → exit code.
+
+mod cli;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use clap::Parser;
+use imgbatch::ExitStatus;
+
+static CANCEL: AtomicBool = AtomicBool::new(false);
+static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+
+fn exit(status: ExitStatus) -> ExitCode {
+    ExitCode::from(status as u8)
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let (job, outputs) = match cli.command.into_job() {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("imgbatch: {e}");
+            return exit(ExitStatus::Usage);
+        }
+    };
+    // First Ctrl-C (or SIGTERM) asks the pipeline to stop and report what it
+    // did; a second one exits at once. Outputs are renamed into place whole,
+    // so neither leaves a partial file under its final name.
+    let handler = ctrlc::set_handler(|| {
+        if SIGNALS.fetch_add(1, Ordering::SeqCst) > 0 {
+            std::process::exit(ExitStatus::Interrupted as i32);
+        }
+        CANCEL.store(true, Ordering::SeqCst);
+    });
+    if let Err(e) = handler {
+        eprintln!("imgbatch: warning: cannot handle Ctrl-C: {e}");
+    }
+    let report = match imgbatch::run_with_cancel(&job, &CANCEL) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("imgbatch: {e}");
+            return exit(ExitStatus::Usage);
+        }
+    };
+    if let Some(path) = &outputs.report
+        && let Err(e) = report.write_json(path)
+    {
+        eprintln!("imgbatch: cannot write report {}: {e}", path.display());
+        return exit(ExitStatus::Usage);
+    }
+    if outputs.json {
+        println!("{}", report.to_json());
+    }
+    exit(report.exit_status())
+}

@@ -1,0 +1,95 @@
+//! Where outputs go and how they get there: the mirrored path mapping, the
+//! up-to-date check that makes re-runs resume, and the atomic write.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// Maps an input's path relative to its root to an output path:
+/// `a/b/c.png` → `DIR/a/b/c<suffix>.<ext>`.
+pub fn output_path(out_dir: &Path, rel: &Path, suffix: Option<&str>, ext: &str) -> PathBuf {
+    let mut name = OsString::from(rel.file_stem().unwrap_or(rel.as_os_str()));
+    if let Some(s) = suffix {
+        name.push(s);
+    }
+    name.push(".");
+    name.push(ext);
+    match rel.parent() {
+        Some(p) => out_dir.join(p).join(name),
+        None => out_dir.join(name),
+    }
+}
+
+/// True when every output exists and is at least as new as the input, so a
+/// re-run (or the rest of an interrupted one) can skip the file.
+pub fn up_to_date(input_mtime: SystemTime, outputs: &[PathBuf]) -> bool {
+    outputs.iter().all(|o| {
+        fs::metadata(o)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= input_mtime)
+    })
+}
+
+/// Whether `a` and `b` are the same file on disk (both must exist).
+pub fn same_file(a: &fs::Metadata, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(b).is_ok_and(|m| m.dev() == a.dev() && m.ino() == a.ino())
+}
+
+/// Writes `bytes` to `path` so that `path` either keeps its old content or
+/// holds the whole new file: a temporary file in the same folder, renamed
+/// over the final name. A crash leaves at most a hidden `.imgbatch-*.part`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".imgbatch-")
+        .suffix(".part")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    // tempfile creates 0600 files; outputs are ordinary shareable images.
+    use std::os::unix::fs::PermissionsExt;
+    tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_mirror_the_tree() {
+        let out = Path::new("/out");
+        assert_eq!(output_path(out, Path::new("a/b/c.png"), None, "jpg"), Path::new("/out/a/b/c.jpg"));
+        assert_eq!(output_path(out, Path::new("c.JPEG"), Some("_256"), "jpg"), Path::new("/out/c_256.jpg"));
+        assert_eq!(output_path(out, Path::new("x/my.photo.tif"), Some("_64"), "png"), Path::new("/out/x/my.photo_64.png"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_files_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/o.jpg");
+        write_atomic(&p, b"first").unwrap();
+        write_atomic(&p, b"second").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"second");
+        let names: Vec<_> = fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![OsString::from("o.jpg")]);
+    }
+
+    #[test]
+    fn up_to_date_needs_every_output_newer() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        fs::write(&a, b"x").unwrap();
+        let t = fs::metadata(&a).unwrap().modified().unwrap();
+        assert!(up_to_date(t, std::slice::from_ref(&a)));
+        assert!(!up_to_date(t, &[a.clone(), dir.path().join("missing")]));
+        assert!(!up_to_date(t + std::time::Duration::from_secs(5), &[a]));
+    }
+}

@@ -1,0 +1,279 @@
+//! Bytes → pixels: content sniffing, header checks before any pixel buffer is
+//! allocated, the decode itself, EXIF orientation and the ICC profile.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+
+use super::jpeg::{self, Process};
+use crate::error::FileError;
+
+/// The formats imgbatch reads. Anything else that `image` recognises gets a
+/// clear "unsupported" error rather than a half-working decode.
+const READABLE: [ImageFormat; 6] = [
+    ImageFormat::Jpeg,
+    ImageFormat::Png,
+    ImageFormat::WebP,
+    ImageFormat::Gif,
+    ImageFormat::Bmp,
+    ImageFormat::Tiff,
+];
+
+/// Limits that apply to every decode.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeOptions {
+    /// Largest accepted width × height, checked from the header.
+    pub max_pixels: u64,
+    /// Keep what decodes of a truncated file instead of failing it.
+    pub allow_truncated: bool,
+}
+
+/// A decoded image, normalised to 8 bits per channel.
+pub struct Decoded {
+    /// Pixels as stored (orientation not yet applied): L8, La8, Rgb8 or Rgba8.
+    pub image: DynamicImage,
+    /// EXIF orientation from the file.
+    pub orientation: Orientation,
+    /// Embedded ICC profile, copied to the output.
+    pub icc: Option<Vec<u8>>,
+    /// The format found by sniffing the content.
+    pub format: ImageFormat,
+    /// Something the user should know although the file decoded.
+    pub warning: Option<String>,
+}
+
+/// What the header says, without decoding pixels (used by `--dry-run`).
+pub struct Header {
+    /// Stored width and height.
+    pub size: (u32, u32),
+    /// EXIF orientation.
+    pub orientation: Orientation,
+}
+
+/// Short display name for a format.
+pub fn format_name(f: ImageFormat) -> &'static str {
+    match f {
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Png => "PNG",
+        ImageFormat::WebP => "WebP",
+        ImageFormat::Gif => "GIF",
+        ImageFormat::Bmp => "BMP",
+        ImageFormat::Tiff => "TIFF",
+        ImageFormat::Avif => "AVIF",
+        ImageFormat::Ico => "ICO",
+        _ => "image",
+    }
+}
+
+/// Decides the format from the first bytes of the file, never from its name.
+pub fn sniff(head: &[u8]) -> Result<ImageFormat, FileError> {
+    if head.is_empty() {
+        return Err(FileError::NotAnImage("empty file"));
+    }
+    match image::guess_format(head) {
+        Ok(f) if READABLE.contains(&f) => Ok(f),
+        Ok(f) => Err(FileError::Unsupported(format!("{} files", format_name(f)))),
+        Err(_) => {
+            let text = head.iter().take(64).all(|&c| c.is_ascii_graphic() || c.is_ascii_whitespace());
+            let html = head.trim_ascii_start().first() == Some(&b'<');
+            Err(FileError::NotAnImage(match (text, html) {
+                (_, true) => "looks like HTML/XML text",
+                (true, false) => "looks like text",
+                _ => "unknown format",
+            }))
+        }
+    }
+}
+
+fn limits(opts: &DecodeOptions) -> Limits {
+    let mut l = Limits::default();
+    // Room for the largest accepted image at 16-bit RGBA, plus decoder state.
+    l.max_alloc = Some(opts.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+    l
+}
+
+fn check_pixels(size: (u32, u32), opts: &DecodeOptions) -> Result<(), FileError> {
+    let (width, height) = size;
+    if width == 0 || height == 0 {
+        return Err(FileError::Corrupt { format: "image", detail: format!("zero size {width}x{height}") });
+    }
+    if width as u64 * height as u64 > opts.max_pixels {
+        return Err(FileError::TooManyPixels { width, height, max: opts.max_pixels });
+    }
+    Ok(())
+}
+
+/// Turns a decoder error into the reason a person reads.
+fn map_err(e: ImageError, format: &'static str) -> FileError {
+    match e {
+        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            FileError::Truncated(format)
+        }
+        ImageError::Unsupported(u) => FileError::Unsupported(u.to_string()),
+        ImageError::Limits(l) => FileError::Unsupported(format!("exceeds decoder limits ({l})")),
+        other => {
+            let s = other.to_string();
+            // "Format error decoding Png: x" → "x": the format is already named.
+            let detail = match s.split_once(": ") {
+                Some((head, rest)) if head.starts_with("Format error") => rest.to_string(),
+                _ => s,
+            };
+            let lower = detail.to_ascii_lowercase();
+            if lower.contains("unexpected end") || lower.contains("eof") || lower.contains("truncated") {
+                return FileError::Truncated(format);
+            }
+            FileError::Corrupt { format, detail }
+        }
+    }
+}
+
+/// Checks the JPEG marker structure; `Ok(true)` routes the file to jpeg-decoder.
+fn check_jpeg(bytes: &[u8], opts: &DecodeOptions, warning: &mut Option<String>) -> Result<bool, FileError> {
+    let info = jpeg::scan(bytes);
+    match info.process() {
+        Process::Arithmetic => return Err(FileError::Unsupported("arithmetic-coded JPEG".into())),
+        Process::Lossless => return Err(FileError::Unsupported("lossless JPEG".into())),
+        Process::Hierarchical => return Err(FileError::Unsupported("hierarchical JPEG".into())),
+        Process::Sequential | Process::Progressive if info.precision > 8 => {
+            return Err(FileError::Unsupported(format!("{}-bit JPEG", info.precision)));
+        }
+        _ => {}
+    }
+    if !info.complete && info.scans > 0 {
+        if !opts.allow_truncated {
+            return Err(FileError::Truncated("JPEG"));
+        }
+        *warning = Some("truncated JPEG: the missing part is filled in".into());
+    }
+    Ok(info.is_multi_scan_sequential())
+}
+
+/// Reads the header only: size and orientation.
+pub fn header(bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
+    let format = sniff(bytes)?;
+    let name = format_name(format);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits(opts));
+    let mut dec = reader.into_decoder().map_err(|e| map_err(e, name))?;
+    let size = dec.dimensions();
+    check_pixels(size, opts)?;
+    let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
+    Ok(Header { size, orientation })
+}
+
+/// Decodes a whole file held in memory.
+pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded, FileError> {
+    let format = sniff(bytes)?;
+    let name = format_name(format);
+    let mut warning = None;
+    if format == ImageFormat::Jpeg && check_jpeg(bytes, opts, &mut warning)? {
+        return decode_with_jpeg_decoder(bytes, opts, warning);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = limits(opts);
+    reader.limits(limits.clone());
+    let mut dec = reader.into_decoder().map_err(|e| map_err(e, name))?;
+    check_pixels(dec.dimensions(), opts)?;
+    // `into_decoder()` skips the allocation check that `decode()` makes; a
+    // 186-byte JPEG declaring 65535x65535 would otherwise allocate 4 GB.
+    limits.reserve(dec.total_bytes()).map_err(|_| FileError::TooMuchMemory {
+        needed_mb: dec.total_bytes() >> 20,
+        limit_mb: limits.max_alloc.unwrap_or(0) >> 20,
+    })?;
+    // Damaged metadata must not block the pixels: treat it as absent.
+    let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
+    let icc = dec.icc_profile().ok().flatten();
+    let image = DynamicImage::from_decoder(dec).map_err(|e| map_err(e, name))?;
+    Ok(Decoded { image: to_8bit(image), orientation, icc, format, warning })
+}
+
+/// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
+/// (inside `image`) does not.
+fn decode_with_jpeg_decoder(
+    bytes: &[u8],
+    opts: &DecodeOptions,
+    warning: Option<String>,
+) -> Result<Decoded, FileError> {
+    use jpeg_decoder::PixelFormat;
+    let corrupt = |e: jpeg_decoder::Error| FileError::Corrupt { format: "JPEG", detail: e.to_string() };
+    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    d.read_info().map_err(corrupt)?;
+    let info = d.info().ok_or(FileError::Truncated("JPEG"))?;
+    let size = (info.width as u32, info.height as u32);
+    check_pixels(size, opts)?;
+    let pixels = d.decode().map_err(corrupt)?;
+    let bad_len = || FileError::Corrupt { format: "JPEG", detail: "short pixel data".into() };
+    let image = match info.pixel_format {
+        PixelFormat::L8 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, pixels).ok_or_else(bad_len)?),
+        PixelFormat::L16 => {
+            // Big-endian samples: the high byte is the 8-bit value.
+            let high: Vec<u8> = pixels.chunks_exact(2).map(|p| p[0]).collect();
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, high).ok_or_else(bad_len)?)
+        }
+        PixelFormat::RGB24 => DynamicImage::ImageRgb8(image::RgbImage::from_raw(size.0, size.1, pixels).ok_or_else(bad_len)?),
+        PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
+    };
+    let orientation = d
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    Ok(Decoded { image, orientation, icc: d.icc_profile(), format: ImageFormat::Jpeg, warning })
+}
+
+/// Everything downstream works on 8-bit L, La, Rgb or Rgba.
+fn to_8bit(image: DynamicImage) -> DynamicImage {
+    use DynamicImage as D;
+    match image {
+        D::ImageLuma8(_) | D::ImageLumaA8(_) | D::ImageRgb8(_) | D::ImageRgba8(_) => image,
+        D::ImageLuma16(_) => D::ImageLuma8(image.to_luma8()),
+        D::ImageLumaA16(_) => D::ImageLumaA8(image.to_luma_alpha8()),
+        D::ImageRgb16(_) | D::ImageRgb32F(_) => D::ImageRgb8(image.to_rgb8()),
+        _ if image.color().has_alpha() => D::ImageRgba8(image.to_rgba8()),
+        _ => D::ImageRgb8(image.to_rgb8()),
+    }
+}
+
+/// Whether `orientation` turns the image by 90° (swaps width and height).
+pub fn swaps_axes(o: Orientation) -> bool {
+    matches!(
+        o,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniff_uses_content_not_name() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").ok(), Some(ImageFormat::Png));
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).ok(), Some(ImageFormat::Jpeg));
+        assert!(matches!(sniff(b""), Err(FileError::NotAnImage("empty file"))));
+        assert!(matches!(sniff(b"<!DOCTYPE html><html>"), Err(FileError::NotAnImage("looks like HTML/XML text"))));
+        assert!(matches!(sniff(b"hello world"), Err(FileError::NotAnImage("looks like text"))));
+    }
+
+    /// A valid 8x8 grey JPEG whose frame header is patched to `w`x`h`.
+    fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
+        let mut b = Vec::new();
+        jpeg_encoder::Encoder::new(&mut b, 80)
+            .encode(&[128u8; 64], 8, 8, jpeg_encoder::ColorType::Luma)
+            .unwrap();
+        let sof = b.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
+        b[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+        b[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn header_bomb_is_refused_before_allocating() {
+        let opts = DecodeOptions { max_pixels: crate::job::DEFAULT_MAX_PIXELS, allow_truncated: false };
+        match decode(&jpeg_claiming(65535, 65535), &opts) {
+            Err(FileError::TooManyPixels { width: 65535, height: 65535, .. }) => {}
+            Err(e) => panic!("wrong error: {e}"),
+            Ok(_) => panic!("decoded a bomb"),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Pixels → bytes in the output format, carrying the ICC profile where the
+//! format can hold one. No other metadata is written (orientation is already
+//! applied to the pixels, so no orientation tag may survive).
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{DynamicImage, ImageEncoder};
+
+use crate::error::FileError;
+use crate::job::OutFormat;
+
+/// Encoder settings shared by every output of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodeOptions {
+    /// JPEG/WebP quality, 1–100.
+    pub quality: u8,
+}
+
+/// Encodes `img` (8-bit L, Rgb, or with alpha for PNG/WebP).
+pub fn encode(img: &DynamicImage, format: OutFormat, opts: EncodeOptions, icc: Option<&[u8]>) -> Result<Vec<u8>, FileError> {
+    let fail = |detail: String| FileError::Encode { format: format.name(), detail };
+    match format {
+        OutFormat::Jpeg => encode_jpeg(img, opts.quality, icc).map_err(fail),
+        OutFormat::Png => encode_png(img, icc).map_err(fail),
+        OutFormat::Webp => encode_webp(img, opts.quality).map_err(fail),
+    }
+}
+
+fn encode_jpeg(img: &DynamicImage, quality: u8, icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
+    let (w, h) = (img.width(), img.height());
+    let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => return Err(format!("{w}x{h} is larger than JPEG allows (65535)")),
+    };
+    let (data, color) = match img {
+        DynamicImage::ImageLuma8(i) => (i.as_raw(), ColorType::Luma),
+        DynamicImage::ImageRgb8(i) => (i.as_raw(), ColorType::Rgb),
+        other => return Err(format!("unexpected pixel layout {:?}", other.color())),
+    };
+    let mut out = Vec::with_capacity(data.len() / 8);
+    let mut enc = Encoder::new(&mut out, quality);
+    // 4:2:0 with averaged chroma, like libjpeg's default; point sampling
+    // (the crate's default) visibly loses colour detail.
+    enc.set_sampling_factor(SamplingFactor::F_2_2);
+    enc.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
+    if let Some(icc) = icc {
+        enc.add_icc_profile(icc).map_err(|e| e.to_string())?;
+    }
+    enc.encode(data, w16, h16, color).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+fn encode_png(img: &DynamicImage, icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut enc = PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive);
+    if let Some(icc) = icc {
+        // A profile the encoder will not take is not worth failing the file.
+        let _ = enc.set_icc_profile(icc.to_vec());
+    }
+    enc.write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+fn encode_webp(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, String> {
+    let (w, h) = (img.width(), img.height());
+    if w > 16383 || h > 16383 {
+        return Err(format!("{w}x{h} is larger than WebP allows (16383)"));
+    }
+    let mem = if img.color().has_alpha() {
+        let rgba = img.to_rgba8();
+        webp::Encoder::from_rgba(rgba.as_raw(), w, h).encode(quality as f32)
+    } else {
+        let rgb = img.to_rgb8();
+        webp::Encoder::from_rgb(rgb.as_raw(), w, h).encode(quality as f32)
+    };
+    Ok(mem.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage};
+
+    fn gradient() -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(64, 48, |x, y| Rgb([(x * 4) as u8, (y * 5) as u8, 128])))
+    }
+
+    #[test]
+    fn every_format_round_trips_to_the_same_size() {
+        for f in [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp] {
+            let bytes = encode(&gradient(), f, EncodeOptions { quality: 80 }, None).unwrap();
+            let back = image::load_from_memory(&bytes).unwrap();
+            assert_eq!((back.width(), back.height()), (64, 48), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn quality_changes_jpeg_size() {
+        let lo = encode(&gradient(), OutFormat::Jpeg, EncodeOptions { quality: 20 }, None).unwrap();
+        let hi = encode(&gradient(), OutFormat::Jpeg, EncodeOptions { quality: 95 }, None).unwrap();
+        assert!(lo.len() < hi.len());
+    }
+
+    #[test]
+    fn icc_profile_is_embedded_in_jpeg_and_png() {
+        let icc = vec![7u8; 300];
+        for f in [OutFormat::Jpeg, OutFormat::Png] {
+            let bytes = encode(&gradient(), f, EncodeOptions { quality: 80 }, Some(&icc)).unwrap();
+            let mut dec = image::ImageReader::new(std::io::Cursor::new(&bytes))
+                .with_guessed_format()
+                .unwrap()
+                .into_decoder()
+                .unwrap();
+            use image::ImageDecoder;
+            assert_eq!(dec.icc_profile().unwrap(), Some(icc.clone()), "{f:?}");
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! A walk over a JPEG's marker segments, without decoding pixels. It answers
+//! the questions the decoders do not: is the file complete (the `image` crate
+//! fills a cut-off JPEG with grey and reports success), which coding process
+//! it uses (so unsupported ones get a precise error), and how many scans a
+//! sequential file has (zune-jpeg 0.5.15 silently decodes baseline files with
+//! one scan per component into garbage; zune-image issues 419/422).
+
+/// What the marker walk found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JpegInfo {
+    /// The SOFn marker byte (0xC0..=0xCF), if a frame header was seen.
+    pub sof: Option<u8>,
+    /// Sample precision in bits from the frame header.
+    pub precision: u8,
+    /// Number of SOS (start of scan) segments.
+    pub scans: u32,
+    /// Whether an EOI marker closes the image data.
+    pub complete: bool,
+}
+
+/// Coding process, as far as decoding support is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    /// Baseline or extended sequential Huffman (SOF0, SOF1).
+    Sequential,
+    /// Progressive Huffman (SOF2).
+    Progressive,
+    /// Lossless (SOF3).
+    Lossless,
+    /// Hierarchical (differential) Huffman (SOF5–7).
+    Hierarchical,
+    /// Arithmetic coding (SOF9–11, SOF13–15).
+    Arithmetic,
+    /// No frame header.
+    Unknown,
+}
+
+impl JpegInfo {
+    /// The coding process named by the frame header.
+    pub fn process(&self) -> Process {
+        match self.sof {
+            Some(0xC0 | 0xC1) => Process::Sequential,
+            Some(0xC2) => Process::Progressive,
+            Some(0xC3) => Process::Lossless,
+            Some(0xC5..=0xC7) => Process::Hierarchical,
+            Some(0xC9..=0xCB | 0xCD..=0xCF) => Process::Arithmetic,
+            _ => Process::Unknown,
+        }
+    }
+
+    /// A sequential file whose components arrive in separate scans: the case
+    /// zune-jpeg 0.5.15 gets wrong.
+    pub fn is_multi_scan_sequential(&self) -> bool {
+        self.process() == Process::Sequential && self.scans > 1
+    }
+}
+
+fn is_sof(m: u8) -> bool {
+    // 0xC4 (DHT), 0xC8 (JPG) and 0xCC (DAC) share the range but are not frames.
+    (0xC0..=0xCF).contains(&m) && !matches!(m, 0xC4 | 0xC8 | 0xCC)
+}
+
+/// Walks the markers of `b`, which must start with SOI.
+pub fn scan(b: &[u8]) -> JpegInfo {
+    let mut info = JpegInfo::default();
+    let n = b.len();
+    let mut i = 2;
+    loop {
+        // Tolerate extraneous bytes before a marker, as libjpeg does.
+        match memchr::memchr(0xFF, &b[i.min(n)..]) {
+            Some(off) => i += off,
+            None => return info,
+        }
+        while i < n && b[i] == 0xFF {
+            i += 1;
+        }
+        if i >= n {
+            return info;
+        }
+        let marker = b[i];
+        i += 1;
+        match marker {
+            0xD9 => {
+                info.complete = true;
+                return info;
+            }
+            0x00 | 0x01 | 0xD0..=0xD8 => continue,
+            _ => {}
+        }
+        if i + 2 > n {
+            return info;
+        }
+        let len = u16::from_be_bytes([b[i], b[i + 1]]) as usize;
+        if len < 2 {
+            return info;
+        }
+        if is_sof(marker) && info.sof.is_none() && i + 2 < n {
+            info.sof = Some(marker);
+            info.precision = b[i + 2];
+        }
+        i += len;
+        if marker == 0xDA {
+            info.scans += 1;
+            i = skip_entropy_data(b, i);
+        }
+    }
+}
+
+/// Returns the index of the marker that ends the entropy-coded segment at `i`.
+fn skip_entropy_data(b: &[u8], mut i: usize) -> usize {
+    let n = b.len();
+    while i < n {
+        match memchr::memchr(0xFF, &b[i..]) {
+            None => return n,
+            Some(off) => i += off,
+        }
+        match b.get(i + 1) {
+            None => return n,
+            // Stuffed zero byte or restart marker: still inside the scan.
+            Some(0x00 | 0xD0..=0xD7) => i += 2,
+            // Fill byte: look at the next one.
+            Some(0xFF) => i += 1,
+            Some(_) => return i,
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(marker: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![0xFF, marker];
+        v.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn jpeg(sof: u8, scans: usize, eoi: bool) -> Vec<u8> {
+        let mut v = vec![0xFF, 0xD8];
+        v.extend(seg(0xDB, &[0; 65]));
+        v.extend(seg(sof, &[8, 0, 16, 0, 16, 1, 1, 0x11, 0]));
+        for _ in 0..scans {
+            v.extend(seg(0xDA, &[1, 1, 0, 0, 63, 0]));
+            v.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        }
+        if eoi {
+            v.extend_from_slice(&[0xFF, 0xD9]);
+        }
+        v
+    }
+
+    #[test]
+    fn complete_baseline_has_one_scan() {
+        let i = scan(&jpeg(0xC0, 1, true));
+        assert_eq!(i.process(), Process::Sequential);
+        assert_eq!((i.scans, i.complete, i.precision), (1, true, 8));
+        assert!(!i.is_multi_scan_sequential());
+    }
+
+    #[test]
+    fn missing_eoi_is_incomplete() {
+        assert!(!scan(&jpeg(0xC0, 1, false)).complete);
+        let mut cut = jpeg(0xC0, 1, true);
+        cut.truncate(cut.len() - 5);
+        assert!(!scan(&cut).complete);
+    }
+
+    #[test]
+    fn multi_scan_baseline_is_flagged() {
+        let i = scan(&jpeg(0xC0, 3, true));
+        assert_eq!(i.scans, 3);
+        assert!(i.is_multi_scan_sequential());
+        assert!(!scan(&jpeg(0xC2, 3, true)).is_multi_scan_sequential());
+    }
+
+    #[test]
+    fn processes_are_named() {
+        assert_eq!(scan(&jpeg(0xC9, 1, true)).process(), Process::Arithmetic);
+        assert_eq!(scan(&jpeg(0xC3, 1, true)).process(), Process::Lossless);
+    }
+
+    #[test]
+    fn junk_before_a_marker_is_skipped() {
+        let mut v = jpeg(0xC0, 1, true);
+        v.splice(2..2, [1, 2, 3, 4, 5]);
+        assert!(scan(&v).complete);
+    }
+}

@@ -1,0 +1,175 @@
+//! One image, entirely in memory: read → decode → resize → orient → encode.
+//! Runs on a worker thread; never prints and never writes files.
+
+pub mod decode;
+pub mod encode;
+pub mod jpeg;
+pub mod resize;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use image::GenericImageView;
+use image::metadata::Orientation;
+
+use crate::error::FileError;
+use crate::geometry;
+use crate::job::{Job, OutFormat, Target};
+use decode::{DecodeOptions, swaps_axes};
+use encode::EncodeOptions;
+use resize::Resampler;
+
+/// One input file and the outputs planned for it by the walker.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// The path as the walker found it.
+    pub input: PathBuf,
+    /// Encoding of every output of this input.
+    pub format: OutFormat,
+    /// Output path and target size, one per output.
+    pub outputs: Vec<(PathBuf, Target)>,
+}
+
+/// One encoded output, ready for the writer.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Final output path.
+    pub path: PathBuf,
+    /// Output width.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// Encoded file content (empty in a dry run).
+    pub bytes: Vec<u8>,
+}
+
+/// What a successful processing step hands to the writer.
+#[derive(Debug)]
+pub struct Processed {
+    /// Every output of the input.
+    pub outputs: Vec<Rendered>,
+    /// Source width × height, for the throughput figures.
+    pub input_pixels: u64,
+    /// Something the user should know although the file succeeded.
+    pub warning: Option<String>,
+}
+
+/// The per-file settings, taken once from the [`Job`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessOptions {
+    /// Decoder limits.
+    pub decode: DecodeOptions,
+    /// Encoder settings.
+    pub encode: EncodeOptions,
+    /// Allow enlarging.
+    pub upscale: bool,
+    /// Apply EXIF orientation.
+    pub auto_orient: bool,
+    /// Colour for flattening and letterboxing.
+    pub background: [u8; 3],
+    /// Read headers only and encode nothing.
+    pub dry_run: bool,
+}
+
+impl ProcessOptions {
+    /// Extracts the per-file settings of a job.
+    pub fn from_job(job: &Job) -> Self {
+        ProcessOptions {
+            decode: DecodeOptions { max_pixels: job.max_pixels, allow_truncated: job.allow_truncated },
+            encode: EncodeOptions { quality: job.quality },
+            upscale: job.upscale,
+            auto_orient: job.auto_orient,
+            background: job.background,
+            dry_run: job.dry_run,
+        }
+    }
+}
+
+/// Kind of a non-regular file, for the error message.
+fn file_kind(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_dir() {
+        "folder"
+    } else if ft.is_fifo() {
+        "FIFO"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "device"
+    } else {
+        "special file"
+    }
+}
+
+/// Opens an input read-only without ever blocking: a FIFO that replaced a
+/// file after the walk must not hang a worker in `open()`.
+pub fn open_input(path: &Path) -> Result<(File, std::fs::Metadata), FileError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(FileError::Read)?;
+    let meta = file.metadata().map_err(FileError::Read)?;
+    if !meta.is_file() {
+        return Err(FileError::NotRegularFile(file_kind(meta.file_type())));
+    }
+    Ok((file, meta))
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, FileError> {
+    let (mut file, meta) = open_input(path)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes).map_err(FileError::Read)?;
+    Ok(bytes)
+}
+
+/// Decodes, resizes and encodes one task. Returns every output or the first error.
+pub fn process(task: &Task, opts: &ProcessOptions, resampler: &mut Resampler) -> Result<Processed, FileError> {
+    let bytes = read_input(&task.input)?;
+    if opts.dry_run {
+        return plan_only(task, opts, &bytes);
+    }
+    let decoded = decode::decode(&bytes, &opts.decode)?;
+    drop(bytes);
+    let orientation = if opts.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
+    let stored = decoded.image.dimensions();
+    let swap = swaps_axes(orientation);
+    let display = if swap { (stored.1, stored.0) } else { stored };
+    let mut outputs = Vec::with_capacity(task.outputs.len());
+    for (path, target) in &task.outputs {
+        let plan = geometry::plan(display, *target, opts.upscale);
+        // Resize in stored orientation, then rotate the (small) result.
+        let stored_plan = if swap { plan.transposed() } else { plan };
+        let mut img = if stored_plan.is_identity(stored) {
+            decoded.image.clone()
+        } else {
+            resampler.resize(&decoded.image, stored_plan.crop, stored_plan.scaled)?
+        };
+        img.apply_orientation(orientation);
+        img = resize::letterbox(img, plan.canvas, opts.background);
+        if !task.format.has_alpha() {
+            img = resize::flatten(img, opts.background);
+        }
+        let bytes = encode::encode(&img, task.format, opts.encode, decoded.icc.as_deref())?;
+        outputs.push(Rendered { path: path.clone(), width: img.width(), height: img.height(), bytes });
+    }
+    Ok(Processed { outputs, input_pixels: stored.0 as u64 * stored.1 as u64, warning: decoded.warning })
+}
+
+/// `--dry-run`: sizes from the header alone, no pixels decoded.
+fn plan_only(task: &Task, opts: &ProcessOptions, bytes: &[u8]) -> Result<Processed, FileError> {
+    let h = decode::header(bytes, &opts.decode)?;
+    let swap = opts.auto_orient && swaps_axes(h.orientation);
+    let display = if swap { (h.size.1, h.size.0) } else { h.size };
+    let outputs = task
+        .outputs
+        .iter()
+        .map(|(path, target)| {
+            let plan = geometry::plan(display, *target, opts.upscale);
+            Rendered { path: path.clone(), width: plan.canvas.0, height: plan.canvas.1, bytes: Vec::new() }
+        })
+        .collect();
+    Ok(Processed { outputs, input_pixels: h.size.0 as u64 * h.size.1 as u64, warning: None })
+}

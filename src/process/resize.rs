@@ -1,0 +1,143 @@
+//! Pixels → pixels: crop and resample with fast_image_resize (SIMD Lanczos3),
+//! then orientation, letterboxing and alpha flattening on the small result.
+
+use fast_image_resize as fir;
+use fir::images::{TypedImage, TypedImageRef};
+use fir::pixels::{PixelType, U8, U8x2, U8x3, U8x4};
+use fir::{FilterType, PixelTrait, ResizeAlg, ResizeOptions};
+use image::{DynamicImage, GenericImageView, Rgb, RgbImage, Rgba, RgbaImage};
+
+use crate::error::FileError;
+use crate::geometry::Crop;
+
+/// A resampler that keeps its scratch buffers between images; one per worker.
+#[derive(Default)]
+pub struct Resampler {
+    inner: fir::Resizer,
+}
+
+fn resample<P>(r: &mut fir::Resizer, src: &[u8], size: (u32, u32), crop: Crop, to: (u32, u32)) -> Result<Vec<u8>, String>
+where
+    P: PixelTrait<Component = u8>,
+{
+    let src = TypedImageRef::<P>::from_buffer(size.0, size.1, src).map_err(|e| e.to_string())?;
+    let mut out = vec![0u8; to.0 as usize * to.1 as usize * P::size()];
+    let mut dst = TypedImage::<P>::from_buffer(to.0, to.1, &mut out).map_err(|e| e.to_string())?;
+    let opts = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .crop(crop.x, crop.y, crop.w, crop.h);
+    r.resize_typed(&src, &mut dst, &opts).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+impl Resampler {
+    /// A resampler using the best SIMD extensions of this CPU.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Resamples region `crop` of `img` to `to`. `img` must be 8-bit L, La, Rgb or Rgba.
+    pub fn resize(&mut self, img: &DynamicImage, crop: Crop, to: (u32, u32)) -> Result<DynamicImage, FileError> {
+        let size = img.dimensions();
+        let r = &mut self.inner;
+        let fail = |detail: String| FileError::Corrupt { format: "image", detail: format!("resize failed: {detail}") };
+        let bad = || fail("buffer size mismatch".into());
+        Ok(match img {
+            DynamicImage::ImageLuma8(i) => {
+                let px = resample::<U8>(r, i.as_raw(), size, crop, to).map_err(fail)?;
+                DynamicImage::ImageLuma8(image::GrayImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
+            }
+            DynamicImage::ImageLumaA8(i) => {
+                let px = resample::<U8x2>(r, i.as_raw(), size, crop, to).map_err(fail)?;
+                DynamicImage::ImageLumaA8(image::GrayAlphaImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
+            }
+            DynamicImage::ImageRgb8(i) => {
+                let px = resample::<U8x3>(r, i.as_raw(), size, crop, to).map_err(fail)?;
+                DynamicImage::ImageRgb8(RgbImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
+            }
+            DynamicImage::ImageRgba8(i) => {
+                let px = resample::<U8x4>(r, i.as_raw(), size, crop, to).map_err(fail)?;
+                DynamicImage::ImageRgba8(RgbaImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
+            }
+            other => return Err(fail(format!("unexpected pixel layout {:?}", other.color()))),
+        })
+    }
+}
+
+/// The pixel type the resampler sees for an image, for diagnostics and benches.
+pub fn pixel_type(img: &DynamicImage) -> Option<PixelType> {
+    Some(match img {
+        DynamicImage::ImageLuma8(_) => PixelType::U8,
+        DynamicImage::ImageLumaA8(_) => PixelType::U8x2,
+        DynamicImage::ImageRgb8(_) => PixelType::U8x3,
+        DynamicImage::ImageRgba8(_) => PixelType::U8x4,
+        _ => return None,
+    })
+}
+
+/// Composites an image with alpha onto an opaque background colour.
+pub fn flatten(img: DynamicImage, bg: [u8; 3]) -> DynamicImage {
+    if !img.color().has_alpha() {
+        return img;
+    }
+    let rgba = img.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut out = RgbImage::new(w, h);
+    for (o, p) in out.pixels_mut().zip(rgba.pixels()) {
+        let a = p[3] as u32;
+        let mix = |c: u8, b: u8| ((c as u32 * a + b as u32 * (255 - a) + 127) / 255) as u8;
+        *o = Rgb([mix(p[0], bg[0]), mix(p[1], bg[1]), mix(p[2], bg[2])]);
+    }
+    DynamicImage::ImageRgb8(out)
+}
+
+/// Centres `img` on a `canvas` filled with the background colour.
+pub fn letterbox(img: DynamicImage, canvas: (u32, u32), bg: [u8; 3]) -> DynamicImage {
+    if img.dimensions() == canvas {
+        return img;
+    }
+    let (x, y) = ((canvas.0 - img.width()) / 2, (canvas.1 - img.height()) / 2);
+    if img.color().has_alpha() {
+        let mut c = RgbaImage::from_pixel(canvas.0, canvas.1, Rgba([bg[0], bg[1], bg[2], 255]));
+        image::imageops::replace(&mut c, &img.into_rgba8(), x as i64, y as i64);
+        DynamicImage::ImageRgba8(c)
+    } else {
+        let mut c = RgbImage::from_pixel(canvas.0, canvas.1, Rgb(bg));
+        image::imageops::replace(&mut c, &img.into_rgb8(), x as i64, y as i64);
+        DynamicImage::ImageRgb8(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resize_and_crop_produce_the_requested_size() {
+        let img = DynamicImage::ImageRgb8(RgbImage::from_fn(400, 200, |x, _| Rgb([(x % 256) as u8, 0, 0])));
+        let mut r = Resampler::new();
+        let full = Crop { x: 0.0, y: 0.0, w: 400.0, h: 200.0 };
+        assert_eq!(r.resize(&img, full, (100, 50)).unwrap().dimensions(), (100, 50));
+        let centre = Crop { x: 100.0, y: 0.0, w: 200.0, h: 200.0 };
+        assert_eq!(r.resize(&img, centre, (64, 64)).unwrap().dimensions(), (64, 64));
+    }
+
+    #[test]
+    fn flatten_mixes_with_the_background() {
+        let img = DynamicImage::ImageRgba8(RgbaImage::from_pixel(2, 2, Rgba([0, 0, 0, 0])));
+        let flat = flatten(img, [10, 20, 30]).into_rgb8();
+        assert_eq!(flat.get_pixel(1, 1), &Rgb([10, 20, 30]));
+        let img = DynamicImage::ImageRgba8(RgbaImage::from_pixel(2, 2, Rgba([200, 100, 0, 255])));
+        assert_eq!(flatten(img, [0, 0, 0]).into_rgb8().get_pixel(0, 0), &Rgb([200, 100, 0]));
+    }
+
+    #[test]
+    fn letterbox_centres_on_the_canvas() {
+        let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(4, 2, Rgb([0, 0, 0])));
+        let boxed = letterbox(img, (4, 4), [255, 255, 255]).into_rgb8();
+        assert_eq!(boxed.dimensions(), (4, 4));
+        assert_eq!(boxed.get_pixel(0, 0), &Rgb([255, 255, 255]));
+        assert_eq!(boxed.get_pixel(0, 1), &Rgb([0, 0, 0]));
+        assert_eq!(boxed.get_pixel(3, 3), &Rgb([255, 255, 255]));
+    }
+}

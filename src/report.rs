@@ -1,0 +1,233 @@
+//! Per-file outcomes, the run summary, the JSON report and the exit status.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::FileError;
+use crate::process::Processed;
+
+/// How one input ended, as sent to the writer.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Processed; the outputs still have to be written.
+    Done(Processed),
+    /// Every output already up to date.
+    Skipped(Vec<PathBuf>),
+    /// No output.
+    Failed(FileError),
+}
+
+/// A message for the writer: one input and how it ended.
+#[derive(Debug)]
+pub struct FileResult {
+    /// The path as the walker found it.
+    pub input: PathBuf,
+    /// Time spent on it by a worker.
+    pub elapsed: Duration,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// Final status of one input in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// All outputs written.
+    Ok,
+    /// All outputs already up to date.
+    Skipped,
+    /// No output.
+    Failed,
+}
+
+/// One output file in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputRecord {
+    /// Output path.
+    pub path: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// File size in bytes.
+    pub bytes: u64,
+}
+
+/// One input in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRecord {
+    /// The path as the walker found it.
+    pub input: String,
+    /// How it ended.
+    pub status: Status,
+    /// Outputs written (or planned, in a dry run).
+    pub outputs: Vec<OutputRecord>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Something to know although it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// Milliseconds of worker time.
+    pub ms: u64,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Inputs seen.
+    pub total: u64,
+    /// Inputs fully processed.
+    pub ok: u64,
+    /// Inputs already up to date.
+    pub skipped: u64,
+    /// Inputs that failed.
+    pub failed: u64,
+    /// Wall time of the run, seconds.
+    pub elapsed_s: f64,
+    /// Megapixels decoded.
+    pub input_megapixels: f64,
+    /// Bytes written (or that would be, in a dry run).
+    pub output_bytes: u64,
+}
+
+/// Everything a run did; serialised as the JSON report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Totals.
+    pub summary: Summary,
+    /// One entry per input.
+    pub files: Vec<FileRecord>,
+    /// Whether the run was stopped by a signal before the end.
+    #[serde(skip)]
+    pub interrupted: bool,
+}
+
+/// Process exit status, merged over the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing failed (skips are fine).
+    Success = 0,
+    /// At least one file failed.
+    SomeFailed = 1,
+    /// Usage or setup error.
+    Usage = 2,
+    /// Stopped by SIGINT/SIGTERM.
+    Interrupted = 130,
+}
+
+impl Report {
+    /// Adds one input's record and updates the totals.
+    pub fn record(&mut self, rec: FileRecord, input_pixels: u64) {
+        let s = &mut self.summary;
+        s.total += 1;
+        match rec.status {
+            Status::Ok => s.ok += 1,
+            Status::Skipped => s.skipped += 1,
+            Status::Failed => s.failed += 1,
+        }
+        s.input_megapixels += input_pixels as f64 / 1e6;
+        if rec.status == Status::Ok {
+            s.output_bytes += rec.outputs.iter().map(|o| o.bytes).sum::<u64>();
+        }
+        self.files.push(rec);
+    }
+
+    /// The exit status this run deserves.
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.interrupted {
+            ExitStatus::Interrupted
+        } else if self.summary.failed > 0 {
+            ExitStatus::SomeFailed
+        } else {
+            ExitStatus::Success
+        }
+    }
+
+    /// The JSON report.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// Writes the JSON report atomically.
+    pub fn write_json(&self, path: &Path) -> std::io::Result<()> {
+        let mut json = self.to_json();
+        json.push('\n');
+        crate::output::write_atomic(path, json.as_bytes())
+    }
+
+    /// The one-line human summary printed at the end.
+    pub fn summary_line(&self, what: &str, dry_run: bool) -> String {
+        let s = &self.summary;
+        let rate = if s.elapsed_s > 0.0 { (s.ok + s.failed) as f64 / s.elapsed_s } else { 0.0 };
+        let written = if dry_run { "would write" } else { "written" };
+        format!(
+            "{what}: {} ok, {} skipped, {} failed · {:.1} MP in · {} {written} · {:.2} s · {:.1} files/s{}",
+            s.ok,
+            s.skipped,
+            s.failed,
+            s.input_megapixels,
+            human_bytes(s.output_bytes),
+            s.elapsed_s,
+            rate,
+            if self.interrupted { " · interrupted" } else { "" }
+        )
+    }
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(status: Status, bytes: u64) -> FileRecord {
+        let outputs = vec![OutputRecord { path: "o".into(), width: 1, height: 1, bytes }];
+        FileRecord { input: "i".into(), status, outputs, error: None, warning: None, ms: 1 }
+    }
+
+    #[test]
+    fn totals_and_exit_status_follow_the_records() {
+        let mut r = Report::default();
+        r.record(rec(Status::Ok, 100), 2_000_000);
+        r.record(rec(Status::Skipped, 0), 0);
+        assert_eq!(r.exit_status(), ExitStatus::Success);
+        r.record(rec(Status::Failed, 0), 0);
+        assert_eq!((r.summary.total, r.summary.ok, r.summary.failed), (3, 1, 1));
+        assert_eq!(r.summary.output_bytes, 100);
+        assert_eq!(r.summary.input_megapixels, 2.0);
+        assert_eq!(r.exit_status(), ExitStatus::SomeFailed);
+        r.interrupted = true;
+        assert_eq!(r.exit_status(), ExitStatus::Interrupted);
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let mut r = Report::default();
+        r.record(rec(Status::Ok, 5), 0);
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        for k in ["total", "ok", "skipped", "failed", "elapsed_s", "input_megapixels", "output_bytes"] {
+            assert!(v["summary"].get(k).is_some(), "{k}");
+        }
+        assert_eq!(v["files"][0]["status"], "ok");
+        assert_eq!(v["files"][0]["outputs"][0]["bytes"], 5);
+        assert!(v["files"][0]["error"].is_null());
+    }
+
+    #[test]
+    fn bytes_are_human() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+    }
+}
