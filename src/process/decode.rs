@@ -71,6 +71,11 @@ pub fn sniff(head: &[u8]) -> Result<ImageFormat, FileError> {
     if head.is_empty() {
         return Err(FileError::NotAnImage("empty file"));
     }
+    // BigTIFF (64-bit offsets) is read by the TIFF decoder, but `image`'s
+    // sniffer only knows classic TIFF magic.
+    if head.starts_with(b"II\x2B\x00") || head.starts_with(b"MM\x00\x2B") {
+        return Ok(ImageFormat::Tiff);
+    }
     match image::guess_format(head) {
         Ok(f) if READABLE.contains(&f) => Ok(f),
         Ok(f) => Err(FileError::Unsupported(format!("{} files", format_name(f)))),
@@ -252,6 +257,7 @@ mod tests {
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).ok(), Some(ImageFormat::Jpeg));
         assert!(matches!(sniff(b""), Err(FileError::NotAnImage("empty file"))));
         assert!(matches!(sniff(b"<!DOCTYPE html><html>"), Err(FileError::NotAnImage("looks like HTML/XML text"))));
+        assert_eq!(sniff(b"II\x2B\x00\x08\x00\x00\x00").ok(), Some(ImageFormat::Tiff));
         assert!(matches!(sniff(b"hello world"), Err(FileError::NotAnImage("looks like text"))));
     }
 

@@ -1,0 +1,113 @@
+//! Helpers shared by the integration tests: the binary, fixtures, and small
+//! images made on the spot (the tests never read anything outside the repo).
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use image::{DynamicImage, Rgb, RgbImage};
+
+pub fn bin() -> Command {
+    let mut c = Command::cargo_bin("imgbatch").expect("binary");
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn photos() -> PathBuf {
+    fixtures().join("photos")
+}
+
+/// Parses the `--json` report from a command's stdout.
+pub fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out).expect("JSON report on stdout")
+}
+
+/// The report entry whose input path ends with `name`.
+pub fn entry<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["input"].as_str().is_some_and(|i| i.ends_with(name)))
+        .unwrap_or_else(|| panic!("{name} not in report: {report}"))
+}
+
+pub fn dims(p: &Path) -> (u32, u32) {
+    image::image_dimensions(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// An upright test picture: red block top-left, blue block bottom-right,
+/// a horizontal gradient, so any rotation or mirror is visible.
+pub fn upright(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        if x < w / 4 && y < h / 4 {
+            Rgb([220, 20, 20])
+        } else if x >= 3 * w / 4 && y >= 3 * h / 4 {
+            Rgb([20, 20, 220])
+        } else {
+            Rgb([(x * 255 / w) as u8, 160, (y * 255 / h) as u8])
+        }
+    })
+}
+
+/// A minimal EXIF block holding only the Orientation tag.
+pub fn exif_orientation(o: u16) -> Vec<u8> {
+    let mut v = b"MM\0\x2A\0\0\0\x08".to_vec();
+    v.extend_from_slice(&1u16.to_be_bytes());
+    v.extend_from_slice(&0x0112u16.to_be_bytes());
+    v.extend_from_slice(&3u16.to_be_bytes());
+    v.extend_from_slice(&1u32.to_be_bytes());
+    v.extend_from_slice(&o.to_be_bytes());
+    v.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    v
+}
+
+/// Encodes a JPEG with optional EXIF orientation and ICC profile.
+pub fn jpeg_bytes(img: &RgbImage, quality: u8, orientation: Option<u16>, icc: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, quality);
+    if let Some(o) = orientation {
+        enc.add_exif_metadata(&exif_orientation(o)).unwrap();
+    }
+    if let Some(icc) = icc {
+        enc.add_icc_profile(icc).unwrap();
+    }
+    enc.encode(img.as_raw(), img.width() as u16, img.height() as u16, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    out
+}
+
+pub fn write_jpeg(path: &Path, w: u32, h: u32) {
+    if let Some(p) = path.parent() {
+        fs::create_dir_all(p).unwrap();
+    }
+    fs::write(path, jpeg_bytes(&upright(w, h), 90, None, None)).unwrap();
+}
+
+pub fn write_png(path: &Path, w: u32, h: u32) {
+    DynamicImage::ImageRgb8(upright(w, h)).save(path).unwrap();
+}
+
+/// Mean absolute difference per channel, 0–255.
+pub fn mean_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions(), "sizes differ");
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y) as u64).sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+/// Every file under `dir`, relative, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}

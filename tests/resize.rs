@@ -1,0 +1,94 @@
+//! `imgbatch resize`: fit modes, one-sided boxes, background, alpha.
+mod common;
+use common::*;
+use std::path::Path;
+
+fn resize(args: &[&str], input: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
+    let out = tempfile::tempdir().unwrap();
+    bin().arg("resize").args(args).arg("-o").arg(out.path()).arg(input).assert().success();
+    let name = input.file_stem().unwrap().to_string_lossy().to_string();
+    let file = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_stem().unwrap().to_string_lossy() == name)
+        .unwrap();
+    (out, file)
+}
+
+#[test]
+fn every_fit_mode_gives_its_size() {
+    let lake = photos().join("lake.jpg"); // 1600x1067
+    for (fit, want) in [
+        ("inside", (400, 267)),
+        ("cover", (400, 400)),
+        ("contain", (400, 400)),
+        ("fill", (400, 400)),
+        ("outside", (600, 400)),
+    ] {
+        let (_d, f) = resize(&["--width", "400", "--height", "400", "--fit", fit], &lake);
+        assert_eq!(dims(&f), want, "{fit}");
+    }
+}
+
+#[test]
+fn one_side_follows_the_aspect_ratio() {
+    let lake = photos().join("lake.jpg");
+    let (_d, f) = resize(&["--width", "800"], &lake);
+    assert_eq!(dims(&f), (800, 534));
+    let (_d, f) = resize(&["--height", "200"], &lake);
+    assert_eq!(dims(&f), (300, 200));
+}
+
+#[test]
+fn resize_keeps_the_file_name_and_never_enlarges() {
+    let (_d, f) = resize(&["--width", "1000"], &photos().join("2024/beach/small.jpg"));
+    assert_eq!(f.file_name().unwrap(), "small.jpg");
+    assert_eq!(dims(&f), (200, 150));
+    let (_d, f) = resize(&["--width", "1000", "--upscale"], &photos().join("2024/beach/small.jpg"));
+    assert_eq!(dims(&f), (1000, 750));
+}
+
+#[test]
+fn contain_letterboxes_onto_the_background() {
+    let lake = photos().join("lake.jpg");
+    let corner = |bg: &str| {
+        let (_d, f) = resize(&["-W", "300", "-H", "300", "--fit", "contain", "--format", "png", "--background", bg], &lake);
+        let img = image::open(&f).unwrap().to_rgb8();
+        (*img.get_pixel(0, 0), *img.get_pixel(150, 150))
+    };
+    let (c, mid) = corner("#ff0000");
+    assert_eq!(c.0, [255, 0, 0]);
+    assert_ne!(mid.0, [255, 0, 0]);
+    assert_eq!(corner("black").0 .0, [0, 0, 0]);
+}
+
+#[test]
+fn alpha_is_flattened_onto_the_background_for_jpeg() {
+    let logo = photos().join("2025/logo.png");
+    let (_d, f) = resize(&["--width", "256", "--format", "jpeg", "--background", "#00ff00"], &logo);
+    let img = image::open(&f).unwrap().to_rgb8();
+    let p = img.get_pixel(0, 0).0;
+    assert!(p[1] > 240 && p[0] < 15 && p[2] < 15, "{p:?}");
+}
+
+#[test]
+fn resize_needs_a_box() {
+    let out = tempfile::tempdir().unwrap();
+    bin().args(["resize", "-o"]).arg(out.path()).arg(photos()).assert().code(2);
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    let out = tempfile::tempdir().unwrap();
+    for bad in [
+        vec!["resize", "--width", "0"],
+        vec!["resize", "--width", "10", "--fit", "squash"],
+        vec!["thumbs", "--quality", "0"],
+        vec!["thumbs", "--quality", "101"],
+        vec!["thumbs", "--background", "blurple"],
+        vec!["thumbs", "--workers", "0"],
+        vec!["thumbs", "--format", "heic"],
+    ] {
+        bin().args(&bad).arg("-o").arg(out.path()).arg(photos()).assert().code(2);
+    }
+}
