@@ -25,11 +25,7 @@ pub fn output_path(out_dir: &Path, rel: &Path, suffix: Option<&str>, ext: &str) 
 /// True when every output exists and is at least as new as the input, so a
 /// re-run (or the rest of an interrupted one) can skip the file.
 pub fn up_to_date(input_mtime: SystemTime, outputs: &[PathBuf]) -> bool {
-    outputs.iter().all(|o| {
-        fs::metadata(o)
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t >= input_mtime)
-    })
+    outputs.iter().all(|o| fs::metadata(o).and_then(|m| m.modified()).is_ok_and(|t| t >= input_mtime))
 }
 
 /// Whether `a` and `b` are the same file on disk (both must exist).
@@ -47,10 +43,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         _ => Path::new("."),
     };
     fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".imgbatch-")
-        .suffix(".part")
-        .tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".imgbatch-").suffix(".part").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     // tempfile creates 0600 files; outputs are ordinary shareable images.
     use std::os::unix::fs::PermissionsExt;
@@ -68,7 +61,10 @@ mod tests {
         let out = Path::new("/out");
         assert_eq!(output_path(out, Path::new("a/b/c.png"), None, "jpg"), Path::new("/out/a/b/c.jpg"));
         assert_eq!(output_path(out, Path::new("c.JPEG"), Some("_256"), "jpg"), Path::new("/out/c_256.jpg"));
-        assert_eq!(output_path(out, Path::new("x/my.photo.tif"), Some("_64"), "png"), Path::new("/out/x/my.photo_64.png"));
+        assert_eq!(
+            output_path(out, Path::new("x/my.photo.tif"), Some("_64"), "png"),
+            Path::new("/out/x/my.photo_64.png")
+        );
     }
 
     #[test]

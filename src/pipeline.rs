@@ -181,17 +181,33 @@ fn collect(job: &Job, results: &Receiver<FileResult>, found: &AtomicU64) -> Repo
                     .collect();
                 (FileRecord { input, status: Status::Skipped, outputs, error: None, warning: None, ms }, 0)
             }
-            Outcome::Failed(e) => {
-                (FileRecord { input, status: Status::Failed, outputs: vec![], error: Some(e.to_string()), warning: None, ms }, 0)
-            }
+            Outcome::Failed(e) => (
+                FileRecord {
+                    input,
+                    status: Status::Failed,
+                    outputs: vec![],
+                    error: Some(e.to_string()),
+                    warning: None,
+                    ms,
+                },
+                0,
+            ),
             Outcome::Done(done) => match write_outputs(job, &done.outputs, &progress) {
                 Ok(outputs) => {
                     let rec = FileRecord { input, status: Status::Ok, outputs, error: None, warning: done.warning, ms };
                     (rec, done.input_pixels)
                 }
-                Err(e) => {
-                    (FileRecord { input, status: Status::Failed, outputs: vec![], error: Some(e.to_string()), warning: None, ms }, 0)
-                }
+                Err(e) => (
+                    FileRecord {
+                        input,
+                        status: Status::Failed,
+                        outputs: vec![],
+                        error: Some(e.to_string()),
+                        warning: None,
+                        ms,
+                    },
+                    0,
+                ),
             },
         };
         let failed = rec.status == Status::Failed;
@@ -208,7 +224,11 @@ fn collect(job: &Job, results: &Receiver<FileResult>, found: &AtomicU64) -> Repo
 }
 
 /// Writes (or in a dry run, announces) every output of one input.
-fn write_outputs(job: &Job, outputs: &[process::Rendered], progress: &Progress) -> Result<Vec<OutputRecord>, FileError> {
+fn write_outputs(
+    job: &Job,
+    outputs: &[process::Rendered],
+    progress: &Progress,
+) -> Result<Vec<OutputRecord>, FileError> {
     let mut records = Vec::with_capacity(outputs.len());
     for o in outputs {
         if job.dry_run {
@@ -216,9 +236,15 @@ fn write_outputs(job: &Job, outputs: &[process::Rendered], progress: &Progress) 
                 progress.out_line(&format!("would write {} ({}x{})", o.path.display(), o.width, o.height));
             }
         } else {
-            output::write_atomic(&o.path, &o.bytes).map_err(|source| FileError::Write { path: o.path.clone(), source })?;
+            output::write_atomic(&o.path, &o.bytes)
+                .map_err(|source| FileError::Write { path: o.path.clone(), source })?;
         }
-        records.push(OutputRecord { path: lossy(&o.path), width: o.width, height: o.height, bytes: o.bytes.len() as u64 });
+        records.push(OutputRecord {
+            path: lossy(&o.path),
+            width: o.width,
+            height: o.height,
+            bytes: o.bytes.len() as u64,
+        });
     }
     Ok(records)
 }

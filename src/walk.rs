@@ -90,7 +90,6 @@ impl<'a> Walker<'a> {
         }
     }
 
-
     fn walk_root(&mut self, root: &Path) -> Result<(), Disconnected> {
         // A file named on the command line is processed whatever its name,
         // and a link named there is followed, as fd and ripgrep do.

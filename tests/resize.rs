@@ -52,14 +52,15 @@ fn resize_keeps_the_file_name_and_never_enlarges() {
 fn contain_letterboxes_onto_the_background() {
     let lake = photos().join("lake.jpg");
     let corner = |bg: &str| {
-        let (_d, f) = resize(&["-W", "300", "-H", "300", "--fit", "contain", "--format", "png", "--background", bg], &lake);
+        let (_d, f) =
+            resize(&["-W", "300", "-H", "300", "--fit", "contain", "--format", "png", "--background", bg], &lake);
         let img = image::open(&f).unwrap().to_rgb8();
         (*img.get_pixel(0, 0), *img.get_pixel(150, 150))
     };
     let (c, mid) = corner("#ff0000");
     assert_eq!(c.0, [255, 0, 0]);
     assert_ne!(mid.0, [255, 0, 0]);
-    assert_eq!(corner("black").0 .0, [0, 0, 0]);
+    assert_eq!(corner("black").0.0, [0, 0, 0]);
 }
 
 #[test]

@@ -5,12 +5,8 @@ use common::*;
 #[test]
 fn thumbs_mirror_the_tree_and_fit_every_size() {
     let out = tempfile::tempdir().unwrap();
-    let o = bin()
-        .args(["thumbs", "--sizes", "128,256", "--json", "-o"])
-        .arg(out.path())
-        .arg(photos())
-        .assert()
-        .success();
+    let o =
+        bin().args(["thumbs", "--sizes", "128,256", "--json", "-o"]).arg(out.path()).arg(photos()).assert().success();
     let r = json(&o.get_output().stdout);
     assert_eq!(r["summary"]["ok"], 6);
     assert_eq!(r["summary"]["failed"], 0);
@@ -57,12 +53,7 @@ fn png_with_alpha_stays_png_with_alpha() {
 #[test]
 fn crop_makes_exact_centre_squares() {
     let out = tempfile::tempdir().unwrap();
-    bin()
-        .args(["thumbs", "--crop", "--sizes", "100,300", "-o"])
-        .arg(out.path())
-        .arg(photos())
-        .assert()
-        .success();
+    bin().args(["thumbs", "--crop", "--sizes", "100,300", "-o"]).arg(out.path()).arg(photos()).assert().success();
     assert_eq!(dims(&out.path().join("lake_100.jpg")), (100, 100));
     assert_eq!(dims(&out.path().join("2025/forest_300.jpg")), (300, 300));
     // Without --upscale a 200x150 source gives the largest square it can.
@@ -115,14 +106,7 @@ fn summary_on_stderr_unless_quiet() {
 fn report_file_matches_the_documented_shape() {
     let out = tempfile::tempdir().unwrap();
     let rep = out.path().join("r.json");
-    bin()
-        .args(["thumbs", "-o"])
-        .arg(out.path().join("t"))
-        .arg("--report")
-        .arg(&rep)
-        .arg(photos())
-        .assert()
-        .success();
+    bin().args(["thumbs", "-o"]).arg(out.path().join("t")).arg("--report").arg(&rep).arg(photos()).assert().success();
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
     for k in ["total", "ok", "skipped", "failed", "elapsed_s", "input_megapixels", "output_bytes"] {
         assert!(r["summary"][k].is_number(), "summary.{k}");

@@ -11,14 +11,8 @@ use crate::error::FileError;
 
 /// The formats imgbatch reads. Anything else that `image` recognises gets a
 /// clear "unsupported" error rather than a half-working decode.
-const READABLE: [ImageFormat; 6] = [
-    ImageFormat::Jpeg,
-    ImageFormat::Png,
-    ImageFormat::WebP,
-    ImageFormat::Gif,
-    ImageFormat::Bmp,
-    ImageFormat::Tiff,
-];
+const READABLE: [ImageFormat; 6] =
+    [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP, ImageFormat::Gif, ImageFormat::Bmp, ImageFormat::Tiff];
 
 /// Limits that apply to every decode.
 #[derive(Debug, Clone, Copy)]
@@ -112,9 +106,7 @@ fn check_pixels(size: (u32, u32), opts: &DecodeOptions) -> Result<(), FileError>
 /// Turns a decoder error into the reason a person reads.
 fn map_err(e: ImageError, format: &'static str) -> FileError {
     match e {
-        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            FileError::Truncated(format)
-        }
+        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => FileError::Truncated(format),
         ImageError::Unsupported(u) => FileError::Unsupported(u.to_string()),
         ImageError::Limits(l) => FileError::Unsupported(format!("exceeds decoder limits ({l})")),
         other => {
@@ -195,11 +187,7 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded, FileError> 
 
 /// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
 /// (inside `image`) does not.
-fn decode_with_jpeg_decoder(
-    bytes: &[u8],
-    opts: &DecodeOptions,
-    warning: Option<String>,
-) -> Result<Decoded, FileError> {
+fn decode_with_jpeg_decoder(bytes: &[u8], opts: &DecodeOptions, warning: Option<String>) -> Result<Decoded, FileError> {
     use jpeg_decoder::PixelFormat;
     let corrupt = |e: jpeg_decoder::Error| FileError::Corrupt { format: "JPEG", detail: e.to_string() };
     let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
@@ -210,19 +198,20 @@ fn decode_with_jpeg_decoder(
     let pixels = d.decode().map_err(corrupt)?;
     let bad_len = || FileError::Corrupt { format: "JPEG", detail: "short pixel data".into() };
     let image = match info.pixel_format {
-        PixelFormat::L8 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, pixels).ok_or_else(bad_len)?),
+        PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, pixels).ok_or_else(bad_len)?)
+        }
         PixelFormat::L16 => {
             // Big-endian samples: the high byte is the 8-bit value.
             let high: Vec<u8> = pixels.chunks_exact(2).map(|p| p[0]).collect();
             DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, high).ok_or_else(bad_len)?)
         }
-        PixelFormat::RGB24 => DynamicImage::ImageRgb8(image::RgbImage::from_raw(size.0, size.1, pixels).ok_or_else(bad_len)?),
+        PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(image::RgbImage::from_raw(size.0, size.1, pixels).ok_or_else(bad_len)?)
+        }
         PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
     };
-    let orientation = d
-        .exif_data()
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation = d.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
     Ok(Decoded { image, orientation, icc: d.icc_profile(), format: ImageFormat::Jpeg, warning })
 }
 
@@ -264,9 +253,7 @@ mod tests {
     /// A valid 8x8 grey JPEG whose frame header is patched to `w`x`h`.
     fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
         let mut b = Vec::new();
-        jpeg_encoder::Encoder::new(&mut b, 80)
-            .encode(&[128u8; 64], 8, 8, jpeg_encoder::ColorType::Luma)
-            .unwrap();
+        jpeg_encoder::Encoder::new(&mut b, 80).encode(&[128u8; 64], 8, 8, jpeg_encoder::ColorType::Luma).unwrap();
         let sof = b.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
         b[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
         b[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());

@@ -16,7 +16,12 @@ pub struct EncodeOptions {
 }
 
 /// Encodes `img` (8-bit L, Rgb, or with alpha for PNG/WebP).
-pub fn encode(img: &DynamicImage, format: OutFormat, opts: EncodeOptions, icc: Option<&[u8]>) -> Result<Vec<u8>, FileError> {
+pub fn encode(
+    img: &DynamicImage,
+    format: OutFormat,
+    opts: EncodeOptions,
+    icc: Option<&[u8]>,
+) -> Result<Vec<u8>, FileError> {
     let fail = |detail: String| FileError::Encode { format: format.name(), detail };
     match format {
         OutFormat::Jpeg => encode_jpeg(img, opts.quality, icc).map_err(fail),
@@ -57,8 +62,7 @@ fn encode_png(img: &DynamicImage, icc: Option<&[u8]>) -> Result<Vec<u8>, String>
         // A profile the encoder will not take is not worth failing the file.
         let _ = enc.set_icc_profile(icc.to_vec());
     }
-    enc.write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
-        .map_err(|e| e.to_string())?;
+    enc.write_image(img.as_bytes(), img.width(), img.height(), img.color().into()).map_err(|e| e.to_string())?;
     Ok(out)
 }
 

@@ -106,11 +106,13 @@ fn file_kind(ft: std::fs::FileType) -> &'static str {
 /// file after the walk must not hang a worker in `open()`.
 pub fn open_input(path: &Path) -> Result<(File, std::fs::Metadata), FileError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(FileError::Read)?;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| {
+        match std::fs::metadata(path) {
+            // Sockets refuse open() outright (ENXIO): name what the path is.
+            Ok(m) if !m.is_file() => FileError::NotRegularFile(file_kind(m.file_type())),
+            _ => FileError::Read(e),
+        }
+    })?;
     let meta = file.metadata().map_err(FileError::Read)?;
     if !meta.is_file() {
         return Err(FileError::NotRegularFile(file_kind(meta.file_type())));
@@ -125,8 +127,22 @@ fn read_input(path: &Path) -> Result<Vec<u8>, FileError> {
     Ok(bytes)
 }
 
+/// Fault injection for tests: when `IMGBATCH_INJECT_PANIC` is set, any input
+/// whose path contains its value panics inside the worker, as a decoder bug
+/// would. Lets the tests prove that a panic costs one file, not the run.
+fn inject_panic(path: &Path) {
+    static PATTERN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| std::env::var("IMGBATCH_INJECT_PANIC").ok().filter(|p| !p.is_empty()));
+    if let Some(p) = pattern
+        && path.to_string_lossy().contains(p.as_str())
+    {
+        panic!("injected panic for {}", path.display());
+    }
+}
+
 /// Decodes, resizes and encodes one task. Returns every output or the first error.
 pub fn process(task: &Task, opts: &ProcessOptions, resampler: &mut Resampler) -> Result<Processed, FileError> {
+    inject_panic(&task.input);
     let bytes = read_input(&task.input)?;
     if opts.dry_run {
         return plan_only(task, opts, &bytes);

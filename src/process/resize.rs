@@ -16,7 +16,13 @@ pub struct Resampler {
     inner: fir::Resizer,
 }
 
-fn resample<P>(r: &mut fir::Resizer, src: &[u8], size: (u32, u32), crop: Crop, to: (u32, u32)) -> Result<Vec<u8>, String>
+fn resample<P>(
+    r: &mut fir::Resizer,
+    src: &[u8],
+    size: (u32, u32),
+    crop: Crop,
+    to: (u32, u32),
+) -> Result<Vec<u8>, String>
 where
     P: PixelTrait<Component = u8>,
 {

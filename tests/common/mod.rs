@@ -77,8 +77,7 @@ pub fn jpeg_bytes(img: &RgbImage, quality: u8, orientation: Option<u16>, icc: Op
     if let Some(icc) = icc {
         enc.add_icc_profile(icc).unwrap();
     }
-    enc.encode(img.as_raw(), img.width() as u16, img.height() as u16, jpeg_encoder::ColorType::Rgb)
-        .unwrap();
+    enc.encode(img.as_raw(), img.width() as u16, img.height() as u16, jpeg_encoder::ColorType::Rgb).unwrap();
     out
 }
 

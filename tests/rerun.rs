@@ -1,0 +1,121 @@
+//! Re-runs resume, --force redoes, --dry-run writes nothing, outputs never
+//! collide or overwrite inputs.
+mod common;
+use common::*;
+use std::fs;
+use std::time::{Duration, SystemTime};
+
+#[test]
+fn rerun_skips_up_to_date_outputs_and_force_redoes_them() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let o = bin().args(["thumbs", "--json", "-o"]).arg(out.path()).args(extra).arg(photos()).assert().success();
+        json(&o.get_output().stdout)
+    };
+    let first = run(&[]);
+    assert_eq!(first["summary"]["ok"], 6);
+    let lake = out.path().join("lake_256.jpg");
+    let mtime = fs::metadata(&lake).unwrap().modified().unwrap();
+    let second = run(&[]);
+    assert_eq!(second["summary"]["skipped"], 6);
+    assert_eq!(second["summary"]["ok"], 0);
+    assert_eq!(second["summary"]["output_bytes"], 0);
+    assert_eq!(entry(&second, "lake.jpg")["status"], "skipped");
+    assert_eq!(entry(&second, "lake.jpg")["outputs"][0]["width"], 256);
+    assert_eq!(fs::metadata(&lake).unwrap().modified().unwrap(), mtime, "skipped output untouched");
+    // An output older than its input is redone.
+    let old = SystemTime::now() - Duration::from_secs(3600 * 24 * 365 * 20);
+    fs::File::options().write(true).open(&lake).unwrap().set_modified(old).unwrap();
+    let third = run(&[]);
+    assert_eq!(third["summary"]["ok"], 1);
+    assert_eq!(entry(&third, "lake.jpg")["status"], "ok");
+    let forced = run(&["--force"]);
+    assert_eq!(forced["summary"]["ok"], 6);
+}
+
+#[test]
+fn missing_output_of_a_set_redoes_the_file() {
+    let out = tempfile::tempdir().unwrap();
+    let args = ["thumbs", "--sizes", "64,128", "--json", "-o"];
+    bin().args(args).arg(out.path()).arg(photos()).assert().success();
+    fs::remove_file(out.path().join("lake_64.jpg")).unwrap();
+    let o = bin().args(args).arg(out.path()).arg(photos()).assert().success();
+    let r = json(&o.get_output().stdout);
+    assert_eq!(r["summary"]["ok"], 1);
+    assert!(out.path().join("lake_64.jpg").exists());
+}
+
+#[test]
+fn dry_run_lists_outputs_and_writes_nothing() {
+    let base = tempfile::tempdir().unwrap();
+    let out = base.path().join("never");
+    let o = bin().args(["thumbs", "--dry-run", "--sizes", "100", "-o"]).arg(&out).arg(photos()).assert().success();
+    let stdout = String::from_utf8_lossy(&o.get_output().stdout).to_string();
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("would write ")).count(), 6, "{stdout}");
+    assert!(stdout.contains("rotated_100.jpg (67x100)"), "{stdout}");
+    assert!(!out.exists(), "dry run created the output folder");
+}
+
+#[test]
+fn two_inputs_mapping_to_one_output_are_a_reported_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write_jpeg(&dir.path().join("a.jpg"), 64, 48);
+    write_png(&dir.path().join("a.png"), 32, 24);
+    let out = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["resize", "--width", "100", "--format", "jpeg", "--json", "-o"])
+        .arg(out.path())
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let r = json(&o.get_output().stdout);
+    assert_eq!(entry(&r, "a.jpg")["status"], "ok");
+    let second = entry(&r, "a.png");
+    assert_eq!(second["status"], "failed");
+    assert!(second["error"].as_str().unwrap().contains("already produced by"), "{second}");
+    // The first input's output is the one on disk.
+    assert_eq!(dims(&out.path().join("a.jpg")), (64, 48));
+    let err = String::from_utf8_lossy(&o.get_output().stderr).to_string();
+    assert!(err.contains("a.png: output"), "{err}");
+}
+
+#[test]
+fn an_output_is_never_written_over_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.jpg");
+    write_jpeg(&input, 64, 48);
+    let before = fs::read(&input).unwrap();
+    let o = bin()
+        .args(["resize", "--width", "10", "--format", "jpeg", "--force", "--json", "-o"])
+        .arg(dir.path())
+        .arg(&input)
+        .assert()
+        .code(1);
+    let r = json(&o.get_output().stdout);
+    assert!(entry(&r, "x.jpg")["error"].as_str().unwrap().contains("over the input"));
+    assert_eq!(fs::read(&input).unwrap(), before);
+}
+
+#[test]
+fn output_folder_inside_the_input_is_not_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    write_jpeg(&dir.path().join("p.jpg"), 64, 48);
+    let out = dir.path().join("thumbs");
+    for _ in 0..2 {
+        let o = bin()
+            .args(["thumbs", "--force", "--sizes", "16", "--json", "-o"])
+            .arg(&out)
+            .arg(dir.path())
+            .assert()
+            .success();
+        assert_eq!(json(&o.get_output().stdout)["summary"]["total"], 1);
+    }
+    assert_eq!(files_under(&out), vec!["p_16.jpg"]);
+}
+
+#[test]
+fn output_folder_equal_to_the_input_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_jpeg(&dir.path().join("p.jpg"), 64, 48);
+    bin().args(["thumbs", "-o"]).arg(dir.path()).arg(dir.path()).assert().code(2);
+}
