@@ -1,0 +1,81 @@
+//! Criterion benchmarks for each stage of one image (decode, resize, encode)
+//! and for the whole pipeline, on images generated here so they run anywhere:
+//! `cargo bench --bench stages`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use image::{DynamicImage, Rgb, RgbImage};
+use imgbatch::geometry::Crop;
+use imgbatch::process::decode::{self, DecodeOptions};
+use imgbatch::process::encode::{self, EncodeOptions};
+use imgbatch::process::resize::Resampler;
+use imgbatch::{Job, Operation, OutFormat, Verbosity};
+
+/// A 12-megapixel photo-like picture: gradients plus grain, so the JPEG is
+/// as expensive to decode as a camera file of that size.
+fn photo(w: u32, h: u32) -> RgbImage {
+    let mut s = 1u32;
+    RgbImage::from_fn(w, h, |x, y| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        let g = (s % 24) as u8;
+        Rgb([(x * 200 / w) as u8 + g, (y * 200 / h) as u8 + g, 90 + g])
+    })
+}
+
+fn jpeg(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 90)
+        .encode(img.as_raw(), img.width() as u16, img.height() as u16, jpeg_encoder::ColorType::Rgb)
+        .expect("encode");
+    out
+}
+
+fn stages(c: &mut Criterion) {
+    let img = photo(4000, 3000);
+    let bytes = jpeg(&img);
+    let opts = DecodeOptions { max_pixels: imgbatch::job::DEFAULT_MAX_PIXELS, allow_truncated: false };
+    let mut g = c.benchmark_group("stages_12mp");
+    g.sample_size(10);
+    g.bench_function("decode_jpeg", |b| b.iter(|| decode::decode(&bytes, &opts).expect("decode")));
+    let dynimg = DynamicImage::ImageRgb8(img);
+    let mut r = Resampler::new();
+    let full = Crop { x: 0.0, y: 0.0, w: 4000.0, h: 3000.0 };
+    g.bench_function("resize_to_256", |b| b.iter(|| r.resize(&dynimg, full, (256, 192)).expect("resize")));
+    g.bench_function("resize_to_1600", |b| b.iter(|| r.resize(&dynimg, full, (1600, 1200)).expect("resize")));
+    let medium = r.resize(&dynimg, full, (1600, 1200)).expect("resize");
+    let q = EncodeOptions { quality: 85 };
+    g.bench_function("encode_jpeg_1600", |b| b.iter(|| encode::encode(&medium, OutFormat::Jpeg, q, None)));
+    g.bench_function("encode_webp_1600", |b| b.iter(|| encode::encode(&medium, OutFormat::Webp, q, None)));
+    g.finish();
+}
+
+fn pipeline(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = jpeg(&photo(2400, 1600));
+    for i in 0..8 {
+        std::fs::write(dir.path().join(format!("p{i}.jpg")), &bytes).expect("write");
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut g = c.benchmark_group("pipeline_8x3.8mp");
+    g.sample_size(10);
+    for workers in [1, 2] {
+        let mut job = Job::new(
+            vec![dir.path().to_path_buf()],
+            out.path().to_path_buf(),
+            Operation::Thumbs { sizes: vec![256], crop: false },
+        );
+        job.workers = workers;
+        job.queue = 2 * workers;
+        job.force = true;
+        job.verbosity = Verbosity::Quiet;
+        job.progress = false;
+        g.bench_function(format!("thumbs_256_workers_{workers}"), |b| {
+            b.iter(|| imgbatch::run(&job).expect("run"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, stages, pipeline);
+criterion_main!(benches);
