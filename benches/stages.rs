@@ -70,9 +70,7 @@ fn pipeline(c: &mut Criterion) {
         job.force = true;
         job.verbosity = Verbosity::Quiet;
         job.progress = false;
-        g.bench_function(format!("thumbs_256_workers_{workers}"), |b| {
-            b.iter(|| imgbatch::run(&job).expect("run"))
-        });
+        g.bench_function(format!("thumbs_256_workers_{workers}"), |b| b.iter(|| imgbatch::run(&job).expect("run")));
     }
     g.finish();
 }

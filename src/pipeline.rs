@@ -65,7 +65,12 @@ fn setup(job: &Job) -> Result<(), SetupError> {
         return Err(SetupError::Invalid("--workers and --queue must be at least 1".into()));
     }
     for input in &job.inputs {
-        std::fs::metadata(input).map_err(|source| SetupError::Input { path: input.clone(), source })?;
+        let err = |source| SetupError::Input { path: input.clone(), source };
+        let meta = std::fs::metadata(input).map_err(err)?;
+        if meta.is_dir() {
+            // An unreadable root is a setup error, not one failed "file".
+            std::fs::read_dir(input).map_err(err)?;
+        }
         if std::fs::canonicalize(input).ok() == std::fs::canonicalize(&job.output_dir).ok() && input.is_dir() {
             return Err(SetupError::Invalid(format!(
                 "output folder {} is an input folder: choose another -o",
