@@ -123,3 +123,22 @@ fn report_file_matches_the_documented_shape() {
         assert!(o["path"].is_string() && o["width"].is_number() && o["height"].is_number() && o["bytes"].is_number());
     }
 }
+
+#[test]
+fn worker_and_queue_sizes_do_not_change_the_results() {
+    let mut reports = Vec::new();
+    for (workers, queue) in [("1", "1"), ("3", "1"), ("2", "8")] {
+        let out = tempfile::tempdir().unwrap();
+        let o = bin()
+            .args(["thumbs", "--sizes", "64", "--json", "--workers", workers, "--queue", queue, "-o"])
+            .arg(out.path())
+            .arg(photos())
+            .assert()
+            .success();
+        let r = json(&o.get_output().stdout);
+        assert_eq!(r["summary"]["ok"], 6, "workers {workers} queue {queue}");
+        let sizes: Vec<_> = r["files"].as_array().unwrap().iter().map(|f| f["outputs"][0]["width"].clone()).collect();
+        reports.push((files_under(out.path()), sizes));
+    }
+    assert!(reports.windows(2).all(|w| w[0] == w[1]), "{reports:?}");
+}

@@ -26,7 +26,13 @@ pub fn encode(
     match format {
         OutFormat::Jpeg => encode_jpeg(img, opts.quality, icc).map_err(fail),
         OutFormat::Png => encode_png(img, icc).map_err(fail),
-        OutFormat::Webp => encode_webp(img, opts.quality).map_err(fail),
+        OutFormat::Webp => {
+            let webp = encode_webp(img, opts.quality).map_err(fail)?;
+            Ok(match icc {
+                Some(icc) => webp_with_icc(&webp, icc, img.width(), img.height()).map_err(fail)?,
+                None => webp,
+            })
+        }
     }
 }
 
@@ -81,6 +87,47 @@ fn encode_webp(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, String> {
     Ok(mem.to_vec())
 }
 
+/// Adds an ICCP chunk to a WebP file from libwebp's simple encoder, which has
+/// no option for it: the file becomes (or stays) the extended VP8X format,
+/// with the ICC flag set and the profile right after the VP8X header.
+fn webp_with_icc(webp: &[u8], icc: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+    const ICC_FLAG: u8 = 0x20;
+    if webp.len() < 12 || &webp[0..4] != b"RIFF" || &webp[8..12] != b"WEBP" {
+        return Err("encoder produced no RIFF/WEBP container".into());
+    }
+    let chunk = |tag: &[u8], data: &[u8]| {
+        let mut c = tag.to_vec();
+        c.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        c.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    };
+    let body = &webp[12..];
+    let mut out_body = Vec::with_capacity(body.len() + icc.len() + 32);
+    if body.starts_with(b"VP8X") && body.len() >= 18 {
+        let mut vp8x = body[..18].to_vec();
+        vp8x[8] |= ICC_FLAG;
+        out_body.extend_from_slice(&vp8x);
+        out_body.extend(chunk(b"ICCP", icc));
+        out_body.extend_from_slice(&body[18..]);
+    } else {
+        let mut header = [0u8; 10];
+        header[0] = ICC_FLAG;
+        header[4..7].copy_from_slice(&(width - 1).to_le_bytes()[..3]);
+        header[7..10].copy_from_slice(&(height - 1).to_le_bytes()[..3]);
+        out_body.extend(chunk(b"VP8X", &header));
+        out_body.extend(chunk(b"ICCP", icc));
+        out_body.extend_from_slice(body);
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&((out_body.len() + 4) as u32).to_le_bytes());
+    out.extend_from_slice(b"WEBP");
+    out.extend_from_slice(&out_body);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,10 +154,18 @@ mod tests {
     }
 
     #[test]
-    fn icc_profile_is_embedded_in_jpeg_and_png() {
-        let icc = vec![7u8; 300];
-        for f in [OutFormat::Jpeg, OutFormat::Png] {
-            let bytes = encode(&gradient(), f, EncodeOptions { quality: 80 }, Some(&icc)).unwrap();
+    fn icc_profile_is_embedded_in_every_format() {
+        let icc = vec![7u8; 301];
+        let mut rgba = gradient().to_rgba8();
+        rgba.pixels_mut().enumerate().for_each(|(i, p)| p[3] = (i % 200) as u8);
+        let rgba = DynamicImage::ImageRgba8(rgba);
+        for (f, img) in [
+            (OutFormat::Jpeg, gradient()),
+            (OutFormat::Png, gradient()),
+            (OutFormat::Webp, gradient()),
+            (OutFormat::Webp, rgba),
+        ] {
+            let bytes = encode(&img, f, EncodeOptions { quality: 80 }, Some(&icc)).unwrap();
             let mut dec = image::ImageReader::new(std::io::Cursor::new(&bytes))
                 .with_guessed_format()
                 .unwrap()
@@ -118,6 +173,12 @@ mod tests {
                 .unwrap();
             use image::ImageDecoder;
             assert_eq!(dec.icc_profile().unwrap(), Some(icc.clone()), "{f:?}");
+            let back = image::load_from_memory(&bytes).unwrap();
+            assert_eq!(
+                (back.width(), back.height(), back.color().has_alpha()),
+                (64, 48, img.color().has_alpha()),
+                "{f:?}"
+            );
         }
     }
 }
