@@ -186,33 +186,13 @@ fn collect(job: &Job, results: &Receiver<FileResult>, found: &AtomicU64) -> Repo
                     .collect();
                 (FileRecord { input, status: Status::Skipped, outputs, error: None, warning: None, ms }, 0)
             }
-            Outcome::Failed(e) => (
-                FileRecord {
-                    input,
-                    status: Status::Failed,
-                    outputs: vec![],
-                    error: Some(e.to_string()),
-                    warning: None,
-                    ms,
-                },
-                0,
-            ),
+            Outcome::Failed(e) => (FileRecord::failed(input, &e, ms), 0),
             Outcome::Done(done) => match write_outputs(job, &done.outputs, &progress) {
                 Ok(outputs) => {
                     let rec = FileRecord { input, status: Status::Ok, outputs, error: None, warning: done.warning, ms };
                     (rec, done.input_pixels)
                 }
-                Err(e) => (
-                    FileRecord {
-                        input,
-                        status: Status::Failed,
-                        outputs: vec![],
-                        error: Some(e.to_string()),
-                        warning: None,
-                        ms,
-                    },
-                    0,
-                ),
+                Err(e) => (FileRecord::failed(input, &e, ms), 0),
             },
         };
         let failed = rec.status == Status::Failed;

@@ -73,6 +73,13 @@ pub struct FileRecord {
     pub ms: u64,
 }
 
+impl FileRecord {
+    /// The record of an input that produced no output.
+    pub fn failed(input: String, error: &FileError, ms: u64) -> Self {
+        FileRecord { input, status: Status::Failed, outputs: vec![], error: Some(error.to_string()), warning: None, ms }
+    }
+}
+
 /// Totals of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
