@@ -133,10 +133,15 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn fail(&self, input: PathBuf, error: FileError) -> Result<(), Disconnected> {
+    /// Hands an input that needs no worker (failed or up to date) to the writer.
+    fn report(&self, input: PathBuf, outcome: Outcome) -> Result<(), Disconnected> {
         self.found.fetch_add(1, Ordering::Relaxed);
-        let r = FileResult { input, elapsed: Duration::ZERO, outcome: Outcome::Failed(error) };
+        let r = FileResult { input, elapsed: Duration::ZERO, outcome };
         self.results.send(r).map_err(|_| Disconnected)
+    }
+
+    fn fail(&self, input: PathBuf, error: FileError) -> Result<(), Disconnected> {
+        self.report(input, Outcome::Failed(error))
     }
 
     fn handle_file(&mut self, path: &Path, rel: &Path) -> Result<(), Disconnected> {
@@ -145,12 +150,7 @@ impl<'a> Walker<'a> {
                 self.found.fetch_add(1, Ordering::Relaxed);
                 self.tasks.send(task).map_err(|_| Disconnected)
             }
-            Ok(Planned::UpToDate(outputs)) => {
-                self.found.fetch_add(1, Ordering::Relaxed);
-                let outcome = Outcome::Skipped(outputs);
-                let r = FileResult { input: path.to_path_buf(), elapsed: Duration::ZERO, outcome };
-                self.results.send(r).map_err(|_| Disconnected)
-            }
+            Ok(Planned::UpToDate(outputs)) => self.report(path.to_path_buf(), Outcome::Skipped(outputs)),
             Err(e) => self.fail(path.to_path_buf(), e),
         }
     }
