@@ -37,7 +37,7 @@ fn stages(c: &mut Criterion) {
     let opts = DecodeOptions { max_pixels: imgbatch::job::DEFAULT_MAX_PIXELS, allow_truncated: false };
     let mut g = c.benchmark_group("stages_12mp");
     g.sample_size(10);
-    g.bench_function("decode_jpeg", |b| b.iter(|| decode::decode(&bytes, &opts).expect("decode")));
+    g.bench_function("decode_jpeg", |b| b.iter(|| decode::decode(&bytes, &opts, &mut |_| Ok(())).expect("decode")));
     let dynimg = DynamicImage::ImageRgb8(img);
     let mut r = Resampler::new();
     let full = Crop { x: 0.0, y: 0.0, w: 4000.0, h: 3000.0 };

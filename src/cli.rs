@@ -2,8 +2,10 @@
 //! Turned into a [`Job`] by one function that does all the validation.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use imgbatch::budget::parse_size;
 use imgbatch::job::{DEFAULT_MAX_PIXELS, parse_color};
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, Target, Verbosity};
 
@@ -132,6 +134,13 @@ pub struct Common {
     /// Keep the decodable part of truncated images (reported as a warning).
     #[arg(long)]
     pub allow_truncated: bool,
+    /// Give up on a file after this many seconds (0: never) [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Memory budget for images being processed at once, e.g. 2G or 512M; workers wait
+    /// for room instead of exceeding it [default: half of RAM].
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
 }
 
 impl From<FitArg> for Fit {
@@ -190,6 +199,15 @@ impl Command {
         job.background = parse_color(&c.background)?;
         job.max_pixels = c.max_pixels;
         job.allow_truncated = c.allow_truncated;
+        if let Some(t) = c.timeout {
+            if !t.is_finite() || t < 0.0 {
+                return Err(format!("--timeout {t}: give seconds, 0 for none"));
+            }
+            job.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t));
+        }
+        if let Some(m) = &c.max_memory {
+            job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
+        }
         job.verbosity = if c.quiet { Verbosity::Quiet } else { Verbosity::Normal };
         job.print_plan = !c.json;
         Ok((job, Outputs { report: c.report, json: c.json }))

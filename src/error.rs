@@ -35,6 +35,17 @@ pub enum FileError {
         /// The budget, in MB.
         limit_mb: u64,
     },
+    /// The image alone needs more than the whole `--max-memory` budget.
+    #[error("needs about {needed_mb} MiB to process, over --max-memory ({limit_mb} MiB)")]
+    OverBudget {
+        /// Estimated bytes, in MiB.
+        needed_mb: u64,
+        /// The budget, in MiB.
+        limit_mb: u64,
+    },
+    /// A worker spent longer than `--timeout` on this file; it was abandoned.
+    #[error("timed out after {0} s (decoder stuck?); the file was abandoned and the run went on")]
+    Timeout(f64),
     /// The file ends before the image data does.
     #[error("truncated {0}")]
     Truncated(&'static str),

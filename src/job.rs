@@ -2,6 +2,7 @@
 //! line (or by a library user) and read by every stage; no clap types here.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How a resize fits the image into the requested box (sharp's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +158,10 @@ pub struct Job {
     pub max_pixels: u64,
     /// Keep the decodable part of truncated images (with a warning).
     pub allow_truncated: bool,
+    /// Give up on a file after this long (`None`: wait forever).
+    pub timeout: Option<Duration>,
+    /// Budget in bytes for images being processed at once (admission control).
+    pub max_memory: u64,
     /// How much to print.
     pub verbosity: Verbosity,
     /// Draw a progress bar (only honoured when stderr is a terminal).
@@ -164,6 +169,9 @@ pub struct Job {
     /// In a dry run, list the planned outputs on stdout.
     pub print_plan: bool,
 }
+
+/// A decoder busy for a minute on one file is stuck, not slow.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// sharp's `limitInputPixels` default: 0x3FFF × 0x3FFF.
 pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
@@ -193,6 +201,8 @@ impl Job {
             background: [255, 255, 255],
             max_pixels: DEFAULT_MAX_PIXELS,
             allow_truncated: false,
+            timeout: Some(DEFAULT_TIMEOUT),
+            max_memory: crate::budget::default_max_memory(),
             verbosity: Verbosity::Normal,
             progress: true,
             print_plan: true,

@@ -13,6 +13,7 @@
 //! println!("{} ok, {} failed", report.summary.ok, report.summary.failed);
 //! ```
 
+pub mod budget;
 pub mod error;
 pub mod geometry;
 pub mod job;
@@ -26,4 +27,4 @@ pub mod walk;
 pub use error::{FileError, SetupError};
 pub use job::{Fit, FormatChoice, Job, Operation, OutFormat, Target, Verbosity};
 pub use pipeline::{run, run_with_cancel};
-pub use report::{ExitStatus, Report, Status, Summary};
+pub use report::{ExitStatus, Report, StageTimes, Status, Summary};

@@ -29,12 +29,19 @@ fn main() -> ExitCode {
     // so neither leaves a partial file under its final name.
     let handler = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::SeqCst) > 0 {
+            imgbatch::output::remove_partial();
             std::process::exit(ExitStatus::Interrupted as i32);
         }
         CANCEL.store(true, Ordering::SeqCst);
     });
     if let Err(e) = handler {
         eprintln!("imgbatch: warning: cannot handle Ctrl-C: {e}");
+    }
+    // Past a file size limit (ulimit -f) a write must fail with EFBIG and be
+    // reported, not kill the process with SIGXFSZ.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     let report = match imgbatch::run_with_cancel(&job, &CANCEL) {
         Ok(r) => r,

@@ -5,7 +5,25 @@ use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
+
+/// The temporary file being written right now (one writer thread), so that
+/// an exit on a second Ctrl-C can remove it instead of leaving litter.
+static PARTIAL: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Removes the temporary file of a write in progress, if any. Called just
+/// before the process exits in the middle of a run.
+pub fn remove_partial() {
+    let partial = PARTIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(p) = partial.as_ref() {
+        let _ = fs::remove_file(p);
+    }
+}
+
+fn set_partial(p: Option<PathBuf>) {
+    *PARTIAL.lock().unwrap_or_else(PoisonError::into_inner) = p;
+}
 
 /// Maps an input's path relative to its root to an output path:
 /// `a/b/c.png` → `DIR/a/b/c<suffix>.<ext>`.
@@ -44,12 +62,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     };
     fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".imgbatch-").suffix(".part").tempfile_in(dir)?;
+    set_partial(Some(tmp.path().to_path_buf()));
+    let written = finish_temp(&mut tmp, bytes).and_then(|()| tmp.persist(path).map(drop).map_err(|e| e.error));
+    set_partial(None);
+    written
+}
+
+fn finish_temp(tmp: &mut tempfile::NamedTempFile, bytes: &[u8]) -> io::Result<()> {
     tmp.write_all(bytes)?;
     // tempfile creates 0600 files; outputs are ordinary shareable images.
     use std::os::unix::fs::PermissionsExt;
-    tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))
 }
 
 #[cfg(test)]

@@ -8,28 +8,53 @@
 //! The walker (one thread) plans tasks; the workers (a rayon pool of
 //! `--workers` threads, nothing nested inside) decode, resize and encode in
 //! memory; the writer (the calling thread) is the only one that writes
-//! files, prints, and builds the report. Bounded channels keep memory flat
-//! however large the folder is.
+//! files, prints, and builds the report. Bounded channels keep the number of
+//! queued tasks flat however large the folder is, and the [`Budget`] caps the
+//! decoded pixels the workers hold at once.
+//!
+//! A worker that exceeds `--timeout` cannot be killed (threads can't be), so
+//! the writer reports its file as failed, forgets the worker and starts a
+//! replacement. The run therefore ends when the walker and every *live*
+//! worker have said they are done, not when the channels disconnect: a stuck
+//! worker would hold its sender forever.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::Path;
-use std::sync::Once;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
+use crate::budget::Budget;
 use crate::error::{FileError, SetupError};
 use crate::job::{Job, Verbosity};
 use crate::output;
 use crate::process::resize::Resampler;
 use crate::process::{self, ProcessOptions, Task};
 use crate::progress::Progress;
-use crate::report::{FileRecord, FileResult, Outcome, OutputRecord, Report, Status};
+use crate::report::{FileRecord, FileResult, Outcome, OutputRecord, Report, StageTimes, Status};
 use crate::walk::Walker;
 
 const WORKER_PREFIX: &str = "imgbatch-worker";
+
+/// This many failed writes in a row (disk full, read-only or vanished output
+/// folder, file size limit) stop the run with exit 2 rather than failing
+/// every remaining file one by one.
+pub const WRITE_FAILURES_TO_STOP: u32 = 5;
+
+/// What the walker and the workers tell the writer.
+#[derive(Debug)]
+pub enum Msg {
+    /// One input has ended (or needs its outputs written).
+    File(FileResult),
+    /// A worker has left; its time spent waiting on the queues.
+    WorkerDone(StageTimes),
+    /// The walker has found everything.
+    WalkerDone,
+}
 
 thread_local! {
     /// The message and location of the last panic on this worker thread.
@@ -93,6 +118,59 @@ pub fn run(job: &Job) -> Result<Report, SetupError> {
     run_with_cancel(job, &AtomicBool::new(false))
 }
 
+/// A file a worker is busy with, watched for `--timeout`.
+struct Running {
+    input: PathBuf,
+    since: Instant,
+    /// Bytes of the budget this file holds.
+    reserved: u64,
+    /// Waiting for memory: the timeout clock does not run.
+    waiting: bool,
+}
+
+/// Everything the workers share. Owned through an `Arc` because a worker
+/// stuck in a decoder may outlive the run.
+struct Shared {
+    tasks: Receiver<Task>,
+    results: Sender<Msg>,
+    opts: ProcessOptions,
+    /// Set on cancel or when the run must stop: the walker stops, workers
+    /// drain the queue without processing.
+    stop: AtomicBool,
+    /// Worker id → what it is doing.
+    running: Mutex<HashMap<usize, Running>>,
+    budget: Budget,
+}
+
+impl Shared {
+    fn running(&self) -> MutexGuard<'_, HashMap<usize, Running>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Admission control: blocks until `need` bytes of the budget are free.
+    fn admit(&self, id: usize, need: u64) -> Result<(), FileError> {
+        if let Some(r) = self.running().get_mut(&id) {
+            r.waiting = true;
+        }
+        let acquired = self.budget.acquire(need);
+        let mut running = self.running();
+        let Some(r) = running.get_mut(&id) else {
+            // Abandoned meanwhile: nobody will release on our behalf.
+            drop(running);
+            if acquired.is_ok() {
+                self.budget.release(need);
+            }
+            return Err(FileError::Timeout(0.0));
+        };
+        r.waiting = false;
+        acquired?;
+        r.reserved = need;
+        // The clock measures work, not the wait for memory.
+        r.since = Instant::now();
+        Ok(())
+    }
+}
+
 /// Runs a job; setting `cancel` stops the walk, lets workers drop what is
 /// queued, and returns the report of what was done (marked interrupted).
 pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupError> {
@@ -105,23 +183,29 @@ pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupEr
         .map_err(|e| SetupError::Pool(e.to_string()))?;
     let start = Instant::now();
     let (task_tx, task_rx) = bounded::<Task>(job.queue);
-    let (result_tx, result_rx) = bounded::<FileResult>(job.queue);
+    let (result_tx, result_rx) = bounded::<Msg>(job.queue);
     let found = AtomicU64::new(0);
-    let opts = ProcessOptions::from_job(job);
+    let shared = Arc::new(Shared {
+        tasks: task_rx,
+        results: result_tx,
+        opts: ProcessOptions::from_job(job),
+        stop: AtomicBool::new(false),
+        running: Mutex::new(HashMap::new()),
+        budget: Budget::new(job.max_memory),
+    });
+    let sh = Arc::clone(&shared);
+    pool.spawn_broadcast(move |ctx| worker(&sh, ctx.index()));
     let mut report = std::thread::scope(|s| {
-        let walker_results = result_tx.clone();
-        let found = &found;
+        let walker_results = shared.results.clone();
+        let (found, stop) = (&found, &shared.stop);
         std::thread::Builder::new()
             .name("imgbatch-walker".into())
-            .spawn_scoped(s, move || Walker::new(job, task_tx, walker_results, found, cancel).run())
-            .map_err(|e| SetupError::Pool(e.to_string()))?;
-        std::thread::Builder::new()
-            .name("imgbatch-pool".into())
             .spawn_scoped(s, move || {
-                pool.broadcast(|_| worker(&task_rx, &result_tx, &opts, cancel));
+                Walker::new(job, task_tx, walker_results.clone(), found, stop).run();
+                let _ = walker_results.send(Msg::WalkerDone);
             })
             .map_err(|e| SetupError::Pool(e.to_string()))?;
-        Ok::<_, SetupError>(collect(job, &result_rx, found))
+        Ok::<_, SetupError>(Collector::new(job, &shared, cancel).run(&result_rx, found))
     })?;
     report.summary.elapsed_s = start.elapsed().as_secs_f64();
     report.interrupted = cancel.load(Ordering::Relaxed);
@@ -132,15 +216,43 @@ pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupEr
     Ok(report)
 }
 
-/// One worker: takes tasks until the walker is done (or the run is cancelled).
-fn worker(tasks: &Receiver<Task>, results: &Sender<FileResult>, opts: &ProcessOptions, cancel: &AtomicBool) {
+/// Fault injection for tests: an input whose path contains the value of
+/// `IMGBATCH_INJECT_HANG` makes its worker spin forever, as a decoder caught
+/// in a loop would. Lets the tests prove `--timeout` without a real hang.
+fn inject_hang(path: &Path) {
+    static PATTERN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| std::env::var("IMGBATCH_INJECT_HANG").ok().filter(|p| !p.is_empty()));
+    if let Some(p) = pattern
+        && path.to_string_lossy().contains(p.as_str())
+    {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// One worker: takes tasks until the walker is done. `id` names it in the
+/// table of running files.
+fn worker(shared: &Arc<Shared>, id: usize) {
     let mut resampler = Resampler::new();
-    for task in tasks {
-        if cancel.load(Ordering::Relaxed) {
-            break;
+    let mut waits = StageTimes::default();
+    loop {
+        let idle = Instant::now();
+        let Ok(task) = shared.tasks.recv() else { break };
+        waits.wait_input_s += idle.elapsed().as_secs_f64();
+        if shared.stop.load(Ordering::Relaxed) {
+            // Keep draining so a walker blocked on a full queue can finish.
+            continue;
         }
         let start = Instant::now();
-        let outcome = match panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, opts, &mut resampler))) {
+        let entry = Running { input: task.input.clone(), since: start, reserved: 0, waiting: false };
+        shared.running().insert(id, entry);
+        let mut admit = |need: u64| shared.admit(id, need);
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            inject_hang(&task.input);
+            process::process(&task, &shared.opts, &mut resampler, &mut admit)
+        }));
+        let outcome = match result {
             Ok(Ok(done)) => Outcome::Done(done),
             Ok(Err(e)) => Outcome::Failed(e),
             Err(_) => {
@@ -150,28 +262,111 @@ fn worker(tasks: &Receiver<Task>, results: &Sender<FileResult>, opts: &ProcessOp
                 Outcome::Failed(FileError::Panic(msg))
             }
         };
+        let Some(done) = shared.running().remove(&id) else {
+            // Timed out: the writer has reported this file and replaced us.
+            return;
+        };
+        shared.budget.release(done.reserved);
         let r = FileResult { input: task.input, elapsed: start.elapsed(), outcome };
-        if results.send(r).is_err() {
+        let blocked = Instant::now();
+        if shared.results.send(Msg::File(r)).is_err() {
             break;
         }
+        waits.wait_output_s += blocked.elapsed().as_secs_f64();
     }
+    let _ = shared.results.send(Msg::WorkerDone(waits));
 }
 
 fn lossy(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// The writer/collector: writes outputs, prints, and builds the report.
-fn collect(job: &Job, results: &Receiver<FileResult>, found: &AtomicU64) -> Report {
-    let mut report = Report::default();
-    let mut progress = Progress::new(job.progress && job.verbosity == Verbosity::Normal);
-    let ticker = crossbeam_channel::tick(Duration::from_millis(250));
-    loop {
-        let r = crossbeam_channel::select! {
-            recv(results) -> r => match r { Ok(r) => r, Err(_) => break },
-            recv(ticker) -> _ => { progress.set_total(found.load(Ordering::Relaxed)); continue; }
+/// The writer/collector: writes outputs, prints, watches timeouts and
+/// builds the report.
+struct Collector<'a> {
+    job: &'a Job,
+    shared: &'a Arc<Shared>,
+    cancel: &'a AtomicBool,
+    report: Report,
+    progress: Progress,
+    live_workers: usize,
+    next_worker_id: AtomicUsize,
+    /// Failed writes since the last successful one.
+    write_failures: u32,
+}
+
+impl<'a> Collector<'a> {
+    fn new(job: &'a Job, shared: &'a Arc<Shared>, cancel: &'a AtomicBool) -> Self {
+        Collector {
+            job,
+            shared,
+            cancel,
+            report: Report::default(),
+            progress: Progress::new(job.progress && job.verbosity == Verbosity::Normal),
+            live_workers: job.workers,
+            next_worker_id: AtomicUsize::new(job.workers),
+            write_failures: 0,
+        }
+    }
+
+    fn run(mut self, results: &Receiver<Msg>, found: &AtomicU64) -> Report {
+        let ticker = crossbeam_channel::tick(Duration::from_millis(250));
+        let mut walker_done = false;
+        while !(walker_done && self.live_workers == 0) {
+            if self.cancel.load(Ordering::Relaxed) {
+                self.shared.stop.store(true, Ordering::Relaxed);
+            }
+            let msg = crossbeam_channel::select! {
+                recv(results) -> m => match m { Ok(m) => m, Err(_) => break },
+                recv(ticker) -> _ => {
+                    self.progress.set_total(found.load(Ordering::Relaxed));
+                    self.expire_timeouts();
+                    continue;
+                }
+            };
+            match msg {
+                Msg::File(r) => {
+                    self.progress.set_total(found.load(Ordering::Relaxed));
+                    self.file(r);
+                }
+                Msg::WorkerDone(waits) => {
+                    self.live_workers -= 1;
+                    self.report.summary.stages.add(&waits);
+                }
+                Msg::WalkerDone => walker_done = true,
+            }
+        }
+        self.progress.finish();
+        self.report
+    }
+
+    /// Reports files that ran past `--timeout` and replaces their workers.
+    fn expire_timeouts(&mut self) {
+        let Some(limit) = self.job.timeout else { return };
+        let expired: Vec<(usize, Running)> = {
+            let mut running = self.shared.running();
+            let ids: Vec<usize> =
+                running.iter().filter(|(_, r)| !r.waiting && r.since.elapsed() > limit).map(|(&id, _)| id).collect();
+            ids.into_iter().filter_map(|id| running.remove(&id).map(|r| (id, r))).collect()
         };
-        progress.set_total(found.load(Ordering::Relaxed));
+        for (_, r) in expired {
+            self.shared.budget.release(r.reserved);
+            self.live_workers -= 1;
+            let id = self.next_worker_id.fetch_add(1, Ordering::Relaxed);
+            let sh = Arc::clone(self.shared);
+            let spawned =
+                std::thread::Builder::new().name(format!("{WORKER_PREFIX}-{id}")).spawn(move || worker(&sh, id));
+            if spawned.is_ok() {
+                self.live_workers += 1;
+            }
+            let elapsed = r.since.elapsed();
+            let e = FileError::Timeout(limit.as_secs_f64());
+            let rec = FileRecord::failed(lossy(&r.input), &e, elapsed.as_millis() as u64);
+            self.finish(rec, 0);
+        }
+    }
+
+    fn file(&mut self, r: FileResult) {
         let ms = r.elapsed.as_millis() as u64;
         let input = lossy(&r.input);
         let (rec, pixels) = match r.outcome {
@@ -187,25 +382,50 @@ fn collect(job: &Job, results: &Receiver<FileResult>, found: &AtomicU64) -> Repo
                 (FileRecord { input, status: Status::Skipped, outputs, error: None, warning: None, ms }, 0)
             }
             Outcome::Failed(e) => (FileRecord::failed(input, &e, ms), 0),
-            Outcome::Done(done) => match write_outputs(job, &done.outputs, &progress) {
-                Ok(outputs) => {
-                    let rec = FileRecord { input, status: Status::Ok, outputs, error: None, warning: done.warning, ms };
-                    (rec, done.input_pixels)
+            // The run is stopping because writes fail: don't try more.
+            Outcome::Done(_) if self.report.stopped.is_some() => return,
+            Outcome::Done(done) => {
+                self.report.summary.stages.add(&done.stages);
+                let started = Instant::now();
+                let written = write_outputs(self.job, &done.outputs, &self.progress);
+                self.report.summary.stages.write_s += started.elapsed().as_secs_f64();
+                match written {
+                    Ok(outputs) => {
+                        self.write_failures = 0;
+                        let rec =
+                            FileRecord { input, status: Status::Ok, outputs, error: None, warning: done.warning, ms };
+                        (rec, done.input_pixels)
+                    }
+                    Err(e) => {
+                        self.write_failed(&e);
+                        (FileRecord::failed(input, &e, ms), 0)
+                    }
                 }
-                Err(e) => (FileRecord::failed(input, &e, ms), 0),
-            },
+            }
         };
+        self.finish(rec, pixels);
+    }
+
+    fn write_failed(&mut self, e: &FileError) {
+        self.write_failures += 1;
+        if self.write_failures >= WRITE_FAILURES_TO_STOP && self.report.stopped.is_none() {
+            let why = format!("stopped: the last {} writes all failed (last: {e})", self.write_failures);
+            self.progress.line(&format!("imgbatch: {why}"));
+            self.report.stopped = Some(why);
+            self.shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn finish(&mut self, rec: FileRecord, pixels: u64) {
         let failed = rec.status == Status::Failed;
         if let Some(e) = &rec.error {
-            progress.line(&format!("{}: {e}", rec.input));
+            self.progress.line(&format!("{}: {e}", rec.input));
         } else if let Some(w) = &rec.warning {
-            progress.line(&format!("{}: warning: {w}", rec.input));
+            self.progress.line(&format!("{}: warning: {w}", rec.input));
         }
-        progress.inc(failed);
-        report.record(rec, pixels);
+        self.progress.inc(failed);
+        self.report.record(rec, pixels);
     }
-    progress.finish();
-    report
 }
 
 /// Writes (or in a dry run, announces) every output of one input.

@@ -80,6 +80,36 @@ impl FileRecord {
     }
 }
 
+/// Seconds spent per stage, summed over every worker (so with N workers
+/// they add up to about N × wall time). Shows where a run's time goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct StageTimes {
+    /// Workers idle, waiting for the walker to hand out a task.
+    pub wait_input_s: f64,
+    /// Reading and decoding.
+    pub decode_s: f64,
+    /// Resizing, orienting, letterboxing.
+    pub resize_s: f64,
+    /// Encoding.
+    pub encode_s: f64,
+    /// Writing output files (the writer thread).
+    pub write_s: f64,
+    /// Workers blocked because the writer's queue was full.
+    pub wait_output_s: f64,
+}
+
+impl StageTimes {
+    /// Adds another set of times to this one.
+    pub fn add(&mut self, o: &StageTimes) {
+        self.wait_input_s += o.wait_input_s;
+        self.decode_s += o.decode_s;
+        self.resize_s += o.resize_s;
+        self.encode_s += o.encode_s;
+        self.write_s += o.write_s;
+        self.wait_output_s += o.wait_output_s;
+    }
+}
+
 /// Totals of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
@@ -97,6 +127,8 @@ pub struct Summary {
     pub input_megapixels: f64,
     /// Bytes written (or that would be, in a dry run).
     pub output_bytes: u64,
+    /// Where the time went.
+    pub stages: StageTimes,
 }
 
 /// Everything a run did; serialised as the JSON report.
@@ -107,8 +139,10 @@ pub struct Report {
     /// One entry per input.
     pub files: Vec<FileRecord>,
     /// Whether the run was stopped by a signal before the end.
-    #[serde(skip)]
     pub interrupted: bool,
+    /// Why the run stopped early on its own (e.g. every write failing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 /// Process exit status, merged over the whole run.
@@ -118,7 +152,7 @@ pub enum ExitStatus {
     Success = 0,
     /// At least one file failed.
     SomeFailed = 1,
-    /// Usage or setup error.
+    /// Usage or setup error, or the run had to stop (every write failing).
     Usage = 2,
     /// Stopped by SIGINT/SIGTERM.
     Interrupted = 130,
@@ -145,6 +179,8 @@ impl Report {
     pub fn exit_status(&self) -> ExitStatus {
         if self.interrupted {
             ExitStatus::Interrupted
+        } else if self.stopped.is_some() {
+            ExitStatus::Usage
         } else if self.summary.failed > 0 {
             ExitStatus::SomeFailed
         } else {
@@ -178,7 +214,13 @@ impl Report {
             human_bytes(s.output_bytes),
             s.elapsed_s,
             rate,
-            if self.interrupted { " · interrupted" } else { "" }
+            if self.interrupted {
+                " · interrupted"
+            } else if self.stopped.is_some() {
+                " · stopped early"
+            } else {
+                ""
+            }
         )
     }
 }

@@ -18,6 +18,7 @@ use walkdir::{DirEntry, WalkDir};
 use crate::error::FileError;
 use crate::job::{FormatChoice, Job, OutFormat};
 use crate::output;
+use crate::pipeline::Msg;
 use crate::process::{Task, decode, open_input};
 use crate::report::{FileResult, Outcome};
 
@@ -60,7 +61,7 @@ pub struct Walker<'a> {
     /// Output path → the input that claimed it.
     claimed: HashMap<PathBuf, PathBuf>,
     tasks: Sender<Task>,
-    results: Sender<FileResult>,
+    results: Sender<Msg>,
     found: &'a AtomicU64,
     cancel: &'a AtomicBool,
 }
@@ -73,7 +74,7 @@ impl<'a> Walker<'a> {
     pub fn new(
         job: &'a Job,
         tasks: Sender<Task>,
-        results: Sender<FileResult>,
+        results: Sender<Msg>,
         found: &'a AtomicU64,
         cancel: &'a AtomicBool,
     ) -> Self {
@@ -137,7 +138,7 @@ impl<'a> Walker<'a> {
     fn report(&self, input: PathBuf, outcome: Outcome) -> Result<(), Disconnected> {
         self.found.fetch_add(1, Ordering::Relaxed);
         let r = FileResult { input, elapsed: Duration::ZERO, outcome };
-        self.results.send(r).map_err(|_| Disconnected)
+        self.results.send(Msg::File(r)).map_err(|_| Disconnected)
     }
 
     fn fail(&self, input: PathBuf, error: FileError) -> Result<(), Disconnected> {

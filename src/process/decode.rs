@@ -125,8 +125,23 @@ fn map_err(e: ImageError, format: &'static str) -> FileError {
     }
 }
 
-/// Checks the JPEG marker structure; `Ok(true)` routes the file to jpeg-decoder.
-fn check_jpeg(bytes: &[u8], opts: &DecodeOptions, warning: &mut Option<String>) -> Result<bool, FileError> {
+/// Peak bytes a decode holds, from the size of its output: progressive JPEGs
+/// keep every DCT coefficient (2 bytes per sample) until the last scan, and
+/// 16-bit or float images are converted to an 8-bit copy.
+fn decoder_peak(output: u64, color: image::ColorType, progressive: bool) -> u64 {
+    let mut peak = output;
+    if progressive {
+        peak += 2 * output;
+    }
+    let channel_bytes = color.bytes_per_pixel() as u64 / color.channel_count().max(1) as u64;
+    if channel_bytes > 1 {
+        peak += output / channel_bytes;
+    }
+    peak
+}
+
+/// Checks the JPEG marker structure before decoding.
+fn check_jpeg(bytes: &[u8], opts: &DecodeOptions, warning: &mut Option<String>) -> Result<jpeg::JpegInfo, FileError> {
     let info = jpeg::scan(bytes);
     match info.process() {
         Process::Arithmetic => return Err(FileError::Unsupported("arithmetic-coded JPEG".into())),
@@ -143,7 +158,7 @@ fn check_jpeg(bytes: &[u8], opts: &DecodeOptions, warning: &mut Option<String>) 
         }
         *warning = Some("truncated JPEG: the missing part is filled in".into());
     }
-    Ok(info.is_multi_scan_sequential())
+    Ok(info)
 }
 
 /// Reads the header only: size and orientation.
@@ -159,13 +174,19 @@ pub fn header(bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
     Ok(Header { size, orientation })
 }
 
-/// Decodes a whole file held in memory.
-pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded, FileError> {
+/// Decodes a whole file held in memory. `admit` is told the decoder's peak
+/// memory, estimated from the header, before any pixel buffer is allocated.
+pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::Admit<'_>) -> Result<Decoded, FileError> {
     let format = sniff(bytes)?;
     let name = format_name(format);
     let mut warning = None;
-    if format == ImageFormat::Jpeg && check_jpeg(bytes, opts, &mut warning)? {
-        return decode_with_jpeg_decoder(bytes, opts, warning);
+    let mut progressive = false;
+    if format == ImageFormat::Jpeg {
+        let info = check_jpeg(bytes, opts, &mut warning)?;
+        if info.is_multi_scan_sequential() {
+            return decode_with_jpeg_decoder(bytes, opts, warning, admit);
+        }
+        progressive = info.process() == Process::Progressive;
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = limits(opts);
@@ -178,6 +199,7 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded, FileError> 
         needed_mb: dec.total_bytes() >> 20,
         limit_mb: limits.max_alloc.unwrap_or(0) >> 20,
     })?;
+    admit(decoder_peak(dec.total_bytes(), dec.color_type(), progressive))?;
     // Damaged metadata must not block the pixels: treat it as absent.
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
     let icc = dec.icc_profile().ok().flatten();
@@ -187,7 +209,12 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded, FileError> 
 
 /// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
 /// (inside `image`) does not.
-fn decode_with_jpeg_decoder(bytes: &[u8], opts: &DecodeOptions, warning: Option<String>) -> Result<Decoded, FileError> {
+fn decode_with_jpeg_decoder(
+    bytes: &[u8],
+    opts: &DecodeOptions,
+    warning: Option<String>,
+    admit: &mut super::Admit<'_>,
+) -> Result<Decoded, FileError> {
     use jpeg_decoder::PixelFormat;
     let corrupt = |e: jpeg_decoder::Error| FileError::Corrupt { format: "JPEG", detail: e.to_string() };
     let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
@@ -195,6 +222,9 @@ fn decode_with_jpeg_decoder(bytes: &[u8], opts: &DecodeOptions, warning: Option<
     let info = d.info().ok_or(FileError::Truncated("JPEG"))?;
     let size = (info.width as u32, info.height as u32);
     check_pixels(size, opts)?;
+    // jpeg-decoder keeps every component plane plus the interleaved output.
+    let output = size.0 as u64 * size.1 as u64 * info.pixel_format.pixel_bytes() as u64;
+    admit(2 * output)?;
     let pixels = d.decode().map_err(corrupt)?;
     let bad_len = || FileError::Corrupt { format: "JPEG", detail: "short pixel data".into() };
     let image = match info.pixel_format {
@@ -263,7 +293,7 @@ mod tests {
     #[test]
     fn header_bomb_is_refused_before_allocating() {
         let opts = DecodeOptions { max_pixels: crate::job::DEFAULT_MAX_PIXELS, allow_truncated: false };
-        match decode(&jpeg_claiming(65535, 65535), &opts) {
+        match decode(&jpeg_claiming(65535, 65535), &opts, &mut |_| Ok(())) {
             Err(FileError::TooManyPixels { width: 65535, height: 65535, .. }) => {}
             Err(e) => panic!("wrong error: {e}"),
             Ok(_) => panic!("decoded a bomb"),

@@ -9,6 +9,7 @@ pub mod resize;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use image::GenericImageView;
 use image::metadata::Orientation;
@@ -16,6 +17,7 @@ use image::metadata::Orientation;
 use crate::error::FileError;
 use crate::geometry;
 use crate::job::{Job, OutFormat, Target};
+use crate::report::StageTimes;
 use decode::{DecodeOptions, swaps_axes};
 use encode::EncodeOptions;
 use resize::Resampler;
@@ -53,6 +55,8 @@ pub struct Processed {
     pub input_pixels: u64,
     /// Something the user should know although the file succeeded.
     pub warning: Option<String>,
+    /// Time spent decoding, resizing and encoding this file.
+    pub stages: StageTimes,
 }
 
 /// The per-file settings, taken once from the [`Job`].
@@ -140,15 +144,38 @@ fn inject_panic(path: &Path) {
     }
 }
 
+/// Seconds since `clock`, which moves on to now.
+fn lap(clock: &mut Instant) -> f64 {
+    let now = Instant::now();
+    let s = (now - *clock).as_secs_f64();
+    *clock = now;
+    s
+}
+
+/// Asked for the bytes one image will hold before they are allocated;
+/// returns once that much memory may be used (see [`crate::budget`]).
+pub type Admit<'a> = dyn FnMut(u64) -> Result<(), FileError> + 'a;
+
 /// Decodes, resizes and encodes one task. Returns every output or the first error.
-pub fn process(task: &Task, opts: &ProcessOptions, resampler: &mut Resampler) -> Result<Processed, FileError> {
+pub fn process(
+    task: &Task,
+    opts: &ProcessOptions,
+    resampler: &mut Resampler,
+    admit: &mut Admit<'_>,
+) -> Result<Processed, FileError> {
     inject_panic(&task.input);
+    let mut stages = StageTimes::default();
+    let mut clock = Instant::now();
     let bytes = read_input(&task.input)?;
     if opts.dry_run {
         return plan_only(task, opts, &bytes);
     }
-    let decoded = decode::decode(&bytes, &opts.decode)?;
+    let file_len = bytes.len() as u64;
+    // Beyond the decoder's own peak: the input bytes, and resize buffers
+    // and copies of up to half the decoded size.
+    let decoded = decode::decode(&bytes, &opts.decode, &mut |peak| admit(file_len + peak + peak / 2))?;
     drop(bytes);
+    stages.decode_s = lap(&mut clock);
     let orientation = if opts.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
     let stored = decoded.image.dimensions();
     let swap = swaps_axes(orientation);
@@ -168,10 +195,13 @@ pub fn process(task: &Task, opts: &ProcessOptions, resampler: &mut Resampler) ->
         if !task.format.has_alpha() {
             img = resize::flatten(img, opts.background);
         }
+        stages.resize_s += lap(&mut clock);
         let bytes = encode::encode(&img, task.format, opts.encode, decoded.icc.as_deref())?;
+        stages.encode_s += lap(&mut clock);
         outputs.push(Rendered { path: path.clone(), width: img.width(), height: img.height(), bytes });
     }
-    Ok(Processed { outputs, input_pixels: stored.0 as u64 * stored.1 as u64, warning: decoded.warning })
+    let input_pixels = stored.0 as u64 * stored.1 as u64;
+    Ok(Processed { outputs, input_pixels, warning: decoded.warning, stages })
 }
 
 /// `--dry-run`: sizes from the header alone, no pixels decoded.
@@ -187,5 +217,6 @@ fn plan_only(task: &Task, opts: &ProcessOptions, bytes: &[u8]) -> Result<Process
             Rendered { path: path.clone(), width: plan.canvas.0, height: plan.canvas.1, bytes: Vec::new() }
         })
         .collect();
-    Ok(Processed { outputs, input_pixels: h.size.0 as u64 * h.size.1 as u64, warning: None })
+    let input_pixels = h.size.0 as u64 * h.size.1 as u64;
+    Ok(Processed { outputs, input_pixels, warning: None, stages: StageTimes::default() })
 }

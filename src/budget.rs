@@ -1,0 +1,133 @@
+//! `--max-memory`: admission control for decoded pixels in flight.
+//!
+//! The bounded channels cap how many *tasks* wait; this caps how many bytes
+//! the workers hold at once. A worker asks for the estimate of one image
+//! (known from its header, before any pixel buffer exists) and waits until
+//! that much of the budget is free, so 16 workers over 100-megapixel
+//! panoramas queue up instead of getting the process killed.
+
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use crate::error::FileError;
+
+/// A byte budget shared by every worker of a run.
+#[derive(Debug)]
+pub struct Budget {
+    limit: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: u64) -> Self {
+        Budget { limit, used: Mutex::new(0), freed: Condvar::new() }
+    }
+
+    /// The budget in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Bytes currently reserved.
+    pub fn used(&self) -> u64 {
+        *self.used.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until `need` bytes are free, then reserves them. An image that
+    /// could never fit fails at once instead of waiting forever.
+    pub fn acquire(&self, need: u64) -> Result<(), FileError> {
+        if need > self.limit {
+            return Err(FileError::OverBudget { needed_mb: need.div_ceil(1 << 20), limit_mb: self.limit >> 20 });
+        }
+        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        while *used + need > self.limit {
+            used = self.freed.wait(used).unwrap_or_else(PoisonError::into_inner);
+        }
+        *used += need;
+        Ok(())
+    }
+
+    /// Returns `n` reserved bytes to the budget.
+    pub fn release(&self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        *used = used.saturating_sub(n);
+        self.freed.notify_all();
+    }
+}
+
+/// The default budget: half of physical memory (at least 256 MiB), leaving
+/// the rest to the system and to what the estimate does not see.
+pub fn default_max_memory() -> u64 {
+    // SAFETY: sysconf has no preconditions; it returns -1 when unknown.
+    let (pages, page) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    let total = if pages > 0 && page > 0 { pages as u64 * page as u64 } else { 4 << 30 };
+    (total / 2).max(256 << 20)
+}
+
+/// Parses `512M`, `2G`, `1.5GiB`, `300MB`, `1000000` (bytes). Units are binary.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| format!("invalid size {s:?}: use e.g. 512M or 4G"))?;
+    let shift = match unit.trim().to_ascii_lowercase().trim_end_matches("ib").trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(format!("invalid size {s:?}: unit must be K, M, G or T")),
+    };
+    let bytes = value * (1u64 << shift) as f64;
+    if !(1.0..=u64::MAX as f64).contains(&bytes) {
+        return Err(format!("invalid size {s:?}"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("300MB"), Ok(300 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3X").is_err());
+        assert!(parse_size("0").is_err());
+    }
+
+    #[test]
+    fn an_image_larger_than_the_budget_fails_at_once() {
+        let b = Budget::new(100 << 20);
+        assert!(matches!(b.acquire(200 << 20), Err(FileError::OverBudget { needed_mb: 200, limit_mb: 100 })));
+        assert_eq!(b.used(), 0);
+    }
+
+    #[test]
+    fn a_second_reservation_waits_for_the_first_release() {
+        let b = Arc::new(Budget::new(100));
+        b.acquire(70).unwrap();
+        let b2 = Arc::clone(&b);
+        let waiter = std::thread::spawn(move || {
+            b2.acquire(50).unwrap();
+            b2.used()
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        // Still blocked: 70 + 50 > 100.
+        assert!(!waiter.is_finished());
+        assert_eq!(b.used(), 70);
+        b.release(70);
+        assert_eq!(waiter.join().unwrap(), 50);
+    }
+}
