@@ -1,0 +1,306 @@
+//! Faults around the files rather than in them: stuck decoders, memory
+//! budgets, full disks, files that vanish or can't be read, signals and
+//! kill -9. Each test checks the per-file outcome in the JSON report, the
+//! exit code, and that nothing but whole outputs was written.
+mod common;
+use common::*;
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command as StdCommand, ExitStatus};
+use std::time::{Duration, Instant};
+
+fn exe() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("imgbatch")
+}
+
+fn good_jpeg(w: u32, h: u32) -> Vec<u8> {
+    jpeg_bytes(&upright(w, h), 90, None, None)
+}
+
+/// Pseudo-random RGB pixels: incompressible, so outputs are large.
+fn noise_png(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    let mut s = seed.wrapping_mul(2_654_435_761) | 1;
+    let img = image::RgbImage::from_fn(w, h, |_, _| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        image::Rgb([s as u8, (s >> 8) as u8, (s >> 16) as u8])
+    });
+    let mut v = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut v), image::ImageFormat::Png).unwrap();
+    v
+}
+
+fn wait_for(child: &mut Child, limit: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("imgbatch did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every file under `dir` has a final name (no temporaries) and decodes whole.
+fn assert_whole_outputs(dir: &Path) -> Vec<String> {
+    let files = files_under(dir);
+    for f in &files {
+        assert!(!f.contains(".part") && !f.starts_with('.'), "temporary file left: {f}");
+        image::open(dir.join(f)).unwrap_or_else(|e| panic!("{f} is not a whole image: {e}"));
+    }
+    files
+}
+
+#[test]
+fn a_stuck_file_times_out_and_a_vanished_one_fails_while_the_rest_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a_stuck.jpg", "b_gone.jpg", "c.jpg", "d.jpg"] {
+        fs::write(dir.path().join(name), good_jpeg(64, 48)).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    // One worker: it hangs on a_stuck while the walker has already queued
+    // the others; b_gone disappears in the meantime.
+    let mut child = StdCommand::new(exe())
+        .env("IMGBATCH_INJECT_HANG", "a_stuck")
+        .args(["thumbs", "--sizes", "32", "--workers", "1", "--queue", "4", "--timeout", "2", "--json", "-o"])
+        .arg(out.path())
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    fs::remove_file(dir.path().join("b_gone.jpg")).unwrap();
+    let status = wait_for(&mut child, Duration::from_secs(60));
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let r = json(&output.stdout);
+    let stuck = entry(&r, "a_stuck.jpg");
+    assert_eq!(stuck["status"], "failed");
+    assert!(stuck["error"].as_str().unwrap().contains("timed out after 2 s"), "{stuck}");
+    let gone = entry(&r, "b_gone.jpg");
+    assert_eq!(gone["status"], "failed");
+    assert!(gone["error"].as_str().unwrap().contains("No such file"), "{gone}");
+    assert_eq!(entry(&r, "c.jpg")["status"], "ok");
+    assert_eq!(entry(&r, "d.jpg")["status"], "ok");
+    assert_eq!(assert_whole_outputs(out.path()), ["c_32.jpg", "d_32.jpg"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().filter(|l| l.contains("a_stuck.jpg")).count(), 1, "{stderr}");
+}
+
+#[test]
+fn max_memory_queues_large_images_and_refuses_one_that_can_never_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1000x1000 RGB: 3 MB decoded; 2500x2500: 18.75 MB.
+    for i in 0..4 {
+        fs::write(dir.path().join(format!("m{i}.png")), noise_png(1000, 1000, i)).unwrap();
+    }
+    fs::write(dir.path().join("huge.png"), noise_png(2500, 2500, 9)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // Room for about two of the small ones at once, never for the huge one.
+    let o = bin()
+        .args(["resize", "--width", "100", "--workers", "4", "--max-memory", "16M", "--json", "-o"])
+        .arg(out.path())
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let r = json(&o.get_output().stdout);
+    for i in 0..4 {
+        assert_eq!(entry(&r, &format!("m{i}.png"))["status"], "ok");
+    }
+    let huge = entry(&r, "huge.png");
+    assert_eq!(huge["status"], "failed");
+    assert!(huge["error"].as_str().unwrap().contains("over --max-memory (16 MiB)"), "{huge}");
+    assert_eq!(assert_whole_outputs(out.path()).len(), 4);
+    // With a budget big enough, the same image goes through.
+    let out2 = tempfile::tempdir().unwrap();
+    bin()
+        .args(["resize", "--width", "100", "--max-memory", "200M", "-o"])
+        .arg(out2.path())
+        .arg(dir.path().join("huge.png"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_full_disk_stops_the_run_early_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..30 {
+        fs::write(dir.path().join(format!("n{i:02}.png")), noise_png(200, 200, i)).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = StdCommand::new(exe());
+    cmd.args(["resize", "--width", "200", "--format", "png", "--workers", "2", "--json", "-o"])
+        .arg(out.path())
+        .arg(dir.path());
+    // Any file over 8 KiB fails with EFBIG, as on a full disk every write does.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit { rlim_cur: 8192, rlim_max: 8192 };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = assert_cmd::Command::from_std(cmd).timeout(Duration::from_secs(60)).assert().code(2);
+    let r = json(&o.get_output().stdout);
+    let stopped = r["stopped"].as_str().expect("report says why it stopped");
+    assert!(stopped.contains("File too large"), "{stopped}");
+    let failed = r["summary"]["failed"].as_u64().unwrap();
+    assert_eq!(failed, 5, "stops after 5 failed writes in a row");
+    assert_eq!(r["summary"]["ok"], 0);
+    assert!(r["summary"]["total"].as_u64().unwrap() < 30, "did not go on through every file");
+    for f in r["files"].as_array().unwrap() {
+        assert!(f["error"].as_str().unwrap().starts_with("cannot write"), "{f}");
+    }
+    assert_eq!(files_under(out.path()), Vec::<String>::new(), "nothing left behind");
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_made_fails_only_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("blocked")).unwrap();
+    fs::write(dir.path().join("blocked/x.jpg"), good_jpeg(64, 48)).unwrap();
+    fs::write(dir.path().join("fine.jpg"), good_jpeg(64, 48)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // A file where the output sub-folder should go.
+    fs::write(out.path().join("blocked"), b"in the way").unwrap();
+    let o = bin().args(["thumbs", "--sizes", "32", "--json", "-o"]).arg(out.path()).arg(dir.path()).assert().code(1);
+    let r = json(&o.get_output().stdout);
+    let x = entry(&r, "blocked/x.jpg");
+    assert_eq!(x["status"], "failed");
+    assert!(x["error"].as_str().unwrap().contains("cannot write"), "{x}");
+    assert_eq!(entry(&r, "fine.jpg")["status"], "ok");
+    assert!(r.get("stopped").is_none());
+    assert_eq!(files_under(out.path()), ["blocked", "fine_32.jpg"]);
+}
+
+#[test]
+fn unreadable_files_and_folders_are_reported_and_inputs_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = unsafe { libc::geteuid() } == 0;
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let good = good_jpeg(64, 48);
+    fs::write(dir.path().join("ok.jpg"), &good).unwrap();
+    fs::write(dir.path().join("secret.jpg"), &good).unwrap();
+    fs::create_dir(dir.path().join("locked")).unwrap();
+    fs::write(dir.path().join("locked/inside.jpg"), &good).unwrap();
+    fs::set_permissions(dir.path().join("ok.jpg"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(dir.path().join("secret.jpg"), fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    let before = fs::metadata(dir.path().join("ok.jpg")).unwrap().modified().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    fs::set_permissions(out.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let mut cmd = StdCommand::new(exe());
+    cmd.args(["thumbs", "--sizes", "32", "--json", "-o"]).arg(out.path()).arg(dir.path());
+    if root {
+        // Permissions don't bind root: run as nobody so they do.
+        cmd.uid(65534).gid(65534);
+    }
+    let o = assert_cmd::Command::from_std(cmd).timeout(Duration::from_secs(60)).assert().code(1);
+    let r = json(&o.get_output().stdout);
+    assert_eq!(entry(&r, "ok.jpg")["status"], "ok");
+    let secret = entry(&r, "secret.jpg");
+    assert_eq!(secret["status"], "failed");
+    assert!(secret["error"].as_str().unwrap().contains("Permission denied"), "{secret}");
+    let locked = entry(&r, "locked");
+    assert_eq!(locked["status"], "failed");
+    assert!(locked["error"].as_str().unwrap().contains("Permission denied"), "{locked}");
+    assert_eq!(files_under(out.path()), ["ok_32.jpg"]);
+    assert_eq!(fs::read(dir.path().join("ok.jpg")).unwrap(), good);
+    assert_eq!(fs::metadata(dir.path().join("ok.jpg")).unwrap().modified().unwrap(), before);
+    // Let the temporary folder be cleaned up.
+    fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Many copies of a fixture, slow enough to interrupt mid-run.
+fn many_inputs(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = fs::read(photos().join("lake.jpg")).unwrap();
+    for i in 0..n {
+        fs::write(dir.path().join(format!("p{i:03}.jpg")), &lake).unwrap();
+    }
+    dir
+}
+
+fn spawn_resize(input: &Path, out: &Path, extra: &[&str]) -> Child {
+    StdCommand::new(exe())
+        .args(["resize", "--width", "1500", "--workers", "1", "--quiet", "-o"])
+        .arg(out)
+        .args(extra)
+        .arg(input)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until at least `n` outputs exist under `dir`.
+fn wait_for_outputs(dir: &Path, n: usize) {
+    let start = Instant::now();
+    while files_under(dir).iter().filter(|f| !f.starts_with('.')).count() < n {
+        assert!(start.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn sigterm_stops_like_sigint_with_a_report() {
+    let dir = many_inputs(200);
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("report.json");
+    let o = out.path().join("o");
+    let mut child = spawn_resize(dir.path(), &o, &["--report", report.to_str().unwrap()]);
+    wait_for_outputs(&o, 2);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(wait_for(&mut child, Duration::from_secs(20)).code(), Some(130));
+    let r: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["interrupted"], true);
+    let done = r["summary"]["ok"].as_u64().unwrap();
+    assert!(done >= 2 && done < 200, "{done} files done");
+    assert_eq!(assert_whole_outputs(&o).len() as u64, done);
+}
+
+#[test]
+fn a_second_sigint_exits_at_once_leaving_only_whole_files() {
+    let dir = many_inputs(200);
+    let out = tempfile::tempdir().unwrap();
+    let mut child = spawn_resize(dir.path(), out.path(), &[]);
+    wait_for_outputs(out.path(), 2);
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    assert_eq!(wait_for(&mut child, Duration::from_secs(20)).code(), Some(130));
+    assert!(assert_whole_outputs(out.path()).len() < 200);
+}
+
+#[test]
+fn after_kill_9_the_next_run_does_only_the_rest() {
+    let dir = many_inputs(12);
+    let out = tempfile::tempdir().unwrap();
+    // p007 never finishes, so the kill lands mid-run at a known point.
+    let mut child = StdCommand::new(exe())
+        .env("IMGBATCH_INJECT_HANG", "p007")
+        .args(["resize", "--width", "300", "--workers", "1", "--timeout", "0", "--quiet", "-o"])
+        .arg(out.path())
+        .arg(dir.path())
+        .spawn()
+        .unwrap();
+    wait_for_outputs(out.path(), 7);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = assert_whole_outputs(out.path());
+    assert_eq!(done.len(), 7, "{done:?}");
+    let o = bin().args(["resize", "--width", "300", "--json", "-o"]).arg(out.path()).arg(dir.path()).assert().success();
+    let r = json(&o.get_output().stdout);
+    assert_eq!(r["summary"]["skipped"], 7);
+    assert_eq!(r["summary"]["ok"], 5);
+    assert_eq!(entry(&r, "p007.jpg")["status"], "ok");
+    assert_eq!(assert_whole_outputs(out.path()).len(), 12);
+}
