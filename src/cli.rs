@@ -134,6 +134,10 @@ pub struct Common {
     /// Keep the decodable part of truncated images (reported as a warning).
     #[arg(long)]
     pub allow_truncated: bool,
+    /// Decode every JPEG at full size (default: at 1/2, 1/4 or 1/8 scale when that still
+    /// leaves twice the output size, as libvips and Pillow's draft do).
+    #[arg(long)]
+    pub no_shrink_on_load: bool,
     /// Give up on a file after this many seconds (0: never) [default: 60].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -199,6 +203,7 @@ impl Command {
         job.background = parse_color(&c.background)?;
         job.max_pixels = c.max_pixels;
         job.allow_truncated = c.allow_truncated;
+        job.shrink_on_load = !c.no_shrink_on_load;
         if let Some(t) = c.timeout {
             if !t.is_finite() || t < 0.0 {
                 return Err(format!("--timeout {t}: give seconds, 0 for none"));

@@ -119,6 +119,23 @@ pub fn plan(src: (u32, u32), target: Target, upscale: bool) -> Plan {
     }
 }
 
+/// The largest shrink-on-load factor (1, 2, 4 or 8) that still leaves at
+/// least twice the output size in the region the plan reads, so the exact
+/// resize that follows keeps full quality (libvips and Pillow's `draft`
+/// follow the same rule).
+pub fn max_shrink(plan: &Plan) -> u32 {
+    let room =
+        (plan.crop.w / (2.0 * plan.scaled.0.max(1) as f64)).min(plan.crop.h / (2.0 * plan.scaled.1.max(1) as f64));
+    [8, 4, 2].into_iter().find(|&s| room >= s as f64).unwrap_or(1)
+}
+
+impl Crop {
+    /// The same region in an image scaled by `fx`, `fy`.
+    pub fn scaled(self, fx: f64, fy: f64) -> Crop {
+        Crop { x: self.x * fx, y: self.y * fy, w: self.w * fx, h: self.h * fy }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +223,21 @@ mod tests {
         let p = plan((1800, 1200), t(Some(300), Some(300), Fit::Cover), false).transposed();
         assert_eq!(p.scaled, (300, 300));
         assert_eq!(p.crop, Crop { x: 0.0, y: 300.0, w: 1200.0, h: 1200.0 });
+    }
+
+    #[test]
+    fn shrink_keeps_twice_the_output_size() {
+        let inside = |w, h| Target { width: Some(w), height: Some(h), fit: Fit::Inside };
+        // 6000 → 256: 6000 / 8 = 750 ≥ 512.
+        assert_eq!(max_shrink(&plan((6000, 4000), inside(256, 256), false)), 8);
+        // 6000 → 1600: only 1/1 leaves 3200 ≥ 2 × 1600? 6000 / 2 = 3000 < 3200.
+        assert_eq!(max_shrink(&plan((6000, 4000), inside(1600, 1600), false)), 1);
+        // 6000 → 1000: 6000 / 2 = 3000 ≥ 2000, 6000 / 4 = 1500 < 2000.
+        assert_eq!(max_shrink(&plan((6000, 4000), inside(1000, 1000), false)), 2);
+        // A centre crop reads only part of the image: 4000 / 4 = 1000 ≥ 2 × 400.
+        let cover = Target { width: Some(400), height: Some(400), fit: Fit::Cover };
+        assert_eq!(max_shrink(&plan((6000, 4000), cover, false)), 4);
+        // Never below the output itself.
+        assert_eq!(max_shrink(&plan((300, 200), inside(256, 256), false)), 1);
     }
 }

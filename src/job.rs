@@ -158,6 +158,8 @@ pub struct Job {
     pub max_pixels: u64,
     /// Keep the decodable part of truncated images (with a warning).
     pub allow_truncated: bool,
+    /// Decode JPEGs at reduced scale when every output is small enough.
+    pub shrink_on_load: bool,
     /// Give up on a file after this long (`None`: wait forever).
     pub timeout: Option<Duration>,
     /// Budget in bytes for images being processed at once (admission control).
@@ -201,6 +203,7 @@ impl Job {
             background: [255, 255, 255],
             max_pixels: DEFAULT_MAX_PIXELS,
             allow_truncated: false,
+            shrink_on_load: true,
             timeout: Some(DEFAULT_TIMEOUT),
             max_memory: crate::budget::default_max_memory(),
             verbosity: Verbosity::Normal,

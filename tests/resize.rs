@@ -93,3 +93,26 @@ fn bad_options_are_usage_errors() {
         bin().args(&bad).arg("-o").arg(out.path()).arg(photos()).assert().code(2);
     }
 }
+
+/// Shrink-on-load (JPEG decoded at 1/2–1/8 scale) must not change what the
+/// user gets: same sizes, and pixels within a small mean difference of a
+/// full decode, for plain, rotated and cropped outputs.
+#[test]
+fn shrink_on_load_matches_a_full_decode() {
+    let (fast, full) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["thumbs", "--sizes", "64,200", "--crop", "-o"];
+    bin().args(args).arg(fast.path()).arg(photos()).assert().success();
+    bin().args(args).arg(full.path()).arg("--no-shrink-on-load").arg(photos()).assert().success();
+    let files = files_under(full.path());
+    assert_eq!(files_under(fast.path()), files);
+    let mut compared = 0;
+    for f in files.iter().filter(|f| f.ends_with(".jpg")) {
+        let a = image::open(fast.path().join(f)).unwrap().to_rgb8();
+        let b = image::open(full.path().join(f)).unwrap().to_rgb8();
+        assert_eq!(a.dimensions(), b.dimensions(), "{f}");
+        let d = mean_diff(&a, &b);
+        assert!(d < 2.0, "{f}: mean difference {d:.2} from the full decode");
+        compared += 1;
+    }
+    assert!(compared >= 8, "{compared} JPEG outputs compared");
+}

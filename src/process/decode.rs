@@ -23,10 +23,17 @@ pub struct DecodeOptions {
     pub allow_truncated: bool,
 }
 
+/// Tells the decoder how far it may shrink on load: given the stored size
+/// and whether the orientation swaps the axes, a factor of 1, 2, 4 or 8.
+pub type Shrink<'a> = dyn Fn((u32, u32), bool) -> u32 + 'a;
+
 /// A decoded image, normalised to 8 bits per channel.
 pub struct Decoded {
-    /// Pixels as stored (orientation not yet applied): L8, La8, Rgb8 or Rgba8.
+    /// Pixels as stored (orientation not yet applied): L8, La8, Rgb8 or Rgba8;
+    /// smaller than `source_size` when shrunk on load.
     pub image: DynamicImage,
+    /// Width and height of the file's image, before any shrink-on-load.
+    pub source_size: (u32, u32),
     /// EXIF orientation from the file.
     pub orientation: Orientation,
     /// Embedded ICC profile, copied to the output.
@@ -176,7 +183,13 @@ pub fn header(bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
 
 /// Decodes a whole file held in memory. `admit` is told the decoder's peak
 /// memory, estimated from the header, before any pixel buffer is allocated.
-pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::Admit<'_>) -> Result<Decoded, FileError> {
+/// A JPEG may come back smaller than stored when `shrink` allows it.
+pub fn decode(
+    bytes: &[u8],
+    opts: &DecodeOptions,
+    admit: &mut super::Admit<'_>,
+    shrink: &Shrink<'_>,
+) -> Result<Decoded, FileError> {
     let format = sniff(bytes)?;
     let name = format_name(format);
     let mut warning = None;
@@ -184,7 +197,11 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::Admit<'_>) 
     if format == ImageFormat::Jpeg {
         let info = check_jpeg(bytes, opts, &mut warning)?;
         if info.is_multi_scan_sequential() {
-            return decode_with_jpeg_decoder(bytes, opts, warning, admit);
+            return decode_with_jpeg_decoder(bytes, opts, warning, admit, &|_, _| 1);
+        }
+        if info.can_shrink_on_load() && shrink(info.size, false).max(shrink(info.size, true)) > 1 {
+            // zune-jpeg (inside `image`) cannot decode at reduced scale.
+            return decode_with_jpeg_decoder(bytes, opts, warning, admit, shrink);
         }
         progressive = info.process() == Process::Progressive;
     }
@@ -204,27 +221,42 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::Admit<'_>) 
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
     let icc = dec.icc_profile().ok().flatten();
     let image = DynamicImage::from_decoder(dec).map_err(|e| map_err(e, name))?;
-    Ok(Decoded { image: to_8bit(image), orientation, icc, format, warning })
+    let source_size = (image.width(), image.height());
+    Ok(Decoded { image: to_8bit(image), source_size, orientation, icc, format, warning })
 }
 
 /// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
-/// (inside `image`) does not.
+/// (inside `image`) does not, and decodes at 1/2, 1/4 or 1/8 scale in the
+/// DCT domain (shrink-on-load) when `shrink` allows it.
 fn decode_with_jpeg_decoder(
     bytes: &[u8],
     opts: &DecodeOptions,
     warning: Option<String>,
     admit: &mut super::Admit<'_>,
+    shrink: &Shrink<'_>,
 ) -> Result<Decoded, FileError> {
     use jpeg_decoder::PixelFormat;
     let corrupt = |e: jpeg_decoder::Error| FileError::Corrupt { format: "JPEG", detail: e.to_string() };
     let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     d.read_info().map_err(corrupt)?;
     let info = d.info().ok_or(FileError::Truncated("JPEG"))?;
-    let size = (info.width as u32, info.height as u32);
-    check_pixels(size, opts)?;
-    // jpeg-decoder keeps every component plane plus the interleaved output.
+    let source_size = (info.width as u32, info.height as u32);
+    check_pixels(source_size, opts)?;
+    let orientation = d.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let factor = shrink(source_size, swaps_axes(orientation));
+    let size = if factor > 1 {
+        let (w, h) = (info.width.div_ceil(factor as u16), info.height.div_ceil(factor as u16));
+        let (w, h) = d.scale(w, h).map_err(corrupt)?;
+        (w as u32, h as u32)
+    } else {
+        source_size
+    };
+    let full = source_size.0 as u64 * source_size.1 as u64;
     let output = size.0 as u64 * size.1 as u64 * info.pixel_format.pixel_bytes() as u64;
-    admit(2 * output)?;
+    // Component planes plus the interleaved output; a progressive file also
+    // keeps every coefficient (i16) of the full-size image until its last scan.
+    let coefficients = if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive { 6 * full } else { 0 };
+    admit(2 * output + coefficients)?;
     let pixels = d.decode().map_err(corrupt)?;
     let bad_len = || FileError::Corrupt { format: "JPEG", detail: "short pixel data".into() };
     let image = match info.pixel_format {
@@ -241,8 +273,7 @@ fn decode_with_jpeg_decoder(
         }
         PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
     };
-    let orientation = d.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
-    Ok(Decoded { image, orientation, icc: d.icc_profile(), format: ImageFormat::Jpeg, warning })
+    Ok(Decoded { image, source_size, orientation, icc: d.icc_profile(), format: ImageFormat::Jpeg, warning })
 }
 
 /// Everything downstream works on 8-bit L, La, Rgb or Rgba.
@@ -293,7 +324,7 @@ mod tests {
     #[test]
     fn header_bomb_is_refused_before_allocating() {
         let opts = DecodeOptions { max_pixels: crate::job::DEFAULT_MAX_PIXELS, allow_truncated: false };
-        match decode(&jpeg_claiming(65535, 65535), &opts, &mut |_| Ok(())) {
+        match decode(&jpeg_claiming(65535, 65535), &opts, &mut |_| Ok(()), &|_, _| 8) {
             Err(FileError::TooManyPixels { width: 65535, height: 65535, .. }) => {}
             Err(e) => panic!("wrong error: {e}"),
             Ok(_) => panic!("decoded a bomb"),

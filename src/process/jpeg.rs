@@ -16,6 +16,10 @@ pub struct JpegInfo {
     pub scans: u32,
     /// Whether an EOI marker closes the image data.
     pub complete: bool,
+    /// Width and height from the frame header.
+    pub size: (u32, u32),
+    /// Number of colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
+    pub components: u8,
 }
 
 /// Coding process, as far as decoding support is concerned.
@@ -52,6 +56,15 @@ impl JpegInfo {
     /// zune-jpeg 0.5.15 gets wrong.
     pub fn is_multi_scan_sequential(&self) -> bool {
         self.process() == Process::Sequential && self.scans > 1
+    }
+
+    /// Whether jpeg-decoder can decode this file at 1/2, 1/4 or 1/8 scale
+    /// (whole 8-bit grey or colour files; CMYK stays with the main decoder).
+    pub fn can_shrink_on_load(&self) -> bool {
+        matches!(self.process(), Process::Sequential | Process::Progressive)
+            && self.precision == 8
+            && self.complete
+            && matches!(self.components, 1 | 3)
     }
 }
 
@@ -97,6 +110,10 @@ pub fn scan(b: &[u8]) -> JpegInfo {
         if is_sof(marker) && info.sof.is_none() && i + 2 < n {
             info.sof = Some(marker);
             info.precision = b[i + 2];
+            if let Some(f) = b.get(i + 3..i + 8) {
+                info.size = (u16::from_be_bytes([f[2], f[3]]) as u32, u16::from_be_bytes([f[0], f[1]]) as u32);
+                info.components = f[4];
+            }
         }
         i += len;
         if marker == 0xDA {

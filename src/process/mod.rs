@@ -74,6 +74,8 @@ pub struct ProcessOptions {
     pub background: [u8; 3],
     /// Read headers only and encode nothing.
     pub dry_run: bool,
+    /// Decode JPEGs at 1/2, 1/4 or 1/8 scale when the outputs are small enough.
+    pub shrink_on_load: bool,
 }
 
 impl ProcessOptions {
@@ -86,6 +88,7 @@ impl ProcessOptions {
             auto_orient: job.auto_orient,
             background: job.background,
             dry_run: job.dry_run,
+            shrink_on_load: job.shrink_on_load,
         }
     }
 }
@@ -164,20 +167,48 @@ pub fn process(
     admit: &mut Admit<'_>,
 ) -> Result<Processed, FileError> {
     inject_panic(&task.input);
-    let mut stages = StageTimes::default();
-    let mut clock = Instant::now();
+    let clock = Instant::now();
     let bytes = read_input(&task.input)?;
     if opts.dry_run {
         return plan_only(task, opts, &bytes);
     }
+    process_bytes(task, bytes, opts, resampler, admit, clock)
+}
+
+/// The in-memory part of [`process`], from the file's bytes (also the entry
+/// point of the fuzz target). `clock` is when reading started.
+pub fn process_bytes(
+    task: &Task,
+    bytes: Vec<u8>,
+    opts: &ProcessOptions,
+    resampler: &mut Resampler,
+    admit: &mut Admit<'_>,
+    mut clock: Instant,
+) -> Result<Processed, FileError> {
+    let mut stages = StageTimes::default();
     let file_len = bytes.len() as u64;
     // Beyond the decoder's own peak: the input bytes, and resize buffers
     // and copies of up to half the decoded size.
-    let decoded = decode::decode(&bytes, &opts.decode, &mut |peak| admit(file_len + peak + peak / 2))?;
+    // The largest output decides how far a JPEG may shrink on load.
+    let shrink = |stored: (u32, u32), swap: bool| {
+        if !opts.shrink_on_load {
+            return 1;
+        }
+        let display = if swap && opts.auto_orient { (stored.1, stored.0) } else { stored };
+        task.outputs
+            .iter()
+            .map(|(_, t)| geometry::max_shrink(&geometry::plan(display, *t, opts.upscale)))
+            .min()
+            .unwrap_or(1)
+    };
+    let decoded = decode::decode(&bytes, &opts.decode, &mut |peak| admit(file_len + peak + peak / 2), &shrink)?;
     drop(bytes);
     stages.decode_s = lap(&mut clock);
     let orientation = if opts.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
-    let stored = decoded.image.dimensions();
+    let stored = decoded.source_size;
+    let loaded = decoded.image.dimensions();
+    // Plans are made on the file's size; a shrunk image maps the crop down.
+    let (fx, fy) = (loaded.0 as f64 / stored.0 as f64, loaded.1 as f64 / stored.1 as f64);
     let swap = swaps_axes(orientation);
     let display = if swap { (stored.1, stored.0) } else { stored };
     let mut outputs = Vec::with_capacity(task.outputs.len());
@@ -185,10 +216,10 @@ pub fn process(
         let plan = geometry::plan(display, *target, opts.upscale);
         // Resize in stored orientation, then rotate the (small) result.
         let stored_plan = if swap { plan.transposed() } else { plan };
-        let mut img = if stored_plan.is_identity(stored) {
+        let mut img = if loaded == stored && stored_plan.is_identity(stored) {
             decoded.image.clone()
         } else {
-            resampler.resize(&decoded.image, stored_plan.crop, stored_plan.scaled)?
+            resampler.resize(&decoded.image, stored_plan.crop.scaled(fx, fy), stored_plan.scaled)?
         };
         img.apply_orientation(orientation);
         img = resize::letterbox(img, plan.canvas, opts.background);

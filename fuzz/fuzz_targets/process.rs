@@ -1,0 +1,40 @@
+//! bytes → decode → orient → resize → encode, as a worker does for one file.
+//! Run: `cargo fuzz run process` from the repo root (see fuzz/README.md).
+#![no_main]
+
+use std::time::Instant;
+
+use imgbatch::job::{Fit, OutFormat, Target};
+use imgbatch::process::decode::DecodeOptions;
+use imgbatch::process::encode::EncodeOptions;
+use imgbatch::process::resize::Resampler;
+use imgbatch::process::{ProcessOptions, Task, process_bytes};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    // The first byte picks the output format and fit, so every encoder and
+    // the crop/letterbox paths see fuzzed pixels too.
+    let Some((&sel, bytes)) = data.split_first() else { return };
+    let format = [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp][sel as usize % 3];
+    let fit = [Fit::Inside, Fit::Cover, Fit::Contain, Fit::Fill][(sel as usize / 3) % 4];
+    let task = Task {
+        input: "fuzz".into(),
+        format,
+        outputs: vec![
+            ("a".into(), Target { width: Some(48), height: Some(32), fit }),
+            ("b".into(), Target { width: Some(7), height: None, fit: Fit::Inside }),
+        ],
+    };
+    let opts = ProcessOptions {
+        // Small limits keep libFuzzer's 2 GB RSS cap for real bugs.
+        decode: DecodeOptions { max_pixels: 4_000_000, allow_truncated: sel & 0x80 != 0 },
+        encode: EncodeOptions { quality: 75 },
+        upscale: sel & 0x40 != 0,
+        auto_orient: true,
+        background: [255, 255, 255],
+        dry_run: false,
+        shrink_on_load: sel & 0x20 != 0,
+    };
+    let mut resampler = Resampler::new();
+    let _ = process_bytes(&task, bytes.to_vec(), &opts, &mut resampler, &mut |_| Ok(()), Instant::now());
+});
