@@ -37,15 +37,30 @@ fn stages(c: &mut Criterion) {
     let opts = DecodeOptions { max_pixels: imgbatch::job::DEFAULT_MAX_PIXELS, allow_truncated: false };
     let mut g = c.benchmark_group("stages_12mp");
     g.sample_size(10);
-    g.bench_function("decode_jpeg", |b| b.iter(|| decode::decode(&bytes, &opts, &mut |_| Ok(())).expect("decode")));
+    // Shrink-on-load at each scale against the full decode (4000 px wide:
+    // 1/8 serves outputs up to 250 px, 1/2 up to 1000 px).
+    for shrink in [1, 2, 4, 8] {
+        let name = if shrink == 1 { "decode_jpeg_full".to_string() } else { format!("decode_jpeg_shrink_1_{shrink}") };
+        g.bench_function(name, |b| {
+            b.iter(|| decode::decode(&bytes, &opts, &mut |_| Ok(()), &|_, _| shrink).expect("decode"))
+        });
+    }
     let dynimg = DynamicImage::ImageRgb8(img);
     let mut r = Resampler::new();
     let full = Crop { x: 0.0, y: 0.0, w: 4000.0, h: 3000.0 };
     g.bench_function("resize_to_256", |b| b.iter(|| r.resize(&dynimg, full, (256, 192)).expect("resize")));
     g.bench_function("resize_to_1600", |b| b.iter(|| r.resize(&dynimg, full, (1600, 1200)).expect("resize")));
     let medium = r.resize(&dynimg, full, (1600, 1200)).expect("resize");
-    let q = EncodeOptions { quality: 85 };
+    let q = EncodeOptions::new(85);
     g.bench_function("encode_jpeg_1600", |b| b.iter(|| encode::encode(&medium, OutFormat::Jpeg, q, None)));
+    let prog = EncodeOptions { progressive: true, ..q };
+    g.bench_function("encode_jpeg_1600_progressive", |b| {
+        b.iter(|| encode::encode(&medium, OutFormat::Jpeg, prog, None))
+    });
+    let full_chroma = EncodeOptions { subsampling: imgbatch::Subsampling::S444, ..q };
+    g.bench_function("encode_jpeg_1600_444", |b| {
+        b.iter(|| encode::encode(&medium, OutFormat::Jpeg, full_chroma, None))
+    });
     g.bench_function("encode_webp_1600", |b| b.iter(|| encode::encode(&medium, OutFormat::Webp, q, None)));
     g.finish();
 }

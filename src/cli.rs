@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::budget::parse_size;
 use imgbatch::job::{DEFAULT_MAX_PIXELS, parse_color};
-use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, Target, Verbosity};
+use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, Subsampling, Target, Verbosity};
 
 /// Batch-resize folders of images in parallel: thumbnails, web sizes, benchmarks.
 #[derive(Debug, Parser)]
@@ -78,6 +78,19 @@ pub enum FormatArg {
     Webp,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SubsamplingArg {
+    /// 4:2:0: half the chroma resolution both ways (as libjpeg, libvips, sharp).
+    #[value(name = "4:2:0", alias = "420")]
+    S420,
+    /// 4:2:2: half the chroma resolution horizontally.
+    #[value(name = "4:2:2", alias = "422")]
+    S422,
+    /// 4:4:4: full chroma resolution.
+    #[value(name = "4:4:4", alias = "444")]
+    S444,
+}
+
 #[derive(Debug, Args)]
 pub struct Common {
     /// Image files and folders (walked recursively).
@@ -92,6 +105,12 @@ pub struct Common {
     /// JPEG/WebP quality [default: 80 for thumbs, 85 for resize].
     #[arg(long, short = 'q', value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Option<u8>,
+    /// JPEG chroma subsampling.
+    #[arg(long, value_enum, default_value_t = SubsamplingArg::S420)]
+    pub subsampling: SubsamplingArg,
+    /// Write progressive JPEGs (load blurry-to-sharp; often a little smaller).
+    #[arg(long)]
+    pub progressive: bool,
     /// Worker threads [default: number of cores].
     #[arg(long, short = 'j')]
     pub workers: Option<usize>,
@@ -178,6 +197,12 @@ impl Command {
             FormatArg::Png => FormatChoice::Fixed(OutFormat::Png),
             FormatArg::Webp => FormatChoice::Fixed(OutFormat::Webp),
         };
+        job.subsampling = match c.subsampling {
+            SubsamplingArg::S420 => Subsampling::S420,
+            SubsamplingArg::S422 => Subsampling::S422,
+            SubsamplingArg::S444 => Subsampling::S444,
+        };
+        job.progressive = c.progressive;
         if let Some(q) = c.quality {
             job.quality = q;
         }

@@ -114,6 +114,17 @@ impl OutFormat {
     }
 }
 
+/// JPEG chroma subsampling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subsampling {
+    /// Half the chroma resolution both ways (libjpeg's and libvips' default).
+    S420,
+    /// Half horizontally.
+    S422,
+    /// Full chroma resolution (sharper colour edges, larger files).
+    S444,
+}
+
 /// How much the run prints on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -136,6 +147,10 @@ pub struct Job {
     pub format: FormatChoice,
     /// JPEG/WebP quality, 1–100.
     pub quality: u8,
+    /// JPEG chroma subsampling.
+    pub subsampling: Subsampling,
+    /// Write progressive JPEGs.
+    pub progressive: bool,
     /// Worker threads.
     pub workers: usize,
     /// Capacity of each bounded channel.
@@ -192,6 +207,8 @@ impl Job {
             operation,
             format: FormatChoice::Same,
             quality,
+            subsampling: Subsampling::S420,
+            progressive: false,
             workers,
             queue: 2 * workers,
             force: false,

@@ -116,3 +116,33 @@ fn shrink_on_load_matches_a_full_decode() {
     }
     assert!(compared >= 8, "{compared} JPEG outputs compared");
 }
+
+/// The first SOF marker and the luma sampling factors of a JPEG.
+fn sof_and_sampling(b: &[u8]) -> (u8, u8) {
+    let i = b.windows(2).position(|m| m[0] == 0xFF && matches!(m[1], 0xC0..=0xC2)).expect("SOF");
+    // FF Cn, length(2), precision, height(2), width(2), count, then id, sampling.
+    (b[i + 1], b[i + 11])
+}
+
+#[test]
+fn subsampling_and_progressive_are_honoured() {
+    let cases: [(&[&str], u8, u8); 4] = [
+        (&[], 0xC0, 0x22),
+        (&["--subsampling", "4:4:4"], 0xC0, 0x11),
+        (&["--subsampling", "422"], 0xC0, 0x21),
+        (&["--progressive"], 0xC2, 0x22),
+    ];
+    for (args, sof, sampling) in cases {
+        let out = tempfile::tempdir().unwrap();
+        bin()
+            .args(["resize", "--width", "300", "-o"])
+            .arg(out.path())
+            .args(args)
+            .arg(photos().join("lake.jpg"))
+            .assert()
+            .success();
+        let bytes = std::fs::read(out.path().join("lake.jpg")).unwrap();
+        assert_eq!(sof_and_sampling(&bytes), (sof, sampling), "{args:?}");
+        assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 300);
+    }
+}

@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = ProcessOptions {
         // Small limits keep libFuzzer's 2 GB RSS cap for real bugs.
         decode: DecodeOptions { max_pixels: 4_000_000, allow_truncated: sel & 0x80 != 0 },
-        encode: EncodeOptions { quality: 75 },
+        encode: EncodeOptions { progressive: sel & 0x10 != 0, ..EncodeOptions::new(75) },
         upscale: sel & 0x40 != 0,
         auto_orient: true,
         background: [255, 255, 255],

@@ -6,13 +6,24 @@ use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder};
 
 use crate::error::FileError;
-use crate::job::OutFormat;
+use crate::job::{OutFormat, Subsampling};
 
 /// Encoder settings shared by every output of a run.
 #[derive(Debug, Clone, Copy)]
 pub struct EncodeOptions {
     /// JPEG/WebP quality, 1–100.
     pub quality: u8,
+    /// JPEG chroma subsampling.
+    pub subsampling: Subsampling,
+    /// Progressive JPEG.
+    pub progressive: bool,
+}
+
+impl EncodeOptions {
+    /// libjpeg's defaults: 4:2:0, baseline.
+    pub fn new(quality: u8) -> Self {
+        EncodeOptions { quality, subsampling: Subsampling::S420, progressive: false }
+    }
 }
 
 /// Encodes `img` (8-bit L, Rgb, or with alpha for PNG/WebP).
@@ -24,7 +35,7 @@ pub fn encode(
 ) -> Result<Vec<u8>, FileError> {
     let fail = |detail: String| FileError::Encode { format: format.name(), detail };
     match format {
-        OutFormat::Jpeg => encode_jpeg(img, opts.quality, icc).map_err(fail),
+        OutFormat::Jpeg => encode_jpeg(img, opts, icc).map_err(fail),
         OutFormat::Png => encode_png(img, icc).map_err(fail),
         OutFormat::Webp => {
             let webp = encode_webp(img, opts.quality).map_err(fail)?;
@@ -36,7 +47,7 @@ pub fn encode(
     }
 }
 
-fn encode_jpeg(img: &DynamicImage, quality: u8, icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
+fn encode_jpeg(img: &DynamicImage, opts: EncodeOptions, icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
     use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
     let (w, h) = (img.width(), img.height());
     let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
@@ -49,11 +60,17 @@ fn encode_jpeg(img: &DynamicImage, quality: u8, icc: Option<&[u8]>) -> Result<Ve
         other => return Err(format!("unexpected pixel layout {:?}", other.color())),
     };
     let mut out = Vec::with_capacity(data.len() / 8);
-    let mut enc = Encoder::new(&mut out, quality);
-    // 4:2:0 with averaged chroma, like libjpeg's default; point sampling
-    // (the crate's default) visibly loses colour detail.
-    enc.set_sampling_factor(SamplingFactor::F_2_2);
+    let mut enc = Encoder::new(&mut out, opts.quality);
+    // Averaged chroma, like libjpeg; point sampling (the crate's default)
+    // visibly loses colour detail.
+    enc.set_sampling_factor(match opts.subsampling {
+        Subsampling::S420 => SamplingFactor::F_2_2,
+        Subsampling::S422 => SamplingFactor::F_2_1,
+        Subsampling::S444 => SamplingFactor::F_1_1,
+    });
     enc.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
+    // Progressive scans need optimised Huffman tables in jpeg-encoder.
+    enc.set_progressive(opts.progressive);
     if let Some(icc) = icc {
         enc.add_icc_profile(icc).map_err(|e| e.to_string())?;
     }
@@ -140,7 +157,7 @@ mod tests {
     #[test]
     fn every_format_round_trips_to_the_same_size() {
         for f in [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp] {
-            let bytes = encode(&gradient(), f, EncodeOptions { quality: 80 }, None).unwrap();
+            let bytes = encode(&gradient(), f, EncodeOptions::new(80), None).unwrap();
             let back = image::load_from_memory(&bytes).unwrap();
             assert_eq!((back.width(), back.height()), (64, 48), "{f:?}");
         }
@@ -148,8 +165,8 @@ mod tests {
 
     #[test]
     fn quality_changes_jpeg_size() {
-        let lo = encode(&gradient(), OutFormat::Jpeg, EncodeOptions { quality: 20 }, None).unwrap();
-        let hi = encode(&gradient(), OutFormat::Jpeg, EncodeOptions { quality: 95 }, None).unwrap();
+        let lo = encode(&gradient(), OutFormat::Jpeg, EncodeOptions::new(20), None).unwrap();
+        let hi = encode(&gradient(), OutFormat::Jpeg, EncodeOptions::new(95), None).unwrap();
         assert!(lo.len() < hi.len());
     }
 
@@ -165,7 +182,7 @@ mod tests {
             (OutFormat::Webp, gradient()),
             (OutFormat::Webp, rgba),
         ] {
-            let bytes = encode(&img, f, EncodeOptions { quality: 80 }, Some(&icc)).unwrap();
+            let bytes = encode(&img, f, EncodeOptions::new(80), Some(&icc)).unwrap();
             let mut dec = image::ImageReader::new(std::io::Cursor::new(&bytes))
                 .with_guessed_format()
                 .unwrap()

@@ -83,7 +83,7 @@ impl ProcessOptions {
     pub fn from_job(job: &Job) -> Self {
         ProcessOptions {
             decode: DecodeOptions { max_pixels: job.max_pixels, allow_truncated: job.allow_truncated },
-            encode: EncodeOptions { quality: job.quality },
+            encode: EncodeOptions { quality: job.quality, subsampling: job.subsampling, progressive: job.progressive },
             upscale: job.upscale,
             auto_orient: job.auto_orient,
             background: job.background,
