@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use imgbatch::bench::BenchPlan;
 use imgbatch::budget::parse_size;
 use imgbatch::job::{DEFAULT_MAX_PIXELS, parse_color};
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, Subsampling, Target, Verbosity};
@@ -23,6 +24,8 @@ pub enum Command {
     Thumbs(ThumbsArgs),
     /// Resize every image to fit a box (sharp's fit modes).
     Resize(ResizeArgs),
+    /// Time the same job with different worker counts (and queue sizes); nothing is written.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -99,18 +102,6 @@ pub struct Common {
     /// Output folder; the input tree is mirrored under it.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Same)]
-    pub format: FormatArg,
-    /// JPEG/WebP quality [default: 80 for thumbs, 85 for resize].
-    #[arg(long, short = 'q', value_parser = clap::value_parser!(u8).range(1..=100))]
-    pub quality: Option<u8>,
-    /// JPEG chroma subsampling.
-    #[arg(long, value_enum, default_value_t = SubsamplingArg::S420)]
-    pub subsampling: SubsamplingArg,
-    /// Write progressive JPEGs (load blurry-to-sharp; often a little smaller).
-    #[arg(long)]
-    pub progressive: bool,
     /// Worker threads [default: number of cores].
     #[arg(long, short = 'j')]
     pub workers: Option<usize>,
@@ -132,6 +123,25 @@ pub struct Common {
     /// Print what would be written; write nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub processing: Processing,
+}
+
+/// How each image is found, decoded and encoded: shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct Processing {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Same)]
+    pub format: FormatArg,
+    /// JPEG/WebP quality [default: 80 for thumbs, 85 for resize].
+    #[arg(long, short = 'q', value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: Option<u8>,
+    /// JPEG chroma subsampling.
+    #[arg(long, value_enum, default_value_t = SubsamplingArg::S420)]
+    pub subsampling: SubsamplingArg,
+    /// Write progressive JPEGs (load blurry-to-sharp; often a little smaller).
+    #[arg(long)]
+    pub progressive: bool,
     /// Include hidden files and folders.
     #[arg(long)]
     pub hidden: bool,
@@ -166,6 +176,58 @@ pub struct Common {
     pub max_memory: Option<String>,
 }
 
+/// `imgbatch bench`: the thumbs or resize job, swept over worker counts.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Image files and folders (walked recursively).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Thumbnail sizes (the default job: thumbs --sizes 256).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=65535), conflicts_with_all = ["width", "height"])]
+    pub sizes: Option<Vec<u32>>,
+    /// Square centre-cropped thumbnails.
+    #[arg(long)]
+    pub crop: bool,
+    /// Benchmark `resize` to this box width instead of thumbnails.
+    #[arg(long, short = 'W', value_parser = clap::value_parser!(u32).range(1..=65535))]
+    pub width: Option<u32>,
+    /// Benchmark `resize` to this box height instead of thumbnails.
+    #[arg(long, short = 'H', value_parser = clap::value_parser!(u32).range(1..=65535))]
+    pub height: Option<u32>,
+    /// Fit for `resize`.
+    #[arg(long, value_enum, default_value_t = FitArg::Inside)]
+    pub fit: FitArg,
+    /// Worker counts to compare [default: 1, 2, 4 … up to 2 × cores].
+    #[arg(long, short = 'j', value_delimiter = ',')]
+    pub workers: Option<Vec<usize>>,
+    /// Queue capacities to compare [default: 2 × workers].
+    #[arg(long, value_delimiter = ',')]
+    pub queue: Option<Vec<usize>>,
+    /// Measured runs per configuration.
+    #[arg(long, short = 'r', default_value_t = 3)]
+    pub repeat: usize,
+    /// Unmeasured runs per configuration before measuring.
+    #[arg(long, short = 'w', default_value_t = 1)]
+    pub warmup: usize,
+    /// Write the outputs under DIR (default: encode in memory and drop them).
+    #[arg(long, value_name = "DIR")]
+    pub write: Option<PathBuf>,
+    /// Export every measurement as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+    /// Export one line per configuration as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+    /// Export the table as Markdown.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
+    /// Draw throughput and efficiency against workers as an SVG chart.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub processing: Processing,
+}
+
 impl From<FitArg> for Fit {
     fn from(f: FitArg) -> Fit {
         match f {
@@ -178,34 +240,65 @@ impl From<FitArg> for Fit {
     }
 }
 
-impl Command {
-    /// Validates the arguments and builds the job.
-    pub fn into_job(self) -> Result<(Job, Outputs), String> {
-        let (operation, c) = match self {
-            Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
-            Command::Resize(a) => {
-                if a.width.is_none() && a.height.is_none() {
-                    return Err("resize needs --width and/or --height".into());
-                }
-                (Operation::Resize(Target { width: a.width, height: a.height, fit: a.fit.into() }), a.common)
-            }
-        };
-        let mut job = Job::new(c.inputs, c.output, operation);
-        job.format = match c.format {
+impl Processing {
+    /// Validates these options and sets them on `job`.
+    fn apply(&self, job: &mut Job) -> Result<(), String> {
+        job.format = match self.format {
             FormatArg::Same => FormatChoice::Same,
             FormatArg::Jpeg => FormatChoice::Fixed(OutFormat::Jpeg),
             FormatArg::Png => FormatChoice::Fixed(OutFormat::Png),
             FormatArg::Webp => FormatChoice::Fixed(OutFormat::Webp),
         };
-        job.subsampling = match c.subsampling {
+        if let Some(q) = self.quality {
+            job.quality = q;
+        }
+        job.subsampling = match self.subsampling {
             SubsamplingArg::S420 => Subsampling::S420,
             SubsamplingArg::S422 => Subsampling::S422,
             SubsamplingArg::S444 => Subsampling::S444,
         };
-        job.progressive = c.progressive;
-        if let Some(q) = c.quality {
-            job.quality = q;
+        job.progressive = self.progressive;
+        if self.max_pixels == 0 {
+            return Err("--max-pixels must be at least 1".into());
         }
+        job.hidden = self.hidden;
+        job.follow = self.follow;
+        job.upscale = self.upscale;
+        job.auto_orient = !self.no_auto_orient;
+        job.background = parse_color(&self.background)?;
+        job.max_pixels = self.max_pixels;
+        job.allow_truncated = self.allow_truncated;
+        job.shrink_on_load = !self.no_shrink_on_load;
+        if let Some(t) = self.timeout {
+            if !t.is_finite() || t < 0.0 {
+                return Err(format!("--timeout {t}: give seconds, 0 for none"));
+            }
+            job.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t));
+        }
+        if let Some(m) = &self.max_memory {
+            job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+fn resize_target(width: Option<u32>, height: Option<u32>, fit: FitArg) -> Result<Operation, String> {
+    if width.is_none() && height.is_none() {
+        return Err("resize needs --width and/or --height".into());
+    }
+    Ok(Operation::Resize(Target { width, height, fit: fit.into() }))
+}
+
+impl Command {
+    /// Validates the arguments of `thumbs` or `resize` and builds the job.
+    pub fn into_job(self) -> Result<(Job, Outputs), String> {
+        let (operation, c) = match self {
+            Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
+            Command::Resize(a) => (resize_target(a.width, a.height, a.fit)?, a.common),
+            Command::Bench(_) => return Err("bench is not a processing job".into()),
+        };
+        let mut job = Job::new(c.inputs, c.output, operation);
+        c.processing.apply(&mut job)?;
         if let Some(w) = c.workers {
             if w == 0 {
                 return Err("--workers must be at least 1".into());
@@ -216,32 +309,54 @@ impl Command {
         if job.queue == 0 {
             return Err("--queue must be at least 1".into());
         }
-        if c.max_pixels == 0 {
-            return Err("--max-pixels must be at least 1".into());
-        }
         job.force = c.force;
         job.dry_run = c.dry_run;
-        job.hidden = c.hidden;
-        job.follow = c.follow;
-        job.upscale = c.upscale;
-        job.auto_orient = !c.no_auto_orient;
-        job.background = parse_color(&c.background)?;
-        job.max_pixels = c.max_pixels;
-        job.allow_truncated = c.allow_truncated;
-        job.shrink_on_load = !c.no_shrink_on_load;
-        if let Some(t) = c.timeout {
-            if !t.is_finite() || t < 0.0 {
-                return Err(format!("--timeout {t}: give seconds, 0 for none"));
-            }
-            job.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t));
-        }
-        if let Some(m) = &c.max_memory {
-            job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
-        }
         job.verbosity = if c.quiet { Verbosity::Quiet } else { Verbosity::Normal };
         job.print_plan = !c.json;
         Ok((job, Outputs { report: c.report, json: c.json }))
     }
+}
+
+impl BenchArgs {
+    /// The job every configuration runs, and the sweep.
+    pub fn into_plan(self) -> Result<(Job, BenchPlan, BenchExports), String> {
+        let operation = if self.width.is_some() || self.height.is_some() {
+            resize_target(self.width, self.height, self.fit)?
+        } else {
+            Operation::Thumbs { sizes: dedup(self.sizes.unwrap_or_else(|| vec![256])), crop: self.crop }
+        };
+        let out = self.write.clone().unwrap_or_else(|| PathBuf::from("bench-output-not-written"));
+        let mut job = Job::new(self.inputs, out, operation);
+        self.processing.apply(&mut job)?;
+        let workers = self.workers.unwrap_or_else(imgbatch::bench::default_workers);
+        if workers.is_empty() || workers.contains(&0) {
+            return Err("--workers values must be at least 1".into());
+        }
+        if self.repeat == 0 {
+            return Err("--repeat must be at least 1".into());
+        }
+        let plan =
+            BenchPlan { workers, queues: self.queue, repeat: self.repeat, warmup: self.warmup, write: self.write };
+        let exports = BenchExports {
+            json: self.export_json,
+            csv: self.export_csv,
+            markdown: self.export_markdown,
+            plot: self.plot,
+        };
+        Ok((job, plan, exports))
+    }
+}
+
+/// Where `bench` writes its results besides the terminal.
+pub struct BenchExports {
+    /// `--export-json`.
+    pub json: Option<PathBuf>,
+    /// `--export-csv`.
+    pub csv: Option<PathBuf>,
+    /// `--export-markdown`.
+    pub markdown: Option<PathBuf>,
+    /// `--plot`.
+    pub plot: Option<PathBuf>,
 }
 
 /// Where the report goes, handled by `main` after the run.

@@ -159,6 +159,8 @@ pub struct Job {
     pub force: bool,
     /// Plan and report but write nothing.
     pub dry_run: bool,
+    /// Do all the work but keep outputs in memory and drop them (`bench`).
+    pub discard_outputs: bool,
     /// Walk hidden files and folders.
     pub hidden: bool,
     /// Follow symbolic links while walking.
@@ -213,6 +215,7 @@ impl Job {
             queue: 2 * workers,
             force: false,
             dry_run: false,
+            discard_outputs: false,
             hidden: false,
             follow: false,
             upscale: false,

@@ -17,6 +17,9 @@ fn exit(status: ExitStatus) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if let cli::Command::Bench(args) = cli.command {
+        return bench(args);
+    }
     let (job, outputs) = match cli.command.into_job() {
         Ok(j) => j,
         Err(e) => {
@@ -60,4 +63,51 @@ fn main() -> ExitCode {
         println!("{}", report.to_json());
     }
     exit(report.exit_status())
+}
+
+/// `imgbatch bench`: the sweep, the table on stdout, the exports.
+fn bench(args: cli::BenchArgs) -> ExitCode {
+    let (job, plan, exports) = match args.into_plan() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("imgbatch: {e}");
+            return exit(ExitStatus::Usage);
+        }
+    };
+    let bar = imgbatch::progress::Progress::new(true);
+    let report = imgbatch::bench::run(&job, &plan, |label, done, total| bar.step(label, done, total));
+    bar.finish();
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("imgbatch: {e}");
+            return exit(ExitStatus::Usage);
+        }
+    };
+    print!("{}", imgbatch::bench::export::text(&report));
+    use imgbatch::bench::export;
+    let files = [
+        (&exports.json, export::json(&report)),
+        (&exports.csv, export::csv(&report)),
+        (&exports.markdown, export::markdown(&report)),
+    ];
+    let mut status = ExitStatus::Success;
+    for (path, content) in files {
+        if let Some(path) = path
+            && let Err(e) = export::write(path, &content)
+        {
+            eprintln!("imgbatch: cannot write {}: {e}", path.display());
+            status = ExitStatus::Usage;
+        }
+    }
+    if let Some(path) = &exports.plot
+        && let Err(e) = imgbatch::bench::plot::write(path, &report)
+    {
+        eprintln!("imgbatch: cannot write {}: {e}", path.display());
+        status = ExitStatus::Usage;
+    }
+    if status == ExitStatus::Success && report.rows.iter().any(|r| r.failed > 0) {
+        status = ExitStatus::SomeFailed;
+    }
+    exit(status)
 }

@@ -103,7 +103,7 @@ fn setup(job: &Job) -> Result<(), SetupError> {
             )));
         }
     }
-    if !job.dry_run {
+    if !job.dry_run && !job.discard_outputs {
         let out = &job.output_dir;
         let err = |source| SetupError::Output { path: out.clone(), source };
         std::fs::create_dir_all(out).map_err(err)?;
@@ -440,7 +440,7 @@ fn write_outputs(
             if job.print_plan {
                 progress.out_line(&format!("would write {} ({}x{})", o.path.display(), o.width, o.height));
             }
-        } else {
+        } else if !job.discard_outputs {
             output::write_atomic(&o.path, &o.bytes)
                 .map_err(|source| FileError::Write { path: o.path.clone(), source })?;
         }

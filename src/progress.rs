@@ -68,6 +68,21 @@ impl Progress {
         }
     }
 
+    /// `bench`: shows which configuration is running, as run `done` of `total`.
+    pub fn step(&self, label: &str, done: usize, total: usize) {
+        if let Some(b) = &self.bar {
+            if done == 0
+                && let Ok(style) =
+                    ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} runs · {msg}")
+            {
+                b.set_style(style.progress_chars("=> "));
+            }
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+            b.set_message(label.to_string());
+        }
+    }
+
     /// Removes the bar before the summary is printed.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
