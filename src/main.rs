@@ -16,6 +16,15 @@ fn exit(status: ExitStatus) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // Pixel buffers are tens of MB: with glibc's default, the mmap threshold
+    // rises after the first one is freed and later buffers stay in per-thread
+    // heaps, growing peak RSS by a buffer per worker. A fixed threshold keeps
+    // every large buffer mmapped and hands it back when freed.
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only tunes the allocator; called first, before any thread allocates.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
     let cli = cli::Cli::parse();
     if let cli::Command::Bench(args) = cli.command {
         return bench(args);

@@ -201,8 +201,14 @@ pub fn process_bytes(
             .min()
             .unwrap_or(1)
     };
-    let decoded = decode::decode(&bytes, &opts.decode, &mut |peak| admit(file_len + peak + peak / 2), &shrink)?;
+    let mut decoded = decode::decode(&bytes, &opts.decode, &mut |peak| admit(file_len + peak + peak / 2), &shrink)?;
     drop(bytes);
+    let premultiplied = decoded.image.color().has_alpha() && task.format.has_alpha();
+    if premultiplied {
+        resize::premultiply(&mut decoded.image)?;
+    } else {
+        resize::flatten_in_place(&mut decoded.image, opts.background);
+    }
     stages.decode_s = lap(&mut clock);
     let orientation = if opts.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
     let stored = decoded.source_size;
@@ -221,6 +227,9 @@ pub fn process_bytes(
         } else {
             resampler.resize(&decoded.image, stored_plan.crop.scaled(fx, fy), stored_plan.scaled)?
         };
+        if premultiplied {
+            resize::unpremultiply(&mut img)?;
+        }
         img.apply_orientation(orientation);
         img = resize::letterbox(img, plan.canvas, opts.background);
         if !task.format.has_alpha() {

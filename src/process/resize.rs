@@ -29,8 +29,11 @@ where
     let src = TypedImageRef::<P>::from_buffer(size.0, size.1, src).map_err(|e| e.to_string())?;
     let mut out = vec![0u8; to.0 as usize * to.1 as usize * P::size()];
     let mut dst = TypedImage::<P>::from_buffer(to.0, to.1, &mut out).map_err(|e| e.to_string())?;
+    // Alpha is handled by the caller on the whole image, in place (see
+    // `premultiply`); letting the resizer do it costs a full-size copy.
     let opts = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .use_alpha(false)
         .crop(crop.x, crop.y, crop.w, crop.h);
     r.resize_typed(&src, &mut dst, &opts).map_err(|e| e.to_string())?;
     Ok(out)
@@ -79,6 +82,72 @@ pub fn pixel_type(img: &DynamicImage) -> Option<PixelType> {
         DynamicImage::ImageRgba8(_) => PixelType::U8x4,
         _ => return None,
     })
+}
+
+/// Which in-place alpha operation to run.
+#[derive(Clone, Copy)]
+enum AlphaOp {
+    Multiply,
+    Divide,
+}
+
+fn alpha_inplace<P: PixelTrait<Component = u8>>(buf: &mut [u8], size: (u32, u32), op: AlphaOp) -> Result<(), String> {
+    let mut view = TypedImage::<P>::from_buffer(size.0, size.1, buf).map_err(|e| e.to_string())?;
+    let md = fir::MulDiv::default();
+    match op {
+        AlphaOp::Multiply => md.multiply_alpha_inplace_typed(&mut view),
+        AlphaOp::Divide => md.divide_alpha_inplace_typed(&mut view),
+    }
+    .map_err(|e| e.to_string())
+}
+
+fn alpha_op(img: &mut DynamicImage, op: AlphaOp) -> Result<(), FileError> {
+    let size = img.dimensions();
+    let done = match img {
+        DynamicImage::ImageLumaA8(i) => alpha_inplace::<U8x2>(i, size, op),
+        DynamicImage::ImageRgba8(i) => alpha_inplace::<U8x4>(i, size, op),
+        _ => Ok(()),
+    };
+    done.map_err(|detail| FileError::Corrupt { format: "image", detail: format!("alpha: {detail}") })
+}
+
+/// Premultiplies colour by alpha in place, so that resampling does not
+/// bleed the colour of transparent pixels into visible ones.
+pub fn premultiply(img: &mut DynamicImage) -> Result<(), FileError> {
+    alpha_op(img, AlphaOp::Multiply)
+}
+
+/// Undoes [`premultiply`] on a (small) resized result.
+pub fn unpremultiply(img: &mut DynamicImage) -> Result<(), FileError> {
+    alpha_op(img, AlphaOp::Divide)
+}
+
+/// Composites onto the background in place, leaving alpha opaque: for
+/// outputs without alpha, done once on the decoded image instead of
+/// premultiplying (resampling commutes with compositing onto a constant).
+pub fn flatten_in_place(img: &mut DynamicImage, bg: [u8; 3]) {
+    let mix = |c: u8, b: u8, a: u32| ((c as u32 * a + b as u32 * (255 - a) + 127) / 255) as u8;
+    match img {
+        DynamicImage::ImageRgba8(i) => {
+            for p in i.pixels_mut() {
+                let a = p[3] as u32;
+                if a != 255 {
+                    *p = Rgba([mix(p[0], bg[0], a), mix(p[1], bg[1], a), mix(p[2], bg[2], a), 255]);
+                }
+            }
+        }
+        DynamicImage::ImageLumaA8(i) => {
+            // Grey background: the luma of the colour.
+            let luma = ((bg[0] as u32 * 299 + bg[1] as u32 * 587 + bg[2] as u32 * 114) / 1000) as u8;
+            for p in i.pixels_mut() {
+                let a = p[1] as u32;
+                if a != 255 {
+                    *p = image::LumaA([mix(p[0], luma, a), 255]);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Composites an image with alpha onto an opaque background colour.
