@@ -215,4 +215,26 @@ mod tests {
         assert_eq!(boxed.get_pixel(0, 1), &Rgb([0, 0, 0]));
         assert_eq!(boxed.get_pixel(3, 3), &Rgb([255, 255, 255]));
     }
+
+    /// Transparent pixels may hold any colour; it must not bleed into the
+    /// visible ones (which is what premultiplying before resampling is for).
+    #[test]
+    fn transparent_colour_does_not_bleed() {
+        let img = RgbaImage::from_fn(64, 64, |x, _| if x < 32 { Rgba([0, 255, 0, 0]) } else { Rgba([255, 0, 0, 255]) });
+        let mut img = DynamicImage::ImageRgba8(img);
+        premultiply(&mut img).unwrap();
+        let mut r = Resampler::new();
+        let mut small = r.resize(&img, Crop { x: 0.0, y: 0.0, w: 64.0, h: 64.0 }, (8, 8)).unwrap();
+        unpremultiply(&mut small).unwrap();
+        let small = small.into_rgba8();
+        for p in small.pixels().filter(|p| p[3] > 16) {
+            assert!(p[1] < 8 && p[0] > 200, "green bled into a visible pixel: {p:?}");
+        }
+        assert!(small.pixels().any(|p| p[3] > 16 && p[3] < 240), "no edge pixel checked");
+        // Flattening first gives the same colours as flattening the result.
+        let mut flat = DynamicImage::ImageRgba8(RgbaImage::from_fn(4, 1, |x, _| Rgba([200, 10, 10, (x * 80) as u8])));
+        let expect = flatten(flat.clone(), [0, 0, 255]).into_rgb8();
+        flatten_in_place(&mut flat, [0, 0, 255]);
+        assert_eq!(flatten(flat, [9, 9, 9]).into_rgb8(), expect);
+    }
 }
