@@ -198,10 +198,21 @@ fn unreadable_files_and_folders_are_reported_and_inputs_untouched() {
     let before = fs::metadata(dir.path().join("ok.jpg")).unwrap().modified().unwrap();
     let out = tempfile::tempdir().unwrap();
     fs::set_permissions(out.path(), fs::Permissions::from_mode(0o777)).unwrap();
-    let mut cmd = StdCommand::new(exe());
+    // Permissions don't bind root: run as nobody so they do, from a copy of
+    // the binary that nobody may run wherever the checkout lives.
+    let bin_dir = tempfile::tempdir().unwrap();
+    let exe = if root {
+        let copy = bin_dir.path().join("imgbatch");
+        fs::copy(exe(), &copy).unwrap();
+        fs::set_permissions(bin_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+        copy
+    } else {
+        exe()
+    };
+    let mut cmd = StdCommand::new(exe);
     cmd.args(["thumbs", "--sizes", "32", "--json", "-o"]).arg(out.path()).arg(dir.path());
     if root {
-        // Permissions don't bind root: run as nobody so they do.
         cmd.uid(65534).gid(65534);
     }
     let o = assert_cmd::Command::from_std(cmd).timeout(Duration::from_secs(60)).assert().code(1);
