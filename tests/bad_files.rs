@@ -79,6 +79,36 @@ fn truncated_jpeg_is_kept_only_when_allowed() {
 }
 
 #[test]
+fn truncated_png_is_kept_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Noise, so the image data is long and the cut lands inside it.
+    let mut s = 7u32;
+    let img = image::RgbImage::from_fn(200, 200, |_, y| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        if y < 100 { image::Rgb([200, 30, 30]) } else { image::Rgb([s as u8, (s >> 8) as u8, 90]) }
+    });
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    png.truncate(png.len() * 3 / 4);
+    fs::write(dir.path().join("cut.png"), png).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (r, _) = run_json(&["resize", "--width", "200"], out.path(), dir.path(), 1);
+    assert_eq!(entry(&r, "cut.png")["error"], "truncated PNG");
+    assert_eq!(files_under(out.path()), Vec::<String>::new());
+    let (r, err) = run_json(&["resize", "--width", "200", "--allow-truncated"], out.path(), dir.path(), 0);
+    let e = entry(&r, "cut.png");
+    assert_eq!(e["status"], "ok");
+    assert!(e["warning"].as_str().unwrap().contains("rows decoded"), "{e}");
+    assert!(err.contains("warning: truncated PNG"), "{err}");
+    let kept = image::open(out.path().join("cut.png")).unwrap().to_rgb8();
+    assert_eq!(kept.dimensions(), (200, 200));
+    assert_eq!(kept.get_pixel(10, 10), &image::Rgb([200, 30, 30]), "the decoded rows are kept");
+    assert_eq!(kept.get_pixel(10, 199), &image::Rgb([128, 128, 128]), "the missing rows are grey");
+}
+
+#[test]
 fn huge_headers_are_refused_before_decoding() {
     let dir = tempfile::tempdir().unwrap();
     // A valid 8x8 JPEG whose frame header claims 65535x65535 (4.3 Gpx).

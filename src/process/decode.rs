@@ -225,7 +225,12 @@ pub fn decode(
     // Damaged metadata must not block the pixels: treat it as absent.
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
     let icc = dec.icc_profile().ok().flatten();
-    let image = DynamicImage::from_decoder(dec).map_err(|e| map_err(e, name))?;
+    let image = match DynamicImage::from_decoder(dec).map_err(|e| map_err(e, name)) {
+        Ok(image) => image,
+        // `image` drops the rows it had; read them again ourselves.
+        Err(FileError::Truncated("PNG")) if opts.allow_truncated => return decode_partial_png(bytes, opts, admit),
+        Err(e) => return Err(e),
+    };
     let source_size = (image.width(), image.height());
     Ok(Decoded { image: to_8bit(image), source_size, orientation, icc, format, warning })
 }
@@ -279,6 +284,63 @@ fn decode_with_jpeg_decoder(
         PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
     };
     Ok(Decoded { image, source_size, orientation, icc: d.icc_profile(), format: ImageFormat::Jpeg, warning })
+}
+
+/// `--allow-truncated` for a PNG cut off inside its image data: keeps the
+/// rows that decode and fills the rest with grey, as for JPEG. Interlaced
+/// files spread every pass over the whole image, so they stay an error.
+fn decode_partial_png(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::Admit<'_>) -> Result<Decoded, FileError> {
+    let corrupt = |e: png::DecodingError| FileError::Corrupt { format: "PNG", detail: e.to_string() };
+    let mut d = png::Decoder::new(Cursor::new(bytes));
+    d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = d.read_info().map_err(corrupt)?;
+    let info = reader.info();
+    let size = (info.width, info.height);
+    check_pixels(size, opts)?;
+    if info.interlaced {
+        return Err(FileError::Truncated("PNG"));
+    }
+    let icc = info.icc_profile.as_ref().map(|p| p.to_vec());
+    let channels = match reader.output_color_type().0 {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb | png::ColorType::Indexed => 3,
+        png::ColorType::Rgba => 4,
+    };
+    let row_len = size.0 as usize * channels;
+    admit((row_len * size.1 as usize) as u64)?;
+    // Opaque mid-grey, whatever the layout.
+    let grey: Vec<u8> = (0..channels).map(|c| if channels % 2 == 0 && c == channels - 1 { 255 } else { 128 }).collect();
+    let mut pixels: Vec<u8> = grey.iter().copied().cycle().take(row_len * size.1 as usize).collect();
+    let mut rows = 0;
+    while rows < size.1 as usize {
+        match reader.next_row() {
+            Ok(Some(row)) if row.data().len() == row_len => {
+                pixels[rows * row_len..(rows + 1) * row_len].copy_from_slice(row.data());
+                rows += 1;
+            }
+            _ => break,
+        }
+    }
+    if rows == 0 {
+        return Err(FileError::Truncated("PNG"));
+    }
+    let bad = || FileError::Corrupt { format: "PNG", detail: "short pixel data".into() };
+    let image = match channels {
+        1 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
+        2 => DynamicImage::ImageLumaA8(image::GrayAlphaImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
+        3 => DynamicImage::ImageRgb8(image::RgbImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
+        _ => DynamicImage::ImageRgba8(image::RgbaImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
+    };
+    let warning = Some(format!("truncated PNG: {rows} of {} rows decoded, the rest is filled in", size.1));
+    Ok(Decoded {
+        image,
+        source_size: size,
+        orientation: Orientation::NoTransforms,
+        icc,
+        format: ImageFormat::Png,
+        warning,
+    })
 }
 
 /// Everything downstream works on 8-bit L, La, Rgb or Rgba.
