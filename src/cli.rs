@@ -24,7 +24,7 @@ pub enum Command {
     Thumbs(ThumbsArgs),
     /// Resize every image to fit a box (sharp's fit modes).
     Resize(ResizeArgs),
-    /// Time the same job with different worker counts (and queue sizes); nothing is written.
+    /// Time the same job with different worker counts (and queue sizes); outputs stay in memory unless --write.
     Bench(BenchArgs),
 }
 
