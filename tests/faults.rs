@@ -210,7 +210,7 @@ fn unreadable_files_and_folders_are_reported_and_inputs_untouched() {
     } else {
         exe()
     };
-    let mut cmd = StdCommand::new(exe);
+    let mut cmd = StdCommand::new(&exe);
     cmd.args(["thumbs", "--sizes", "32", "--json", "-o"]).arg(out.path()).arg(dir.path());
     if root {
         cmd.uid(65534).gid(65534);
@@ -237,6 +237,19 @@ fn unreadable_files_and_folders_are_reported_and_inputs_untouched() {
     assert_eq!(files_under(out.path()), ["ok_32.jpg"]);
     assert_eq!(fs::read(dir.path().join("ok.jpg")).unwrap(), good);
     assert_eq!(fs::metadata(dir.path().join("ok.jpg")).unwrap().modified().unwrap(), before);
+    // A read-only output folder is refused before any file is touched.
+    let ro = tempfile::tempdir().unwrap();
+    fs::set_permissions(ro.path(), fs::Permissions::from_mode(0o555)).unwrap();
+    let mut cmd = StdCommand::new(&exe);
+    cmd.args(["thumbs", "-o"]).arg(ro.path()).arg(dir.path().join("ok.jpg"));
+    if root {
+        cmd.uid(65534).gid(65534);
+    }
+    let output = cmd.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not writable: Permission denied"), "{stderr}");
+    assert_eq!(files_under(ro.path()), Vec::<String>::new());
     // Let the temporary folder be cleaned up.
     fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
 }
