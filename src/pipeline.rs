@@ -354,9 +354,15 @@ impl<'a> Collector<'a> {
             self.live_workers -= 1;
             let id = self.next_worker_id.fetch_add(1, Ordering::Relaxed);
             let sh = Arc::clone(self.shared);
-            let spawned =
-                std::thread::Builder::new().name(format!("{WORKER_PREFIX}-{id}")).spawn(move || worker(&sh, id));
-            if spawned.is_ok() {
+            // A one-thread pool rather than a bare thread, so that rayon work
+            // inside a decoder stays on this worker like on the others.
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(move |_| format!("{WORKER_PREFIX}-{id}"))
+                .build();
+            if let Ok(pool) = pool {
+                // Dropping the pool lets its thread finish this job, then end.
+                pool.spawn_broadcast(move |_| worker(&sh, id));
                 self.live_workers += 1;
             }
             let elapsed = r.since.elapsed();
