@@ -45,6 +45,10 @@ const WORKER_PREFIX: &str = "imgbatch-worker";
 /// every remaining file one by one.
 pub const WRITE_FAILURES_TO_STOP: u32 = 5;
 
+/// After Ctrl-C, how long files in flight may take to finish before they
+/// are dropped.
+const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
 /// What the walker and the workers tell the writer.
 #[derive(Debug)]
 pub enum Msg {
@@ -312,15 +316,20 @@ impl<'a> Collector<'a> {
     fn run(mut self, results: &Receiver<Msg>, found: &AtomicU64) -> Report {
         let ticker = crossbeam_channel::tick(Duration::from_millis(250));
         let mut walker_done = false;
+        let mut cancelled_at = None;
         while !(walker_done && self.live_workers == 0) {
-            if self.cancel.load(Ordering::Relaxed) {
+            if self.cancel.load(Ordering::Relaxed) && cancelled_at.is_none() {
                 self.shared.stop.store(true, Ordering::Relaxed);
+                cancelled_at = Some(Instant::now());
             }
             let msg = crossbeam_channel::select! {
                 recv(results) -> m => match m { Ok(m) => m, Err(_) => break },
                 recv(ticker) -> _ => {
                     self.progress.set_total(found.load(Ordering::Relaxed));
                     self.expire_timeouts();
+                    if cancelled_at.is_some_and(|t| t.elapsed() > CANCEL_GRACE) {
+                        self.drop_running();
+                    }
                     continue;
                 }
             };
@@ -338,6 +347,17 @@ impl<'a> Collector<'a> {
         }
         self.progress.finish();
         self.report
+    }
+
+    /// After a cancel, files still in flight past the grace period are
+    /// dropped (not reported) and their workers forgotten, so a stuck
+    /// decoder cannot hold the exit.
+    fn drop_running(&mut self) {
+        let dropped: Vec<Running> = self.shared.running().drain().map(|(_, r)| r).collect();
+        for r in dropped {
+            self.shared.budget.release(r.reserved);
+            self.live_workers -= 1;
+        }
     }
 
     /// Reports files that ran past `--timeout` and replaces their workers.

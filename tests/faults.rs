@@ -338,3 +338,28 @@ fn after_kill_9_the_next_run_does_only_the_rest() {
     assert_eq!(entry(&r, "p007.jpg")["status"], "ok");
     assert_eq!(assert_whole_outputs(out.path()).len(), 12);
 }
+
+#[test]
+fn ctrl_c_does_not_wait_for_a_stuck_decoder() {
+    let dir = many_inputs(6);
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("report.json");
+    let o = out.path().join("o");
+    // No --timeout: only the cancel can end this run.
+    let mut child = StdCommand::new(exe())
+        .env("IMGBATCH_INJECT_HANG", "p003")
+        .args(["resize", "--width", "300", "--workers", "1", "--timeout", "0", "--quiet", "-o"])
+        .arg(&o)
+        .arg("--report")
+        .arg(&report)
+        .arg(dir.path())
+        .spawn()
+        .unwrap();
+    wait_for_outputs(&o, 3);
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(wait_for(&mut child, Duration::from_secs(30)).code(), Some(130));
+    let r: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["interrupted"], true);
+    assert_eq!(r["summary"]["ok"], 3);
+    assert_eq!(assert_whole_outputs(&o).len(), 3);
+}
