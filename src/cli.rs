@@ -42,6 +42,15 @@ pub struct ThumbsArgs {
 
 #[derive(Debug, Args)]
 pub struct ResizeArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// The box of a resize: shared by `resize` and `bench`.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
     /// Box width in pixels (with only one of width/height the other follows the aspect ratio).
     #[arg(long, short = 'W', value_parser = clap::value_parser!(u32).range(1..=65535))]
     pub width: Option<u32>,
@@ -51,8 +60,6 @@ pub struct ResizeArgs {
     /// How the image fits the box.
     #[arg(long, value_enum, default_value_t = FitArg::Inside)]
     pub fit: FitArg,
-    #[command(flatten)]
-    pub common: Common,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -188,15 +195,9 @@ pub struct BenchArgs {
     /// Square centre-cropped thumbnails.
     #[arg(long)]
     pub crop: bool,
-    /// Benchmark `resize` to this box width instead of thumbnails.
-    #[arg(long, short = 'W', value_parser = clap::value_parser!(u32).range(1..=65535))]
-    pub width: Option<u32>,
-    /// Benchmark `resize` to this box height instead of thumbnails.
-    #[arg(long, short = 'H', value_parser = clap::value_parser!(u32).range(1..=65535))]
-    pub height: Option<u32>,
-    /// Fit for `resize`.
-    #[arg(long, value_enum, default_value_t = FitArg::Inside)]
-    pub fit: FitArg,
+    /// With --width and/or --height, benchmark `resize` instead of thumbnails.
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Worker counts to compare [default: 1, 2, 4 … up to 2 × cores].
     #[arg(long, short = 'j', value_delimiter = ',')]
     pub workers: Option<Vec<usize>>,
@@ -282,11 +283,17 @@ impl Processing {
     }
 }
 
-fn resize_target(width: Option<u32>, height: Option<u32>, fit: FitArg) -> Result<Operation, String> {
-    if width.is_none() && height.is_none() {
-        return Err("resize needs --width and/or --height".into());
+impl TargetArgs {
+    fn given(&self) -> bool {
+        self.width.is_some() || self.height.is_some()
     }
-    Ok(Operation::Resize(Target { width, height, fit: fit.into() }))
+
+    fn operation(&self) -> Result<Operation, String> {
+        if !self.given() {
+            return Err("resize needs --width and/or --height".into());
+        }
+        Ok(Operation::Resize(Target { width: self.width, height: self.height, fit: self.fit.into() }))
+    }
 }
 
 impl Command {
@@ -294,7 +301,7 @@ impl Command {
     pub fn into_job(self) -> Result<(Job, Outputs), String> {
         let (operation, c) = match self {
             Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
-            Command::Resize(a) => (resize_target(a.width, a.height, a.fit)?, a.common),
+            Command::Resize(a) => (a.target.operation()?, a.common),
             Command::Bench(_) => return Err("bench is not a processing job".into()),
         };
         let mut job = Job::new(c.inputs, c.output, operation);
@@ -320,8 +327,8 @@ impl Command {
 impl BenchArgs {
     /// The job every configuration runs, and the sweep.
     pub fn into_plan(self) -> Result<(Job, BenchPlan, BenchExports), String> {
-        let operation = if self.width.is_some() || self.height.is_some() {
-            resize_target(self.width, self.height, self.fit)?
+        let operation = if self.target.given() {
+            self.target.operation()?
         } else {
             Operation::Thumbs { sizes: dedup(self.sizes.unwrap_or_else(|| vec![256])), crop: self.crop }
         };

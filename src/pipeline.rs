@@ -22,7 +22,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -294,7 +294,7 @@ struct Collector<'a> {
     report: Report,
     progress: Progress,
     live_workers: usize,
-    next_worker_id: AtomicUsize,
+    next_worker_id: usize,
     /// Failed writes since the last successful one.
     write_failures: u32,
 }
@@ -308,7 +308,7 @@ impl<'a> Collector<'a> {
             report: Report::default(),
             progress: Progress::new(job.progress && job.verbosity == Verbosity::Normal),
             live_workers: job.workers,
-            next_worker_id: AtomicUsize::new(job.workers),
+            next_worker_id: job.workers,
             write_failures: 0,
         }
     }
@@ -372,7 +372,8 @@ impl<'a> Collector<'a> {
         for (_, r) in expired {
             self.shared.budget.release(r.reserved);
             self.live_workers -= 1;
-            let id = self.next_worker_id.fetch_add(1, Ordering::Relaxed);
+            let id = self.next_worker_id;
+            self.next_worker_id += 1;
             let sh = Arc::clone(self.shared);
             // A one-thread pool rather than a bare thread, so that rayon work
             // inside a decoder stays on this worker like on the others.

@@ -108,6 +108,18 @@ impl StageTimes {
         self.write_s += o.write_s;
         self.wait_output_s += o.wait_output_s;
     }
+
+    /// Every time divided by `n` (the mean over `n` runs).
+    pub fn divided(&self, n: f64) -> StageTimes {
+        StageTimes {
+            wait_input_s: self.wait_input_s / n,
+            decode_s: self.decode_s / n,
+            resize_s: self.resize_s / n,
+            encode_s: self.encode_s / n,
+            write_s: self.write_s / n,
+            wait_output_s: self.wait_output_s / n,
+        }
+    }
 }
 
 /// Totals of a run.

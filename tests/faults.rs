@@ -46,6 +46,13 @@ fn wait_for(child: &mut Child, limit: Duration) -> ExitStatus {
     }
 }
 
+/// The input ending in `name` failed with an error that mentions `reason`.
+fn assert_failed(report: &serde_json::Value, name: &str, reason: &str) {
+    let e = entry(report, name);
+    assert_eq!(e["status"], "failed", "{e}");
+    assert!(e["error"].as_str().unwrap().contains(reason), "{e}");
+}
+
 /// Every file under `dir` has a final name (no temporaries) and decodes whole.
 fn assert_whole_outputs(dir: &Path) -> Vec<String> {
     let files = files_under(dir);
@@ -80,12 +87,8 @@ fn a_stuck_file_times_out_and_a_vanished_one_fails_while_the_rest_finish() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(status.code(), Some(1));
     let r = json(&output.stdout);
-    let stuck = entry(&r, "a_stuck.jpg");
-    assert_eq!(stuck["status"], "failed");
-    assert!(stuck["error"].as_str().unwrap().contains("timed out after 2 s"), "{stuck}");
-    let gone = entry(&r, "b_gone.jpg");
-    assert_eq!(gone["status"], "failed");
-    assert!(gone["error"].as_str().unwrap().contains("No such file"), "{gone}");
+    assert_failed(&r, "a_stuck.jpg", "timed out after 2 s");
+    assert_failed(&r, "b_gone.jpg", "No such file");
     assert_eq!(entry(&r, "c.jpg")["status"], "ok");
     assert_eq!(entry(&r, "d.jpg")["status"], "ok");
     assert_eq!(assert_whole_outputs(out.path()), ["c_32.jpg", "d_32.jpg"]);
@@ -113,9 +116,7 @@ fn max_memory_queues_large_images_and_refuses_one_that_can_never_fit() {
     for i in 0..4 {
         assert_eq!(entry(&r, &format!("m{i}.png"))["status"], "ok");
     }
-    let huge = entry(&r, "huge.png");
-    assert_eq!(huge["status"], "failed");
-    assert!(huge["error"].as_str().unwrap().contains("over --max-memory (16 MiB)"), "{huge}");
+    assert_failed(&r, "huge.png", "over --max-memory (16 MiB)");
     assert_eq!(assert_whole_outputs(out.path()).len(), 4);
     // With a budget big enough, the same image goes through.
     let out2 = tempfile::tempdir().unwrap();
@@ -173,9 +174,7 @@ fn an_output_folder_that_cannot_be_made_fails_only_its_files() {
     fs::write(out.path().join("blocked"), b"in the way").unwrap();
     let o = bin().args(["thumbs", "--sizes", "32", "--json", "-o"]).arg(out.path()).arg(dir.path()).assert().code(1);
     let r = json(&o.get_output().stdout);
-    let x = entry(&r, "blocked/x.jpg");
-    assert_eq!(x["status"], "failed");
-    assert!(x["error"].as_str().unwrap().contains("cannot write"), "{x}");
+    assert_failed(&r, "blocked/x.jpg", "cannot write");
     assert_eq!(entry(&r, "fine.jpg")["status"], "ok");
     assert!(r.get("stopped").is_none());
     assert_eq!(files_under(out.path()), ["blocked", "fine_32.jpg"]);
@@ -228,12 +227,8 @@ fn unreadable_files_and_folders_are_reported_and_inputs_untouched() {
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
     let r = json(&output.stdout);
     assert_eq!(entry(&r, "ok.jpg")["status"], "ok");
-    let secret = entry(&r, "secret.jpg");
-    assert_eq!(secret["status"], "failed");
-    assert!(secret["error"].as_str().unwrap().contains("Permission denied"), "{secret}");
-    let locked = entry(&r, "locked");
-    assert_eq!(locked["status"], "failed");
-    assert!(locked["error"].as_str().unwrap().contains("Permission denied"), "{locked}");
+    assert_failed(&r, "secret.jpg", "Permission denied");
+    assert_failed(&r, "locked", "Permission denied");
     assert_eq!(files_under(out.path()), ["ok_32.jpg"]);
     assert_eq!(fs::read(dir.path().join("ok.jpg")).unwrap(), good);
     assert_eq!(fs::metadata(dir.path().join("ok.jpg")).unwrap().modified().unwrap(), before);

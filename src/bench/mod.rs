@@ -202,15 +202,6 @@ pub fn run(
             }
         }
         let (mean_s, stddev_s) = mean_stddev(&times);
-        let n = times.len() as f64;
-        let per_run = StageTimes {
-            wait_input_s: stages.wait_input_s / n,
-            decode_s: stages.decode_s / n,
-            resize_s: stages.resize_s / n,
-            encode_s: stages.encode_s / n,
-            write_s: stages.write_s / n,
-            wait_output_s: stages.wait_output_s / n,
-        };
         let rate = |x: f64| if mean_s > 0.0 { x / mean_s } else { 0.0 };
         rows.push(BenchRow {
             workers,
@@ -225,7 +216,7 @@ pub fn run(
             efficiency: None,
             serial_fraction: None,
             peak_rss_bytes: rss::peak(),
-            stages: per_run,
+            stages: stages.divided(plan.repeat as f64),
             failed,
         });
     }
