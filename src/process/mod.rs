@@ -187,8 +187,6 @@ pub fn process_bytes(
 ) -> Result<Processed, FileError> {
     let mut stages = StageTimes::default();
     let file_len = bytes.len() as u64;
-    // Beyond the decoder's own peak: the input bytes, and resize buffers
-    // and copies of up to half the decoded size.
     // The largest output decides how far a JPEG may shrink on load.
     let shrink = |stored: (u32, u32), swap: bool| {
         if !opts.shrink_on_load {
@@ -201,6 +199,8 @@ pub fn process_bytes(
             .min()
             .unwrap_or(1)
     };
+    // Beyond the decoder's own peak: the input bytes, and resize buffers
+    // and copies of up to half the decoded size.
     let mut decoded = decode::decode(&bytes, &opts.decode, &mut |peak| admit(file_len + peak + peak / 2), &shrink)?;
     drop(bytes);
     let premultiplied = decoded.image.color().has_alpha() && task.format.has_alpha();
