@@ -220,21 +220,6 @@ pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupEr
     Ok(report)
 }
 
-/// Fault injection for tests: an input whose path contains the value of
-/// `IMGBATCH_INJECT_HANG` makes its worker spin forever, as a decoder caught
-/// in a loop would. Lets the tests prove `--timeout` without a real hang.
-fn inject_hang(path: &Path) {
-    static PATTERN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let pattern = PATTERN.get_or_init(|| std::env::var("IMGBATCH_INJECT_HANG").ok().filter(|p| !p.is_empty()));
-    if let Some(p) = pattern
-        && path.to_string_lossy().contains(p.as_str())
-    {
-        loop {
-            std::thread::park();
-        }
-    }
-}
-
 /// One worker: takes tasks until the walker is done. `id` names it in the
 /// table of running files.
 fn worker(shared: &Arc<Shared>, id: usize) {
@@ -252,10 +237,8 @@ fn worker(shared: &Arc<Shared>, id: usize) {
         let entry = Running { input: task.input.clone(), since: start, reserved: 0, waiting: false };
         shared.running().insert(id, entry);
         let mut admit = |need: u64| shared.admit(id, need);
-        let result = panic::catch_unwind(AssertUnwindSafe(|| {
-            inject_hang(&task.input);
-            process::process(&task, &shared.opts, &mut resampler, &mut admit)
-        }));
+        let result =
+            panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, &shared.opts, &mut resampler, &mut admit)));
         let outcome = match result {
             Ok(Ok(done)) => Outcome::Done(done),
             Ok(Err(e)) => Outcome::Failed(e),

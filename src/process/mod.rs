@@ -134,16 +134,30 @@ fn read_input(path: &Path) -> Result<Vec<u8>, FileError> {
     Ok(bytes)
 }
 
-/// Fault injection for tests: when `IMGBATCH_INJECT_PANIC` is set, any input
-/// whose path contains its value panics inside the worker, as a decoder bug
-/// would. Lets the tests prove that a panic costs one file, not the run.
-fn inject_panic(path: &Path) {
-    static PATTERN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let pattern = PATTERN.get_or_init(|| std::env::var("IMGBATCH_INJECT_PANIC").ok().filter(|p| !p.is_empty()));
-    if let Some(p) = pattern
-        && path.to_string_lossy().contains(p.as_str())
-    {
+/// Fault injection for tests, read once from the environment: an input
+/// whose path contains the value of `IMGBATCH_INJECT_PANIC` panics inside
+/// the worker, as a decoder bug would; one matching `IMGBATCH_INJECT_HANG`
+/// never returns, as a decoder caught in a loop would. They let the tests
+/// prove that a panic costs one file and that `--timeout` works.
+fn inject_faults(path: &Path) {
+    use std::sync::OnceLock;
+    fn pattern(cell: &'static OnceLock<Option<String>>, var: &str) -> Option<&'static str> {
+        cell.get_or_init(|| std::env::var(var).ok().filter(|p| !p.is_empty())).as_deref()
+    }
+    static PANIC: OnceLock<Option<String>> = OnceLock::new();
+    static HANG: OnceLock<Option<String>> = OnceLock::new();
+    let (panic, hang) = (pattern(&PANIC, "IMGBATCH_INJECT_PANIC"), pattern(&HANG, "IMGBATCH_INJECT_HANG"));
+    if panic.is_none() && hang.is_none() {
+        return;
+    }
+    let name = path.to_string_lossy();
+    if panic.is_some_and(|p| name.contains(p)) {
         panic!("injected panic for {}", path.display());
+    }
+    if hang.is_some_and(|p| name.contains(p)) {
+        loop {
+            std::thread::park();
+        }
     }
 }
 
@@ -166,7 +180,7 @@ pub fn process(
     resampler: &mut Resampler,
     admit: &mut Admit<'_>,
 ) -> Result<Processed, FileError> {
-    inject_panic(&task.input);
+    inject_faults(&task.input);
     let clock = Instant::now();
     let bytes = read_input(&task.input)?;
     if opts.dry_run {
