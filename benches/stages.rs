@@ -4,6 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use image::{DynamicImage, Rgb, RgbImage};
+use imgbatch::RawMode;
 use imgbatch::geometry::Crop;
 use imgbatch::process::decode::{self, DecodeOptions};
 use imgbatch::process::encode::{self, EncodeOptions};
@@ -34,7 +35,8 @@ fn jpeg(img: &RgbImage) -> Vec<u8> {
 fn stages(c: &mut Criterion) {
     let img = photo(4000, 3000);
     let bytes = jpeg(&img);
-    let opts = DecodeOptions { max_pixels: imgbatch::job::DEFAULT_MAX_PIXELS, allow_truncated: false };
+    let opts =
+        DecodeOptions { max_pixels: imgbatch::job::DEFAULT_MAX_PIXELS, allow_truncated: false, raw: RawMode::Preview };
     let mut g = c.benchmark_group("stages_12mp");
     g.sample_size(10);
     // Shrink-on-load at each scale against the full decode (4000 px wide:
@@ -42,7 +44,9 @@ fn stages(c: &mut Criterion) {
     for shrink in [1, 2, 4, 8] {
         let name = if shrink == 1 { "decode_jpeg_full".to_string() } else { format!("decode_jpeg_shrink_1_{shrink}") };
         g.bench_function(name, |b| {
-            b.iter(|| decode::decode(&bytes, &opts, &mut |_| Ok(()), &|_, _| shrink).expect("decode"))
+            b.iter(|| {
+                decode::decode(&bytes, None, &opts, &mut |_| Ok(()), &|_, _| shrink, &|_, _| true).expect("decode")
+            })
         });
     }
     let dynimg = DynamicImage::ImageRgb8(img);

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
 use imgbatch::budget::parse_size;
 use imgbatch::job::{DEFAULT_MAX_PIXELS, parse_color};
-use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, Subsampling, Target, Verbosity};
+use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, Subsampling, Target, Verbosity};
 
 /// Batch-resize folders of images in parallel: thumbnails, web sizes, benchmarks.
 #[derive(Debug, Parser)]
@@ -78,7 +78,8 @@ pub enum FitArg {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
-    /// The input's format when it can be written (JPEG, PNG, WebP), else JPEG.
+    /// The input's format when it can be written (JPEG, PNG, WebP), else JPEG
+    /// (HEIC, AVIF, JPEG XL, camera RAW, TIFF, GIF and BMP all become JPEG).
     Same,
     /// JPEG (4:2:0).
     Jpeg,
@@ -86,6 +87,14 @@ pub enum FormatArg {
     Png,
     /// WebP (lossy, keeps alpha).
     Webp,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RawArg {
+    /// The embedded preview when it is big enough, else the raw data.
+    Preview,
+    /// Always the raw data, demosaiced.
+    Full,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -122,8 +131,11 @@ pub struct Common {
     #[arg(long)]
     pub json: bool,
     /// Print only errors.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Also list every file that is not an image (they are always counted in the summary).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Redo outputs that are already up to date.
     #[arg(long)]
     pub force: bool,
@@ -174,6 +186,11 @@ pub struct Processing {
     /// leaves twice the output size, as libvips and Pillow's draft do).
     #[arg(long)]
     pub no_shrink_on_load: bool,
+    /// Camera RAW files: `preview` uses the smallest embedded JPEG preview that is at least
+    /// the output size and decodes the raw data only when none is; `full` always decodes
+    /// (demosaics) the raw data.
+    #[arg(long, value_enum, default_value_t = RawArg::Preview)]
+    pub raw: RawArg,
     /// Give up on a file after this many seconds (0: never) [default: 60].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -270,6 +287,10 @@ impl Processing {
         job.max_pixels = self.max_pixels;
         job.allow_truncated = self.allow_truncated;
         job.shrink_on_load = !self.no_shrink_on_load;
+        job.raw = match self.raw {
+            RawArg::Preview => RawMode::Preview,
+            RawArg::Full => RawMode::Full,
+        };
         if let Some(t) = self.timeout {
             if !t.is_finite() || t < 0.0 {
                 return Err(format!("--timeout {t}: give seconds, 0 for none"));
@@ -318,7 +339,11 @@ impl Command {
         }
         job.force = c.force;
         job.dry_run = c.dry_run;
-        job.verbosity = if c.quiet { Verbosity::Quiet } else { Verbosity::Normal };
+        job.verbosity = match (c.quiet, c.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        };
         job.print_plan = !c.json;
         Ok((job, Outputs { report: c.report, json: c.json }))
     }

@@ -17,6 +17,14 @@ pub enum FileError {
     /// A real image in a format or variant we cannot decode.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// An image format this build does not read at all, and how to get it read.
+    #[error("unsupported format {format}: {hint}")]
+    UnsupportedFormat {
+        /// The format's name, e.g. `HEIC` or `PSD`.
+        format: &'static str,
+        /// What to do about it.
+        hint: &'static str,
+    },
     /// The header declares more pixels than `--max-pixels` allows.
     #[error("{width}x{height} exceeds --max-pixels ({max})")]
     TooManyPixels {

@@ -125,6 +125,16 @@ pub enum Subsampling {
     S444,
 }
 
+/// How a camera RAW becomes pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RawMode {
+    /// The smallest embedded preview big enough for every output, else the raw data.
+    #[default]
+    Preview,
+    /// Always demosaic the raw data.
+    Full,
+}
+
 /// How much the run prints on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -132,6 +142,8 @@ pub enum Verbosity {
     Quiet,
     /// Errors and the final summary (progress bar when stderr is a terminal).
     Normal,
+    /// As `Normal`, and every file that is not an image is listed.
+    Verbose,
 }
 
 /// Everything one run needs to know.
@@ -177,6 +189,8 @@ pub struct Job {
     pub allow_truncated: bool,
     /// Decode JPEGs at reduced scale when every output is small enough.
     pub shrink_on_load: bool,
+    /// Camera RAW: embedded preview when big enough, or always the raw data.
+    pub raw: RawMode,
     /// Give up on a file after this long (`None`: wait forever).
     pub timeout: Option<Duration>,
     /// Budget in bytes for images being processed at once (admission control).
@@ -224,6 +238,7 @@ impl Job {
             max_pixels: DEFAULT_MAX_PIXELS,
             allow_truncated: false,
             shrink_on_load: true,
+            raw: RawMode::Preview,
             timeout: Some(DEFAULT_TIMEOUT),
             max_memory: crate::budget::default_max_memory(),
             verbosity: Verbosity::Normal,

@@ -26,6 +26,6 @@ pub mod report;
 pub mod walk;
 
 pub use error::{FileError, SetupError};
-pub use job::{Fit, FormatChoice, Job, Operation, OutFormat, Subsampling, Target, Verbosity};
+pub use job::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, Subsampling, Target, Verbosity};
 pub use pipeline::{run, run_with_cancel};
 pub use report::{ExitStatus, Report, StageTimes, Status, Summary};

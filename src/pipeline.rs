@@ -36,7 +36,7 @@ use crate::process::resize::Resampler;
 use crate::process::{self, ProcessOptions, Task};
 use crate::progress::Progress;
 use crate::report::{FileRecord, FileResult, Outcome, OutputRecord, Report, StageTimes, Status};
-use crate::walk::Walker;
+use crate::walk::{WalkCounts, Walker};
 
 const WORKER_PREFIX: &str = "imgbatch-worker";
 
@@ -188,7 +188,7 @@ pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupEr
     let start = Instant::now();
     let (task_tx, task_rx) = bounded::<Task>(job.queue);
     let (result_tx, result_rx) = bounded::<Msg>(job.queue);
-    let found = AtomicU64::new(0);
+    let counts = WalkCounts::default();
     let shared = Arc::new(Shared {
         tasks: task_rx,
         results: result_tx,
@@ -201,21 +201,27 @@ pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupEr
     pool.spawn_broadcast(move |ctx| worker(&sh, ctx.index()));
     let mut report = std::thread::scope(|s| {
         let walker_results = shared.results.clone();
-        let (found, stop) = (&found, &shared.stop);
+        let (counts, stop) = (&counts, &shared.stop);
         std::thread::Builder::new()
             .name("imgbatch-walker".into())
             .spawn_scoped(s, move || {
-                Walker::new(job, task_tx, walker_results.clone(), found, stop).run();
+                Walker::new(job, task_tx, walker_results.clone(), counts, stop).run();
                 let _ = walker_results.send(Msg::WalkerDone);
             })
             .map_err(|e| SetupError::Pool(e.to_string()))?;
-        Ok::<_, SetupError>(Collector::new(job, &shared, cancel).run(&result_rx, found))
+        Ok::<_, SetupError>(Collector::new(job, &shared, cancel).run(&result_rx, &counts.found))
     })?;
+    report.summary.hidden_ignored = counts.hidden.load(Ordering::Relaxed);
+    report.summary.links_ignored = counts.links.load(Ordering::Relaxed);
     report.summary.elapsed_s = start.elapsed().as_secs_f64();
     report.interrupted = cancel.load(Ordering::Relaxed);
     report.files.sort_by(|a, b| a.input.cmp(&b.input));
-    if job.verbosity == Verbosity::Normal {
+    report.not_images.sort_by(|a, b| a.input.cmp(&b.input));
+    if job.verbosity != Verbosity::Quiet {
         eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run));
+        if let Some(none) = report.no_images_line(&job.inputs) {
+            eprintln!("imgbatch: {none}");
+        }
     }
     Ok(report)
 }
@@ -289,7 +295,7 @@ impl<'a> Collector<'a> {
             shared,
             cancel,
             report: Report::default(),
-            progress: Progress::new(job.progress && job.verbosity == Verbosity::Normal),
+            progress: Progress::new(job.progress && job.verbosity != Verbosity::Quiet),
             live_workers: job.workers,
             next_worker_id: job.workers,
             write_failures: 0,
@@ -392,6 +398,13 @@ impl<'a> Collector<'a> {
                 (FileRecord { input, status: Status::Skipped, outputs, error: None, warning: None, ms }, 0)
             }
             Outcome::Failed(e) => (FileRecord::failed(input, &e, ms), 0),
+            Outcome::NotImage(kind) => {
+                if self.job.verbosity == Verbosity::Verbose {
+                    self.progress.line(&format!("{input}: not an image, left alone"));
+                }
+                self.report.not_image(input, kind);
+                return;
+            }
             // The run is stopping because writes fail: don't try more.
             Outcome::Done(_) if self.report.stopped.is_some() => return,
             Outcome::Done(done) => {

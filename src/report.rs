@@ -1,5 +1,6 @@
 //! Per-file outcomes, the run summary, the JSON report and the exit status.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,6 +18,9 @@ pub enum Outcome {
     Skipped(Vec<PathBuf>),
     /// No output.
     Failed(FileError),
+    /// Found while walking a folder but not an image (a video, a sidecar, a
+    /// text): not a failure, counted by kind (its extension).
+    NotImage(String),
 }
 
 /// A message for the writer: one input and how it ended.
@@ -141,6 +145,23 @@ pub struct Summary {
     pub output_bytes: u64,
     /// Where the time went.
     pub stages: StageTimes,
+    /// Files under the inputs that are not images (not in `total`).
+    pub not_images: u64,
+    /// Those files by kind (`.MOV`, `.AAE`, `.DS_Store`, `no extension`).
+    pub not_image_kinds: BTreeMap<String, u64>,
+    /// Hidden files and folders not walked (no `--hidden`).
+    pub hidden_ignored: u64,
+    /// Symbolic links not followed (no `--follow`).
+    pub links_ignored: u64,
+}
+
+/// A file the walk found that is not an image.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherFile {
+    /// The path as the walker found it.
+    pub input: String,
+    /// Its kind, as counted in the summary.
+    pub kind: String,
 }
 
 /// Everything a run did; serialised as the JSON report.
@@ -150,6 +171,8 @@ pub struct Report {
     pub summary: Summary,
     /// One entry per input.
     pub files: Vec<FileRecord>,
+    /// Files under the inputs that are not images, left alone.
+    pub not_images: Vec<OtherFile>,
     /// Whether the run was stopped by a signal before the end.
     pub interrupted: bool,
     /// Why the run stopped early on its own (e.g. every write failing).
@@ -187,6 +210,53 @@ impl Report {
         self.files.push(rec);
     }
 
+    /// Counts a file that is not an image.
+    pub fn not_image(&mut self, input: String, kind: String) {
+        self.summary.not_images += 1;
+        *self.summary.not_image_kinds.entry(kind.clone()).or_default() += 1;
+        self.not_images.push(OtherFile { input, kind });
+    }
+
+    /// `12 other files not images (8 .MOV, 3 .AAE, 1 .xmp)`: kinds by count,
+    /// most common first; `None` when every file was an image.
+    pub fn not_images_text(&self) -> Option<String> {
+        let s = &self.summary;
+        if s.not_images == 0 {
+            return None;
+        }
+        let mut kinds: Vec<(&String, &u64)> = s.not_image_kinds.iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        const SHOWN: usize = 6;
+        let mut parts: Vec<String> = kinds.iter().take(SHOWN).map(|(k, n)| format!("{n} {k}")).collect();
+        if kinds.len() > SHOWN {
+            let rest: u64 = kinds[SHOWN..].iter().map(|(_, n)| **n).sum();
+            parts.push(format!("{rest} more"));
+        }
+        let files = if s.not_images == 1 { "file" } else { "files" };
+        let other = if s.total == 0 { "" } else { "other " };
+        Some(format!("{} {other}{files} not images ({})", s.not_images, parts.join(", ")))
+    }
+
+    /// When the run found no image at all: what it says, naming what it found.
+    pub fn no_images_line(&self, inputs: &[PathBuf]) -> Option<String> {
+        if self.summary.total > 0 || self.interrupted {
+            return None;
+        }
+        let under: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        let mut found = vec![];
+        if let Some(t) = self.not_images_text() {
+            found.push(t);
+        }
+        if self.summary.hidden_ignored > 0 {
+            found.push(format!("{} hidden (--hidden walks them)", self.summary.hidden_ignored));
+        }
+        if self.summary.links_ignored > 0 {
+            found.push(format!("{} symbolic links (--follow follows them)", self.summary.links_ignored));
+        }
+        let found = if found.is_empty() { "no files at all".into() } else { found.join("; ") };
+        Some(format!("no images found under {}: found {found}", under.join(", ")))
+    }
+
     /// The exit status this run deserves.
     pub fn exit_status(&self) -> ExitStatus {
         if self.interrupted {
@@ -217,8 +287,19 @@ impl Report {
         let s = &self.summary;
         let rate = if s.elapsed_s > 0.0 { (s.ok + s.failed) as f64 / s.elapsed_s } else { 0.0 };
         let written = if dry_run { "would write" } else { "written" };
+        let mut ignored = String::new();
+        if let Some(t) = self.not_images_text() {
+            ignored += &format!(" · {t}");
+        }
+        if s.hidden_ignored > 0 {
+            ignored += &format!(" · {} hidden not walked (--hidden)", s.hidden_ignored);
+        }
+        if s.links_ignored > 0 {
+            let links = if s.links_ignored == 1 { "link" } else { "links" };
+            ignored += &format!(" · {} {links} not followed (--follow)", s.links_ignored);
+        }
         format!(
-            "{what}: {} ok, {} skipped, {} failed · {:.1} MP in · {} {written} · {:.2} s · {:.1} files/s{}",
+            "{what}: {} ok, {} skipped, {} failed · {:.1} MP in · {} {written} · {:.2} s · {:.1} files/s{ignored}{}",
             s.ok,
             s.skipped,
             s.failed,
@@ -284,6 +365,25 @@ mod tests {
         assert_eq!(v["files"][0]["status"], "ok");
         assert_eq!(v["files"][0]["outputs"][0]["bytes"], 5);
         assert!(v["files"][0]["error"].is_null());
+    }
+
+    #[test]
+    fn non_images_are_counted_by_kind_most_common_first() {
+        let mut r = Report::default();
+        assert!(r.not_images_text().is_none());
+        for (i, k) in [".MOV", ".AAE", ".MOV", ".xmp", ".MOV", ".AAE"].iter().enumerate() {
+            r.not_image(format!("f{i}"), k.to_string());
+        }
+        assert_eq!(r.not_images_text().as_deref(), Some("6 files not images (3 .MOV, 2 .AAE, 1 .xmp)"));
+        let none = r.no_images_line(&["phone".into()]);
+        assert_eq!(
+            none.as_deref(),
+            Some("no images found under phone: found 6 files not images (3 .MOV, 2 .AAE, 1 .xmp)")
+        );
+        r.record(rec(Status::Ok, 1), 0);
+        assert!(r.no_images_line(&["phone".into()]).is_none());
+        assert!(r.summary_line("thumbs", false).contains(" · 6 other files not images (3 .MOV, 2 .AAE, 1 .xmp)"));
+        assert_eq!(r.summary.total, 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use imgbatch::job::{Fit, OutFormat, Target};
+use imgbatch::RawMode;
 use imgbatch::process::decode::DecodeOptions;
 use imgbatch::process::encode::EncodeOptions;
 use imgbatch::process::resize::Resampler;
@@ -27,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let opts = ProcessOptions {
         // Small limits keep libFuzzer's 2 GB RSS cap for real bugs.
-        decode: DecodeOptions { max_pixels: 4_000_000, allow_truncated: sel & 0x80 != 0 },
+        decode: DecodeOptions {
+            max_pixels: 4_000_000,
+            allow_truncated: sel & 0x80 != 0,
+            raw: if sel & 0x40 != 0 { RawMode::Full } else { RawMode::Preview },
+        },
         encode: EncodeOptions { progressive: sel & 0x10 != 0, ..EncodeOptions::new(75) },
         upscale: sel & 0x40 != 0,
         auto_orient: true,

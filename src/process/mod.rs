@@ -82,7 +82,7 @@ impl ProcessOptions {
     /// Extracts the per-file settings of a job.
     pub fn from_job(job: &Job) -> Self {
         ProcessOptions {
-            decode: DecodeOptions { max_pixels: job.max_pixels, allow_truncated: job.allow_truncated },
+            decode: DecodeOptions { max_pixels: job.max_pixels, allow_truncated: job.allow_truncated, raw: job.raw },
             encode: EncodeOptions { quality: job.quality, subsampling: job.subsampling, progressive: job.progressive },
             upscale: job.upscale,
             auto_orient: job.auto_orient,
@@ -213,9 +213,19 @@ pub fn process_bytes(
             .min()
             .unwrap_or(1)
     };
+    // A camera RAW's preview is big enough when no output needs enlarging it.
+    let enough = |stored: (u32, u32), swap: bool| {
+        let display = if swap && opts.auto_orient { (stored.1, stored.0) } else { stored };
+        task.outputs.iter().all(|(_, t)| {
+            let plan = geometry::plan(display, *t, true);
+            plan.scaled.0 <= display.0 && plan.scaled.1 <= display.1
+        })
+    };
+    let extension = task.input.extension().and_then(|e| e.to_str());
     // Beyond the decoder's own peak: the input bytes, and resize buffers
     // and copies of up to half the decoded size.
-    let mut decoded = decode::decode(&bytes, &opts.decode, &mut |peak| admit(file_len + peak + peak / 2), &shrink)?;
+    let mut admit_all = |peak| admit(file_len + peak + peak / 2);
+    let mut decoded = decode::decode(&bytes, extension, &opts.decode, &mut admit_all, &shrink, &enough)?;
     drop(bytes);
     let premultiplied = decoded.image.color().has_alpha() && task.format.has_alpha();
     if premultiplied {
@@ -260,7 +270,7 @@ pub fn process_bytes(
 
 /// `--dry-run`: sizes from the header alone, no pixels decoded.
 fn plan_only(task: &Task, opts: &ProcessOptions, bytes: &[u8]) -> Result<Processed, FileError> {
-    let h = decode::header(bytes, &opts.decode)?;
+    let h = decode::header(bytes, task.input.extension().and_then(|e| e.to_str()), &opts.decode)?;
     let swap = opts.auto_orient && swaps_axes(h.orientation);
     let display = if swap { (h.size.1, h.size.0) } else { h.size };
     let outputs = task

@@ -1,5 +1,13 @@
 //! Bytes → pixels: content sniffing, header checks before any pixel buffer is
-//! allocated, the decode itself, EXIF orientation and the ICC profile.
+//! allocated, the decode itself, EXIF orientation and the ICC profile. One
+//! module per family beside this one (JPEG XL, HEIF, camera RAW); JPEG, PNG,
+//! WebP, GIF, BMP and TIFF go through `image` here.
+
+#[cfg(feature = "heif")]
+mod heif;
+mod jxl;
+pub mod raw;
+pub mod sniff;
 
 use std::io::Cursor;
 
@@ -8,11 +16,8 @@ use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Li
 
 use super::jpeg::{self, Process};
 use crate::error::FileError;
-
-/// The formats imgbatch reads. Anything else that `image` recognises gets a
-/// clear "unsupported" error rather than a half-working decode.
-const READABLE: [ImageFormat; 6] =
-    [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP, ImageFormat::Gif, ImageFormat::Bmp, ImageFormat::Tiff];
+pub use crate::job::RawMode;
+pub use sniff::{HEAD_LEN, HeifKind, InFormat, RawKind, sniff};
 
 /// Limits that apply to every decode.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +26,8 @@ pub struct DecodeOptions {
     pub max_pixels: u64,
     /// Keep what decodes of a truncated file instead of failing it.
     pub allow_truncated: bool,
+    /// Camera RAW: embedded preview when big enough, or always the raw data.
+    pub raw: RawMode,
 }
 
 /// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
@@ -32,6 +39,11 @@ const MIN_USEFUL_SHRINK: u32 = 4;
 /// and whether the orientation swaps the axes, a factor of 1, 2, 4 or 8.
 pub type Shrink<'a> = dyn Fn((u32, u32), bool) -> u32 + 'a;
 
+/// Tells a decoder that can choose between sizes (a RAW's embedded
+/// previews) whether an image of this stored size, with the axes swapped
+/// or not by its orientation, makes every output without enlarging.
+pub type Enough<'a> = dyn Fn((u32, u32), bool) -> bool + 'a;
+
 /// A decoded image, normalised to 8 bits per channel.
 pub struct Decoded {
     /// Pixels as stored (orientation not yet applied): L8, La8, Rgb8 or Rgba8;
@@ -39,12 +51,13 @@ pub struct Decoded {
     pub image: DynamicImage,
     /// Width and height of the file's image, before any shrink-on-load.
     pub source_size: (u32, u32),
-    /// EXIF orientation from the file.
+    /// Orientation still to apply (EXIF, or a RAW's); formats whose decoder
+    /// turns the pixels itself (JPEG XL, HEIF) say none.
     pub orientation: Orientation,
     /// Embedded ICC profile, copied to the output.
     pub icc: Option<Vec<u8>>,
     /// The format found by sniffing the content.
-    pub format: ImageFormat,
+    pub format: InFormat,
     /// Something the user should know although the file decoded.
     pub warning: Option<String>,
 }
@@ -53,58 +66,63 @@ pub struct Decoded {
 pub struct Header {
     /// Stored width and height.
     pub size: (u32, u32),
-    /// EXIF orientation.
+    /// Orientation still to apply.
     pub orientation: Orientation,
 }
 
-/// Short display name for a format.
-pub fn format_name(f: ImageFormat) -> &'static str {
-    match f {
-        ImageFormat::Jpeg => "JPEG",
-        ImageFormat::Png => "PNG",
-        ImageFormat::WebP => "WebP",
-        ImageFormat::Gif => "GIF",
-        ImageFormat::Bmp => "BMP",
-        ImageFormat::Tiff => "TIFF",
-        ImageFormat::Avif => "AVIF",
-        ImageFormat::Ico => "ICO",
-        _ => "image",
+/// The `image` crate's name for the formats it decodes for us.
+fn image_format(f: InFormat) -> Option<ImageFormat> {
+    Some(match f {
+        InFormat::Jpeg => ImageFormat::Jpeg,
+        InFormat::Png => ImageFormat::Png,
+        InFormat::WebP => ImageFormat::WebP,
+        InFormat::Gif => ImageFormat::Gif,
+        InFormat::Bmp => ImageFormat::Bmp,
+        InFormat::Tiff => ImageFormat::Tiff,
+        _ => return None,
+    })
+}
+
+/// A HEIC or AVIF file in a build without the `heif` feature.
+#[cfg(not(feature = "heif"))]
+fn no_heif(kind: HeifKind) -> FileError {
+    FileError::UnsupportedFormat {
+        format: InFormat::Heif(kind).name(),
+        hint: "this build has no HEIF support (build with --features heif)",
     }
 }
 
-/// Decides the format from the first bytes of the file, never from its name.
-pub fn sniff(head: &[u8]) -> Result<ImageFormat, FileError> {
-    if head.is_empty() {
-        return Err(FileError::NotAnImage("empty file"));
+/// Whether this build decodes `format` at all (the walker asks before it
+/// claims output paths for the file).
+pub fn readable(format: InFormat) -> Result<InFormat, FileError> {
+    match format {
+        #[cfg(not(feature = "heif"))]
+        InFormat::Heif(kind) => Err(no_heif(kind)),
+        f => Ok(f),
     }
-    // BigTIFF (64-bit offsets) is read by the TIFF decoder, but `image`'s
-    // sniffer only knows classic TIFF magic.
-    if head.starts_with(b"II\x2B\x00") || head.starts_with(b"MM\x00\x2B") {
-        return Ok(ImageFormat::Tiff);
+}
+
+/// The format of `bytes`, telling a DNG saved as `.tif` from a plain TIFF.
+fn sniff_bytes(bytes: &[u8], extension: Option<&str>) -> Result<InFormat, FileError> {
+    match sniff(&bytes[..bytes.len().min(HEAD_LEN)], extension)? {
+        InFormat::Tiff if raw::is_dng(bytes) => Ok(InFormat::Raw(RawKind::Dng)),
+        f => Ok(f),
     }
-    match image::guess_format(head) {
-        Ok(f) if READABLE.contains(&f) => Ok(f),
-        Ok(f) => Err(FileError::Unsupported(format!("{} files", format_name(f)))),
-        Err(_) => {
-            let text = head.iter().take(64).all(|&c| c.is_ascii_graphic() || c.is_ascii_whitespace());
-            let html = head.trim_ascii_start().first() == Some(&b'<');
-            Err(FileError::NotAnImage(match (text, html) {
-                (_, true) => "looks like HTML/XML text",
-                (true, false) => "looks like text",
-                _ => "unknown format",
-            }))
-        }
-    }
+}
+
+/// The largest allocation a decoder may make.
+fn max_alloc(opts: &DecodeOptions) -> u64 {
+    // Room for the largest accepted image at 16-bit RGBA, plus decoder state.
+    opts.max_pixels.saturating_mul(8).saturating_add(64 << 20)
 }
 
 fn limits(opts: &DecodeOptions) -> Limits {
     let mut l = Limits::default();
-    // Room for the largest accepted image at 16-bit RGBA, plus decoder state.
-    l.max_alloc = Some(opts.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+    l.max_alloc = Some(max_alloc(opts));
     l
 }
 
-fn check_pixels(size: (u32, u32), opts: &DecodeOptions) -> Result<(), FileError> {
+pub(crate) fn check_pixels(size: (u32, u32), opts: &DecodeOptions) -> Result<(), FileError> {
     let (width, height) = size;
     if width == 0 || height == 0 {
         return Err(FileError::Corrupt { format: "image", detail: format!("zero size {width}x{height}") });
@@ -174,9 +192,18 @@ fn check_jpeg(bytes: &[u8], opts: &DecodeOptions, warning: &mut Option<String>) 
 }
 
 /// Reads the header only: size and orientation.
-pub fn header(bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
-    let format = sniff(bytes)?;
-    let name = format_name(format);
+pub fn header(bytes: &[u8], extension: Option<&str>, opts: &DecodeOptions) -> Result<Header, FileError> {
+    let format = sniff_bytes(bytes, extension)?;
+    let name = format.name();
+    let format = match format {
+        InFormat::Jxl => return jxl::header(bytes, opts),
+        #[cfg(feature = "heif")]
+        InFormat::Heif(kind) => return heif::header(bytes, kind, opts),
+        #[cfg(not(feature = "heif"))]
+        InFormat::Heif(kind) => return Err(no_heif(kind)),
+        InFormat::Raw(kind) => return raw::header(bytes, kind, opts),
+        f => image_format(f).ok_or(FileError::NotAnImage("unknown format"))?,
+    };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits(opts));
     let mut dec = reader.into_decoder().map_err(|e| map_err(e, name))?;
@@ -191,12 +218,23 @@ pub fn header(bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
 /// A JPEG may come back smaller than stored when `shrink` allows it.
 pub fn decode(
     bytes: &[u8],
+    extension: Option<&str>,
     opts: &DecodeOptions,
     admit: &mut super::Admit<'_>,
     shrink: &Shrink<'_>,
+    enough: &Enough<'_>,
 ) -> Result<Decoded, FileError> {
-    let format = sniff(bytes)?;
-    let name = format_name(format);
+    let sniffed = sniff_bytes(bytes, extension)?;
+    let name = sniffed.name();
+    let format = match sniffed {
+        InFormat::Jxl => return jxl::decode(bytes, opts, admit),
+        #[cfg(feature = "heif")]
+        InFormat::Heif(kind) => return heif::decode(bytes, kind, opts, admit),
+        #[cfg(not(feature = "heif"))]
+        InFormat::Heif(kind) => return Err(no_heif(kind)),
+        InFormat::Raw(kind) => return raw::decode(bytes, kind, opts, admit, enough),
+        f => image_format(f).ok_or(FileError::NotAnImage("unknown format"))?,
+    };
     let mut warning = None;
     let mut progressive = false;
     if format == ImageFormat::Jpeg {
@@ -232,7 +270,7 @@ pub fn decode(
         Err(e) => return Err(e),
     };
     let source_size = (image.width(), image.height());
-    Ok(Decoded { image: to_8bit(image), source_size, orientation, icc, format, warning })
+    Ok(Decoded { image: to_8bit(image), source_size, orientation, icc, format: sniffed, warning })
 }
 
 /// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
@@ -283,7 +321,7 @@ fn decode_with_jpeg_decoder(
         }
         PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
     };
-    Ok(Decoded { image, source_size, orientation, icc: d.icc_profile(), format: ImageFormat::Jpeg, warning })
+    Ok(Decoded { image, source_size, orientation, icc: d.icc_profile(), format: InFormat::Jpeg, warning })
 }
 
 /// `--allow-truncated` for a PNG cut off inside its image data: keeps the
@@ -338,13 +376,13 @@ fn decode_partial_png(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::Adm
         source_size: size,
         orientation: Orientation::NoTransforms,
         icc,
-        format: ImageFormat::Png,
+        format: InFormat::Png,
         warning,
     })
 }
 
 /// Everything downstream works on 8-bit L, La, Rgb or Rgba.
-fn to_8bit(image: DynamicImage) -> DynamicImage {
+pub(crate) fn to_8bit(image: DynamicImage) -> DynamicImage {
     use DynamicImage as D;
     match image {
         D::ImageLuma8(_) | D::ImageLumaA8(_) | D::ImageRgb8(_) | D::ImageRgba8(_) => image,
@@ -368,16 +406,6 @@ pub fn swaps_axes(o: Orientation) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sniff_uses_content_not_name() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").ok(), Some(ImageFormat::Png));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).ok(), Some(ImageFormat::Jpeg));
-        assert!(matches!(sniff(b""), Err(FileError::NotAnImage("empty file"))));
-        assert!(matches!(sniff(b"<!DOCTYPE html><html>"), Err(FileError::NotAnImage("looks like HTML/XML text"))));
-        assert_eq!(sniff(b"II\x2B\x00\x08\x00\x00\x00").ok(), Some(ImageFormat::Tiff));
-        assert!(matches!(sniff(b"hello world"), Err(FileError::NotAnImage("looks like text"))));
-    }
-
     /// A valid 8x8 grey JPEG whose frame header is patched to `w`x`h`.
     fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
         let mut b = Vec::new();
@@ -390,8 +418,9 @@ mod tests {
 
     #[test]
     fn header_bomb_is_refused_before_allocating() {
-        let opts = DecodeOptions { max_pixels: crate::job::DEFAULT_MAX_PIXELS, allow_truncated: false };
-        match decode(&jpeg_claiming(65535, 65535), &opts, &mut |_| Ok(()), &|_, _| 8) {
+        let opts =
+            DecodeOptions { max_pixels: crate::job::DEFAULT_MAX_PIXELS, allow_truncated: false, raw: RawMode::Preview };
+        match decode(&jpeg_claiming(65535, 65535), None, &opts, &mut |_| Ok(()), &|_, _| 8, &|_, _| true) {
             Err(FileError::TooManyPixels { width: 65535, height: 65535, .. }) => {}
             Err(e) => panic!("wrong error: {e}"),
             Ok(_) => panic!("decoded a bomb"),

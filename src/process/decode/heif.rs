@@ -1,0 +1,87 @@
+//! HEIC/HEIF and AVIF input through libheif (cargo feature `heif`): the
+//! primary image, turned by the file's `irot`/`imir` boxes (libheif applies
+//! them) and never again by an EXIF Orientation tag inside the file, as
+//! libvips does; 10-bit images come out at 8 bits; alpha and the ICC
+//! profile are kept.
+
+use image::metadata::Orientation;
+use image::{DynamicImage, RgbImage, RgbaImage};
+use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
+
+use super::{DecodeOptions, Decoded, Header, HeifKind, InFormat, check_pixels};
+use crate::error::FileError;
+
+fn corrupt(kind: HeifKind, e: libheif_rs::HeifError) -> FileError {
+    let format = InFormat::Heif(kind).name();
+    let detail = e.to_string();
+    if detail.to_ascii_lowercase().contains("end of data") {
+        return FileError::Truncated(format);
+    }
+    FileError::Corrupt { format, detail }
+}
+
+/// Displayed size of the primary image (transformations applied).
+pub fn header(bytes: &[u8], kind: HeifKind, opts: &DecodeOptions) -> Result<Header, FileError> {
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(|e| corrupt(kind, e))?;
+    let handle = ctx.primary_image_handle().map_err(|e| corrupt(kind, e))?;
+    let size = (handle.width(), handle.height());
+    check_pixels(size, opts)?;
+    Ok(Header { size, orientation: Orientation::NoTransforms })
+}
+
+/// Decodes the primary image to 8-bit RGB or RGBA.
+pub fn decode(
+    bytes: &[u8],
+    kind: HeifKind,
+    opts: &DecodeOptions,
+    admit: &mut super::super::Admit<'_>,
+) -> Result<Decoded, FileError> {
+    let lib = LibHeif::new();
+    let mut ctx = HeifContext::read_from_bytes(bytes).map_err(|e| corrupt(kind, e))?;
+    // One image, one worker: libheif must not start threads of its own.
+    ctx.set_max_decoding_threads(0);
+    let handle = ctx.primary_image_handle().map_err(|e| corrupt(kind, e))?;
+    let size = (handle.width(), handle.height());
+    check_pixels(size, opts)?;
+    let alpha = handle.has_alpha_channel();
+    let deep = handle.luma_bits_per_pixel() > 8;
+    // Decoded YCbCr planes (2 bytes a sample above 8 bits), the converted
+    // interleaved RGB(A) and our copy of it.
+    let pixels = size.0 as u64 * size.1 as u64;
+    let planes = pixels * if deep { 6 } else { 3 };
+    let channels = if alpha { 4 } else { 3 };
+    admit(planes + 2 * pixels * channels)?;
+    let chroma = if alpha { RgbChroma::Rgba } else { RgbChroma::Rgb };
+    let decoded = lib.decode(&handle, ColorSpace::Rgb(chroma), None).map_err(|e| corrupt(kind, e))?;
+    let planes = decoded.planes();
+    let plane = planes.interleaved.ok_or_else(|| FileError::Corrupt {
+        format: InFormat::Heif(kind).name(),
+        detail: "no interleaved plane".into(),
+    })?;
+    let (w, h) = (plane.width, plane.height);
+    let row = w as usize * channels as usize;
+    let mut buf = Vec::with_capacity(row * h as usize);
+    for y in 0..h as usize {
+        let start = y * plane.stride;
+        let line = plane.data.get(start..start + row).ok_or_else(|| FileError::Corrupt {
+            format: InFormat::Heif(kind).name(),
+            detail: "short pixel data".into(),
+        })?;
+        buf.extend_from_slice(line);
+    }
+    let bad = || FileError::Corrupt { format: InFormat::Heif(kind).name(), detail: "short pixel data".into() };
+    let image = if alpha {
+        DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, buf).ok_or_else(bad)?)
+    } else {
+        DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, buf).ok_or_else(bad)?)
+    };
+    let icc = handle.color_profile_raw().map(|p| p.data).filter(|d| !d.is_empty());
+    Ok(Decoded {
+        image,
+        source_size: (w, h),
+        orientation: Orientation::NoTransforms,
+        icc,
+        format: InFormat::Heif(kind),
+        warning: None,
+    })
+}
