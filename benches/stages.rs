@@ -94,5 +94,33 @@ fn pipeline(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, pipeline);
+/// Decoders of the other families, on the bundled fixtures: JPEG XL, a DNG
+/// through its preview and through demosaicing, and HEIC with `heif`.
+fn formats(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
+    let read = |p: &str| std::fs::read(root.join(p)).expect("fixture");
+    let preview =
+        DecodeOptions { max_pixels: imgbatch::job::DEFAULT_MAX_PIXELS, allow_truncated: false, raw: RawMode::Preview };
+    let full = DecodeOptions { raw: RawMode::Full, ..preview };
+    let mut g = c.benchmark_group("formats");
+    g.sample_size(20);
+    let mut cases = vec![
+        ("decode_jxl_320x213", read("jxl/rotated.jxl"), None, preview),
+        ("decode_dng_preview_480x320", read("raw/IMG_1001.dng"), Some("dng"), preview),
+        ("decode_dng_develop_600x400", read("raw/IMG_1001.dng"), Some("dng"), full),
+    ];
+    if cfg!(feature = "heif") {
+        cases.push(("decode_heic_320x213", read("heif/irot.heic"), None, preview));
+    }
+    for (name, bytes, ext, opts) in cases {
+        // Outputs of 256 px: the DNG's 480x320 preview is enough.
+        let enough = |s: (u32, u32), _| s.0.max(s.1) >= 256;
+        g.bench_function(name, |b| {
+            b.iter(|| decode::decode(&bytes, ext, &opts, &mut |_| Ok(()), &|_, _| 1, &enough).expect("decode"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, stages, pipeline, formats);
 criterion_main!(benches);

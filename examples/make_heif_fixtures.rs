@@ -10,13 +10,14 @@
 //! - `alpha.avif`: the logo, 128x96 RGBA, AV1-coded.
 //! - `deep.heic`: 10-bit, flat RGB (40000, 20000, 60000)/65535, Display P3 ICC.
 //! - `multi.heic`: a red image, then a blue one that is the primary.
+//! - `p3-nclx.avif`: flat colour tagged only by nclx (Display P3 primaries).
 use std::error::Error;
 use std::path::Path;
 
 use image::{DynamicImage, GenericImageView};
 use libheif_rs::{
-    Channel, ColorProfileRaw, ColorSpace, CompressionFormat, EncoderQuality, EncodingOptions, HeifContext, Image,
-    ImageOrientation, LibHeif, RgbChroma, color_profile_types,
+    Channel, ColorPrimaries, ColorProfileNCLX, ColorProfileRaw, ColorSpace, CompressionFormat, EncoderQuality,
+    EncodingOptions, HeifContext, Image, ImageOrientation, LibHeif, RgbChroma, color_profile_types,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -123,5 +124,11 @@ fn main() -> Result<()> {
     let flat = |rgb: [u8; 3]| DynamicImage::ImageRgb8(image::RgbImage::from_pixel(64, 48, image::Rgb(rgb)));
     let images = [heif_image(&flat([220, 20, 20]))?, heif_image(&flat([20, 20, 220]))?];
     write(&lib, &out.join("multi.heic"), &images, hevc, ImageOrientation::Normal, None)?;
+
+    let mut p3 = heif_image(&flat([200, 120, 40]))?;
+    let mut nclx = ColorProfileNCLX::new().ok_or("nclx")?;
+    nclx.set_color_primaries(ColorPrimaries::SMPTE_EG_432_1);
+    p3.set_color_profile_nclx(&nclx)?;
+    write(&lib, &out.join("p3-nclx.avif"), &[p3], av1, ImageOrientation::Normal, None)?;
     Ok(())
 }

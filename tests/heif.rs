@@ -64,6 +64,21 @@ fn ten_bit_heic_keeps_its_colours_and_profile() {
 }
 
 #[test]
+fn an_nclx_colour_description_becomes_an_icc_profile() {
+    let out = tempfile::tempdir().unwrap();
+    thumb(&heif("p3-nclx.avif"), out.path(), 32, "png");
+    thumb(&heif("alpha.avif"), out.path(), 32, "png");
+    let icc = |name: &str| {
+        let f = fs::File::open(out.path().join(name)).unwrap();
+        image::codecs::png::PngDecoder::new(std::io::BufReader::new(f)).unwrap().icc_profile().unwrap()
+    };
+    let p3 = icc("p3-nclx_32.png").expect("Display P3 nclx gives an ICC profile");
+    assert!(p3.windows(6).any(|w| w == b"\0P\x003\0_"), "not a P3 profile");
+    // nclx saying sRGB needs no profile.
+    assert!(icc("alpha_32.png").is_none());
+}
+
+#[test]
 fn avif_alpha_and_the_primary_image_of_a_multi_image_file() {
     let out = tempfile::tempdir().unwrap();
     thumb(&heif("alpha.avif"), out.path(), 128, "png");

@@ -6,7 +6,9 @@
 
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage, RgbaImage};
-use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
+use libheif_rs::{
+    ColorPrimaries, ColorProfileNCLX, ColorSpace, HeifContext, LibHeif, RgbChroma, TransferCharacteristics,
+};
 
 use super::{DecodeOptions, Decoded, Header, HeifKind, InFormat, check_pixels};
 use crate::error::FileError;
@@ -75,7 +77,11 @@ pub fn decode(
     } else {
         DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, buf).ok_or_else(bad)?)
     };
-    let icc = handle.color_profile_raw().map(|p| p.data).filter(|d| !d.is_empty());
+    let icc = handle
+        .color_profile_raw()
+        .map(|p| p.data)
+        .filter(|d| !d.is_empty())
+        .or_else(|| handle.color_profile_nclx().and_then(|n| nclx_icc(&n)));
     Ok(Decoded {
         image,
         source_size: (w, h),
@@ -84,4 +90,40 @@ pub fn decode(
         format: InFormat::Heif(kind),
         warning: None,
     })
+}
+
+/// An ICC profile for an nclx colour description (AVIF and some HEIC carry
+/// only that), so the output keeps its colours; `None` for sRGB, which is
+/// what an untagged output means anyway, and for what has no ICC form.
+fn nclx_icc(nclx: &ColorProfileNCLX) -> Option<Vec<u8>> {
+    use jxl_color::{ColourSpace, EnumColourEncoding, Primaries, RenderingIntent, TransferFunction, WhitePoint};
+    let (primaries, white_point) = match nclx.color_primaries() {
+        ColorPrimaries::ITU_R_BT_709_5 | ColorPrimaries::Unspecified => (Primaries::Srgb, WhitePoint::D65),
+        ColorPrimaries::ITU_R_BT_2020_2_and_2100_0 => (Primaries::Bt2100, WhitePoint::D65),
+        ColorPrimaries::SMPTE_RP_431_2 => (Primaries::P3, WhitePoint::Dci),
+        ColorPrimaries::SMPTE_EG_432_1 => (Primaries::P3, WhitePoint::D65),
+        _ => return None,
+    };
+    let tf = match nclx.transfer_characteristics() {
+        TransferCharacteristics::IEC_61966_2_1 | TransferCharacteristics::Unspecified => TransferFunction::Srgb,
+        TransferCharacteristics::ITU_R_BT_709_5
+        | TransferCharacteristics::ITU_R_BT_601_6
+        | TransferCharacteristics::ITU_R_BT_2020_2_10bit
+        | TransferCharacteristics::ITU_R_BT_2020_2_12bit => TransferFunction::Bt709,
+        TransferCharacteristics::Linear => TransferFunction::Linear,
+        TransferCharacteristics::ITU_R_BT_2100_0_PQ => TransferFunction::Pq,
+        TransferCharacteristics::ITU_R_BT_2100_0_HLG => TransferFunction::Hlg,
+        _ => return None,
+    };
+    if primaries == Primaries::Srgb && tf == TransferFunction::Srgb {
+        return None;
+    }
+    let encoding = EnumColourEncoding {
+        colour_space: ColourSpace::Rgb,
+        white_point,
+        primaries,
+        tf,
+        rendering_intent: RenderingIntent::Relative,
+    };
+    Some(jxl_color::icc::colour_encoding_to_icc(&encoding))
 }
