@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
     let format = [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp][sel as usize % 3];
     let fit = [Fit::Inside, Fit::Cover, Fit::Contain, Fit::Fill][(sel as usize / 3) % 4];
     let task = Task {
-        input: "fuzz".into(),
+        // A RAW extension sends TIFF-like bytes to rawler's camera decoders
+        // (without one, only DNGs get there).
+        input: if sel & 0x20 != 0 { "fuzz.nef".into() } else { "fuzz".into() },
         format,
         outputs: vec![
             ("a".into(), Target { width: Some(48), height: Some(32), fit }),
