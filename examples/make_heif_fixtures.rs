@@ -42,16 +42,12 @@ fn heif_image(img: &DynamicImage) -> Result<Image> {
     Ok(image)
 }
 
-/// A TIFF-structured EXIF block holding only Orientation.
-fn exif_orientation(o: u16) -> Vec<u8> {
-    let mut v = b"MM\0\x2A\0\0\0\x08".to_vec();
-    v.extend_from_slice(&1u16.to_be_bytes());
-    v.extend_from_slice(&0x0112u16.to_be_bytes());
-    v.extend_from_slice(&3u16.to_be_bytes());
-    v.extend_from_slice(&1u32.to_be_bytes());
-    v.extend_from_slice(&o.to_be_bytes());
-    v.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    v
+/// The EXIF block (Orientation 6) of the rotated sample photo.
+fn exif_of_rotated_photo(root: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(root.join("fixtures/photos/2024/city/rotated.jpg"))?;
+    let mut d = jpeg_decoder::Decoder::new(std::io::BufReader::new(file));
+    d.read_info()?;
+    Ok(d.exif_data().ok_or("rotated.jpg has no EXIF")?.to_vec())
 }
 
 fn write(
@@ -92,7 +88,7 @@ fn main() -> Result<()> {
     let lake = image::open(root.join("fixtures/photos/lake.jpg"))?.resize(320, 320, image::imageops::Lanczos3);
     let hevc = CompressionFormat::Hevc;
     write(&lib, &out.join("irot.heic"), &[heif_image(&lake)?], hevc, ImageOrientation::Rotate90Cw, None)?;
-    let exif = exif_orientation(6);
+    let exif = exif_of_rotated_photo(root)?;
     write(&lib, &out.join("exif-only.heic"), &[heif_image(&lake)?], hevc, ImageOrientation::Normal, Some(&exif))?;
     let logo = image::open(root.join("fixtures/photos/2025/logo.png"))?.resize(128, 128, image::imageops::Lanczos3);
     let av1 = CompressionFormat::Av1;
