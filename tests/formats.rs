@@ -150,6 +150,27 @@ fn unreadable_raw_fails_alone_with_a_reason() {
     assert_eq!(err.lines().filter(|l| l.contains("DSC_0001.NEF")).count(), 1, "{err}");
 }
 
+#[test]
+fn a_raw_whose_tiff_entries_claim_gigabytes_fails_alone() {
+    // The fuzzer's find: a 400-byte NEF whose RowsPerStrip entry claims 3.3
+    // billion LONGs, which rawler would allocate (13 GB) before reading.
+    let mut b = b"II*\0\x08\0\0\0\x02\0".to_vec();
+    for (tag, typ, count, value) in [(256u16, 4u16, 1u32, 8u32), (278, 4, 0xC800_0001, 0)] {
+        for v in [&tag.to_le_bytes()[..], &typ.to_le_bytes(), &count.to_le_bytes(), &value.to_le_bytes()] {
+            b.extend_from_slice(v);
+        }
+    }
+    b.resize(400, 0);
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bomb.NEF"), b).unwrap();
+    write_jpeg(&dir.path().join("good.jpg"), 64, 48);
+    let out = tempfile::tempdir().unwrap();
+    let (r, _) = thumbs_json(dir.path(), out.path(), &["--sizes", "32"], 1);
+    assert_eq!(entry(&r, "good.jpg")["status"], "ok");
+    let e = entry(&r, "bomb.NEF")["error"].as_str().unwrap().to_string();
+    assert!(e.starts_with("corrupt camera RAW: TIFF tag 278 claims 13421772804 bytes"), "{e}");
+}
+
 /// A phone export: photos in every format, a video, sidecars, a text file.
 fn phone_folder(d: &Path) {
     write_jpeg(&d.join("IMG_0001.JPG"), 300, 200);

@@ -39,7 +39,101 @@ struct Opened {
     orientation: Orientation,
 }
 
-fn open(bytes: &[u8], kind: RawKind) -> Result<Opened, FileError> {
+/// What [`tiff_structure_fits`] found wrong.
+enum Misfit {
+    /// An entry claims more data than the file holds.
+    Entry { tag: u16, bytes: u64 },
+    /// An image in the file claims more pixels than allowed.
+    Pixels(u32, u32),
+}
+
+/// rawler allocates each IFD entry's values from the count the file claims
+/// before reading them, and a preview's pixels from its declared size: a
+/// 400-byte file claiming 3 billion values makes it ask for 13 GB, which
+/// aborts the process where the allocation cannot be made. So the standard
+/// IFDs of a TIFF-based RAW (the chain, SubIFDs, EXIF, GPS, Interop) are
+/// checked first: no entry may claim more bytes than the file has, no image
+/// more pixels than `max_pixels`. (Makernotes, laid out per vendor, are not
+/// walked.)
+fn tiff_structure_fits(bytes: &[u8], max_pixels: u64) -> Result<(), Misfit> {
+    const SUB_IFDS: [u16; 4] = [330, 34665, 34853, 40965];
+    let big = match bytes.get(..2) {
+        Some(b"MM") => true,
+        Some(b"II") => false,
+        _ => return Ok(()),
+    };
+    let u16_at = |o: usize| {
+        bytes
+            .get(o..o + 2)
+            .map(|b| if big { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) })
+    };
+    let u32_at = |o: usize| {
+        bytes.get(o..o + 4).map(|b| {
+            let a = [b[0], b[1], b[2], b[3]];
+            if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+        })
+    };
+    let len = bytes.len() as u64;
+    let mut todo: Vec<u32> = u32_at(4).into_iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(ifd) = todo.pop() {
+        if ifd == 0 || !seen.insert(ifd) || seen.len() > 256 {
+            continue;
+        }
+        let at = ifd as usize;
+        let Some(n) = u16_at(at) else { continue };
+        let (mut width, mut height) = (0u32, 0u32);
+        for i in 0..n as usize {
+            let e = at + 2 + 12 * i;
+            let (Some(tag), Some(typ), Some(count)) = (u16_at(e), u16_at(e + 2), u32_at(e + 4)) else { break };
+            let size: u64 = match typ {
+                1 | 2 | 6 | 7 => 1,
+                3 | 8 => 2,
+                4 | 9 | 11 | 13 => 4,
+                5 | 10 | 12 | 16 | 17 | 18 => 8,
+                _ => continue,
+            };
+            let total = size * count as u64;
+            if total > len {
+                return Err(Misfit::Entry { tag, bytes: total });
+            }
+            let first = if total <= 4 {
+                if size == 2 { u16_at(e + 8).map(u32::from) } else { u32_at(e + 8) }
+            } else {
+                u32_at(e + 8).and_then(|o| u32_at(o as usize))
+            };
+            match tag {
+                256 => width = first.unwrap_or(0),
+                257 => height = first.unwrap_or(0),
+                t if SUB_IFDS.contains(&t) && (typ == 4 || typ == 13) => {
+                    if count == 1 {
+                        todo.extend(u32_at(e + 8));
+                    } else if let Some(o) = u32_at(e + 8) {
+                        todo.extend((0..count.min(64) as usize).filter_map(|k| u32_at(o as usize + 4 * k)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if width as u64 * height as u64 > max_pixels {
+            return Err(Misfit::Pixels(width, height));
+        }
+        todo.extend(u32_at(at + 2 + 12 * n as usize));
+    }
+    Ok(())
+}
+
+fn open(bytes: &[u8], kind: RawKind, opts: &DecodeOptions) -> Result<Opened, FileError> {
+    match tiff_structure_fits(bytes, opts.max_pixels) {
+        Ok(()) => {}
+        Err(Misfit::Entry { tag, bytes }) => {
+            let detail = format!("TIFF tag {tag} claims {bytes} bytes, more than the whole file");
+            return Err(FileError::Corrupt { format: kind.name(), detail });
+        }
+        Err(Misfit::Pixels(width, height)) => {
+            return Err(FileError::TooManyPixels { width, height, max: opts.max_pixels });
+        }
+    }
     let source = RawSource::new_from_shared_vec(Arc::new(bytes.to_vec()));
     let decoder = rawler::get_decoder(&source).map_err(|e| failed(kind, e))?;
     let params = RawDecodeParams::default();
@@ -60,7 +154,7 @@ fn raw_size(o: &Opened, kind: RawKind) -> Result<(u32, u32), FileError> {
 
 /// For `--dry-run`: the sensor's size and the RAW's orientation.
 pub fn header(bytes: &[u8], kind: RawKind, opts: &DecodeOptions) -> Result<Header, FileError> {
-    let o = open(bytes, kind)?;
+    let o = open(bytes, kind, opts)?;
     let size = raw_size(&o, kind)?;
     check_pixels(size, opts)?;
     Ok(Header { size, orientation: o.orientation })
@@ -74,7 +168,7 @@ pub fn decode(
     admit: &mut super::super::Admit<'_>,
     enough: &Enough<'_>,
 ) -> Result<Decoded, FileError> {
-    let o = open(bytes, kind)?;
+    let o = open(bytes, kind, opts)?;
     let size = raw_size(&o, kind)?;
     check_pixels(size, opts)?;
     let swap = swaps_axes(o.orientation);
@@ -125,4 +219,45 @@ fn develop_failed(kind: RawKind, largest: Option<(u32, u32)>, e: impl std::fmt::
 fn decoded(image: DynamicImage, orientation: Orientation, kind: RawKind) -> Decoded {
     let source_size = (image.width(), image.height());
     Decoded { image: to_8bit(image), source_size, orientation, icc: None, format: InFormat::Raw(kind), warning: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A little-endian TIFF with one IFD holding `entries` (tag, type, count, value).
+    fn tiff(entries: &[(u16, u16, u32, u32)]) -> Vec<u8> {
+        let mut b = b"II*\0\x08\0\0\0".to_vec();
+        b.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, typ, count, value) in entries {
+            b.extend_from_slice(&tag.to_le_bytes());
+            b.extend_from_slice(&typ.to_le_bytes());
+            b.extend_from_slice(&count.to_le_bytes());
+            b.extend_from_slice(&value.to_le_bytes());
+        }
+        b.extend_from_slice(&[0; 4]);
+        b.resize(b.len() + 64, 0);
+        b
+    }
+
+    #[test]
+    fn entries_claiming_more_than_the_file_are_caught_before_rawler() {
+        let max = crate::job::DEFAULT_MAX_PIXELS;
+        assert!(tiff_structure_fits(&tiff(&[(256, 4, 1, 8), (257, 4, 1, 6)]), max).is_ok());
+        // The fuzzer's find: a LONG entry claiming 3.3 billion values.
+        let bomb = tiff(&[(256, 4, 1, 8), (279, 4, 0xC800_0000, 200)]);
+        assert!(matches!(tiff_structure_fits(&bomb, max), Err(Misfit::Entry { tag: 279, .. })));
+        // A preview IFD declaring 100000x100000 pixels.
+        let huge = tiff(&[(256, 4, 1, 100_000), (257, 4, 1, 100_000)]);
+        assert!(matches!(tiff_structure_fits(&huge, max), Err(Misfit::Pixels(100_000, 100_000))));
+        // The same bomb one SubIFD down.
+        let mut nested = tiff(&[(330, 4, 1, 40)]);
+        let sub = tiff(&[(273, 3, 0x8000_0000, 0)]);
+        nested.truncate(40);
+        nested.extend_from_slice(&sub[8..]);
+        assert!(matches!(tiff_structure_fits(&nested, max), Err(Misfit::Entry { tag: 273, .. })));
+        let opts = DecodeOptions { max_pixels: max, allow_truncated: false, raw: RawMode::Preview };
+        let err = decode(&bomb, RawKind::Dng, &opts, &mut |_| Ok(()), &|_, _| true).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.starts_with("corrupt DNG: TIFF tag 279 claims")));
+    }
 }
