@@ -91,7 +91,8 @@ fn tiff_structure_fits(bytes: &[u8], max_pixels: u64) -> Result<(), Misfit> {
                 3 | 8 => 2,
                 4 | 9 | 11 | 13 => 4,
                 5 | 10 | 12 | 16 | 17 | 18 => 8,
-                _ => continue,
+                // rawler reads an unknown type as `count` bytes.
+                _ => 1,
             };
             let total = size * count as u64;
             if total > len {
@@ -247,6 +248,9 @@ mod tests {
         // The fuzzer's find: a LONG entry claiming 3.3 billion values.
         let bomb = tiff(&[(256, 4, 1, 8), (279, 4, 0xC800_0000, 200)]);
         assert!(matches!(tiff_structure_fits(&bomb, max), Err(Misfit::Entry { tag: 279, .. })));
+        // An unknown field type is still `count` bytes to rawler.
+        let odd = tiff(&[(256, 4, 1, 8), (273, 0x2d00, 0x9E00_0000, 0)]);
+        assert!(matches!(tiff_structure_fits(&odd, max), Err(Misfit::Entry { tag: 273, .. })));
         // A preview IFD declaring 100000x100000 pixels.
         let huge = tiff(&[(256, 4, 1, 100_000), (257, 4, 1, 100_000)]);
         assert!(matches!(tiff_structure_fits(&huge, max), Err(Misfit::Pixels(100_000, 100_000))));
