@@ -171,6 +171,26 @@ fn a_raw_whose_tiff_entries_claim_gigabytes_fails_alone() {
     assert!(e.starts_with("corrupt camera RAW: TIFF tag 278 claims 13421772804 bytes"), "{e}");
 }
 
+#[test]
+fn a_raw_that_makes_the_raw_decoder_panic_is_reported_corrupt() {
+    // The fuzzer's find: the DNG fixture with its raw image's BitsPerSample
+    // (a SHORT 16) changed to 1281; rawler asserts on it.
+    let mut dng = fs::read(formats().join("raw/IMG_1001.dng")).unwrap();
+    let entry16 = [0x02, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10, 0x00];
+    let at = dng.windows(10).position(|w| w == entry16).expect("BitsPerSample 16 entry");
+    dng[at + 8..at + 10].copy_from_slice(&1281u16.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("broken.dng"), dng).unwrap();
+    fs::copy(formats().join("raw/IMG_1001.dng"), dir.path().join("fine.dng")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // 1000 px: no preview is big enough, so the raw data must be read.
+    let (r, err) = thumbs_json(dir.path(), out.path(), &["--sizes", "1000"], 1);
+    assert_eq!(entry(&r, "fine.dng")["status"], "ok");
+    let e = entry(&r, "broken.dng")["error"].as_str().unwrap().to_string();
+    assert!(e.starts_with("corrupt DNG: the RAW decoder gave up: "), "{e}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 /// A phone export: photos in every format, a video, sidecars, a text file.
 fn phone_folder(d: &Path) {
     write_jpeg(&d.join("IMG_0001.JPG"), 300, 200);

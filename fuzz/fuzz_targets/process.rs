@@ -12,7 +12,23 @@ use imgbatch::process::resize::Resampler;
 use imgbatch::process::{ProcessOptions, Task, process_bytes};
 use libfuzzer_sys::fuzz_target;
 
+/// imgbatch catches rawler's panics (its way of rejecting many malformed
+/// RAWs) and reports the file as corrupt; libFuzzer's hook would abort on
+/// them first. Panics anywhere else still abort.
+fn let_rawler_panic() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let abort = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.location().is_some_and(|l| l.file().contains("/rawler-")) {
+                abort(info);
+            }
+        }));
+    });
+}
+
 fuzz_target!(|data: &[u8]| {
+    let_rawler_panic();
     // The first byte picks the output format and fit, so every encoder and
     // the crop/letterbox paths see fuzzed pixels too.
     let Some((&sel, bytes)) = data.split_first() else { return };

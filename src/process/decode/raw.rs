@@ -153,8 +153,26 @@ fn raw_size(o: &Opened, kind: RawKind) -> Result<(u32, u32), FileError> {
     Ok((crop.0 as u32, crop.1 as u32))
 }
 
+/// rawler meets malformed files with panics (asserts, `todo!()`) as often
+/// as with errors; either way the file is corrupt, so say so in those words
+/// rather than as an internal error of ours.
+fn catching<T>(kind: RawKind, f: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no reason given".into());
+        Err(FileError::Corrupt { format: kind.name(), detail: format!("the RAW decoder gave up: {msg}") })
+    })
+}
+
 /// For `--dry-run`: the sensor's size and the RAW's orientation.
 pub fn header(bytes: &[u8], kind: RawKind, opts: &DecodeOptions) -> Result<Header, FileError> {
+    catching(kind, || header_inner(bytes, kind, opts))
+}
+
+fn header_inner(bytes: &[u8], kind: RawKind, opts: &DecodeOptions) -> Result<Header, FileError> {
     let o = open(bytes, kind, opts)?;
     let size = raw_size(&o, kind)?;
     check_pixels(size, opts)?;
@@ -163,6 +181,16 @@ pub fn header(bytes: &[u8], kind: RawKind, opts: &DecodeOptions) -> Result<Heade
 
 /// Pixels for the outputs: a preview when one is big enough, else the raw data.
 pub fn decode(
+    bytes: &[u8],
+    kind: RawKind,
+    opts: &DecodeOptions,
+    admit: &mut super::super::Admit<'_>,
+    enough: &Enough<'_>,
+) -> Result<Decoded, FileError> {
+    catching(kind, || decode_inner(bytes, kind, opts, admit, enough))
+}
+
+fn decode_inner(
     bytes: &[u8],
     kind: RawKind,
     opts: &DecodeOptions,
