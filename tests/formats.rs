@@ -136,6 +136,33 @@ fn dng_uses_a_big_enough_preview_or_develops_the_raw_data() {
 }
 
 #[test]
+fn dry_run_reads_only_headers_and_plans_the_same_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(formats().join("jxl/rotated.jxl"), dir.path().join("a.jxl")).unwrap();
+    fs::copy(formats().join("raw/IMG_1001.dng"), dir.path().join("b.dng")).unwrap();
+    fs::copy(formats().join("anim/anim-gif.gif"), dir.path().join("c.gif")).unwrap();
+    let sizes = |r: &serde_json::Value| -> Vec<(String, u64, u64)> {
+        let mut v: Vec<_> = r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["outputs"].as_array().unwrap().clone())
+            .map(|o| {
+                (o["path"].as_str().unwrap().to_string(), o["width"].as_u64().unwrap(), o["height"].as_u64().unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let out = tempfile::tempdir().unwrap();
+    let (planned, _) = thumbs_json(dir.path(), out.path(), &["--sizes", "100,1000", "--dry-run"], 0);
+    assert!(files_under(out.path()).is_empty(), "a dry run wrote files");
+    let (done, _) = thumbs_json(dir.path(), out.path(), &["--sizes", "100,1000"], 0);
+    assert_eq!(sizes(&planned), sizes(&done));
+    assert_eq!(sizes(&done).len(), 6);
+}
+
+#[test]
 fn unreadable_raw_fails_alone_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     fs::copy(formats().join("raw/DSC_0001.NEF"), dir.path().join("DSC_0001.NEF")).unwrap();
