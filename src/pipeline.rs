@@ -218,7 +218,7 @@ pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupEr
     report.files.sort_by(|a, b| a.input.cmp(&b.input));
     report.not_images.sort_by(|a, b| a.input.cmp(&b.input));
     if job.verbosity != Verbosity::Quiet {
-        eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run));
+        eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run, &job.output_dir));
         if let Some(none) = report.no_images_line(&job.inputs) {
             eprintln!("imgbatch: {none}");
         }

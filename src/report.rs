@@ -143,6 +143,8 @@ pub struct Summary {
     pub input_megapixels: f64,
     /// Bytes written (or that would be, in a dry run).
     pub output_bytes: u64,
+    /// Output files written (or planned, in a dry run).
+    pub output_files: u64,
     /// Where the time went.
     pub stages: StageTimes,
     /// Files under the inputs that are not images (not in `total`).
@@ -206,6 +208,7 @@ impl Report {
         s.input_megapixels += input_pixels as f64 / 1e6;
         if rec.status == Status::Ok {
             s.output_bytes += rec.outputs.iter().map(|o| o.bytes).sum::<u64>();
+            s.output_files += rec.outputs.len() as u64;
         }
         self.files.push(rec);
     }
@@ -282,11 +285,25 @@ impl Report {
         crate::output::write_atomic(path, json.as_bytes())
     }
 
-    /// The one-line human summary printed at the end.
-    pub fn summary_line(&self, what: &str, dry_run: bool) -> String {
+    /// The one-line human summary printed at the end: what happened, where
+    /// the outputs went and how many, the time, and what was left alone.
+    pub fn summary_line(&self, what: &str, dry_run: bool, out_dir: &Path) -> String {
         let s = &self.summary;
-        let rate = if s.elapsed_s > 0.0 { (s.ok + s.failed) as f64 / s.elapsed_s } else { 0.0 };
-        let written = if dry_run { "would write" } else { "written" };
+        let files = if s.output_files == 1 { "file" } else { "files" };
+        let out = out_dir.display().to_string();
+        let out = out.trim_end_matches('/');
+        let outputs = if dry_run {
+            format!("would write {} {files} to {out}/", s.output_files)
+        } else {
+            format!("→ {out}/ ({} {files}, {})", s.output_files, human_bytes(s.output_bytes))
+        };
+        // A rate over one file, or over a time that prints as 0.00 s, says nothing.
+        let handled = s.ok + s.failed;
+        let rate = if handled >= 2 && s.elapsed_s >= 0.01 {
+            format!(" · {:.1} files/s", handled as f64 / s.elapsed_s)
+        } else {
+            String::new()
+        };
         let mut ignored = String::new();
         if let Some(t) = self.not_images_text() {
             ignored += &format!(" · {t}");
@@ -298,22 +315,16 @@ impl Report {
             let links = if s.links_ignored == 1 { "link" } else { "links" };
             ignored += &format!(" · {} {links} not followed (--follow)", s.links_ignored);
         }
+        let end = if self.interrupted {
+            " · interrupted"
+        } else if self.stopped.is_some() {
+            " · stopped early"
+        } else {
+            ""
+        };
         format!(
-            "{what}: {} ok, {} skipped, {} failed · {:.1} MP in · {} {written} · {:.2} s · {:.1} files/s{ignored}{}",
-            s.ok,
-            s.skipped,
-            s.failed,
-            s.input_megapixels,
-            human_bytes(s.output_bytes),
-            s.elapsed_s,
-            rate,
-            if self.interrupted {
-                " · interrupted"
-            } else if self.stopped.is_some() {
-                " · stopped early"
-            } else {
-                ""
-            }
+            "{what}: {} ok, {} skipped, {} failed · {:.1} MP in · {outputs} · {:.2} s{rate}{ignored}{end}",
+            s.ok, s.skipped, s.failed, s.input_megapixels, s.elapsed_s,
         )
     }
 }
@@ -382,8 +393,25 @@ mod tests {
         );
         r.record(rec(Status::Ok, 1), 0);
         assert!(r.no_images_line(&["phone".into()]).is_none());
-        assert!(r.summary_line("thumbs", false).contains(" · 6 other files not images (3 .MOV, 2 .AAE, 1 .xmp)"));
+        let line = r.summary_line("thumbs", false, Path::new("out"));
+        assert!(line.contains(" · 6 other files not images (3 .MOV, 2 .AAE, 1 .xmp)"), "{line}");
         assert_eq!(r.summary.total, 1);
+    }
+
+    #[test]
+    fn summary_says_where_outputs_went_and_no_rate_over_nothing() {
+        let mut r = Report::default();
+        r.record(rec(Status::Ok, 2048), 0);
+        r.summary.elapsed_s = 0.001;
+        let line = r.summary_line("thumbs", false, Path::new("out"));
+        assert!(line.contains(" · → out/ (1 file, 2.0 KiB) · 0.00 s"), "{line}");
+        assert!(!line.contains("files/s"), "{line}");
+        r.record(rec(Status::Ok, 2048), 0);
+        r.summary.elapsed_s = 0.5;
+        let line = r.summary_line("thumbs", false, Path::new("out"));
+        assert!(line.ends_with("→ out/ (2 files, 4.0 KiB) · 0.50 s · 4.0 files/s"), "{line}");
+        let dry = r.summary_line("thumbs", true, Path::new("out"));
+        assert!(dry.contains(" · would write 2 files to out/ · "), "{dry}");
     }
 
     #[test]
