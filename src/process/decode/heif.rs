@@ -55,23 +55,17 @@ pub fn decode(
     admit(planes + 2 * pixels * channels)?;
     let chroma = if alpha { RgbChroma::Rgba } else { RgbChroma::Rgb };
     let decoded = lib.decode(&handle, ColorSpace::Rgb(chroma), None).map_err(|e| corrupt(kind, e))?;
+    let bad = || FileError::Corrupt { format: InFormat::Heif(kind).name(), detail: "short pixel data".into() };
     let planes = decoded.planes();
-    let plane = planes.interleaved.ok_or_else(|| FileError::Corrupt {
-        format: InFormat::Heif(kind).name(),
-        detail: "no interleaved plane".into(),
-    })?;
+    let plane = planes.interleaved.ok_or_else(bad)?;
     let (w, h) = (plane.width, plane.height);
     let row = w as usize * channels as usize;
     let mut buf = Vec::with_capacity(row * h as usize);
     for y in 0..h as usize {
         let start = y * plane.stride;
-        let line = plane.data.get(start..start + row).ok_or_else(|| FileError::Corrupt {
-            format: InFormat::Heif(kind).name(),
-            detail: "short pixel data".into(),
-        })?;
+        let line = plane.data.get(start..start + row).ok_or_else(bad)?;
         buf.extend_from_slice(line);
     }
-    let bad = || FileError::Corrupt { format: InFormat::Heif(kind).name(), detail: "short pixel data".into() };
     let image = if alpha {
         DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, buf).ok_or_else(bad)?)
     } else {

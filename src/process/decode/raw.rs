@@ -169,14 +169,12 @@ fn catching<T>(kind: RawKind, f: impl FnOnce() -> Result<T, FileError>) -> Resul
 
 /// For `--dry-run`: the sensor's size and the RAW's orientation.
 pub fn header(bytes: &[u8], kind: RawKind, opts: &DecodeOptions) -> Result<Header, FileError> {
-    catching(kind, || header_inner(bytes, kind, opts))
-}
-
-fn header_inner(bytes: &[u8], kind: RawKind, opts: &DecodeOptions) -> Result<Header, FileError> {
-    let o = open(bytes, kind, opts)?;
-    let size = raw_size(&o, kind)?;
-    check_pixels(size, opts)?;
-    Ok(Header { size, orientation: o.orientation })
+    catching(kind, || {
+        let o = open(bytes, kind, opts)?;
+        let size = raw_size(&o, kind)?;
+        check_pixels(size, opts)?;
+        Ok(Header { size, orientation: o.orientation })
+    })
 }
 
 /// Pixels for the outputs: a preview when one is big enough, else the raw data.
@@ -187,54 +185,46 @@ pub fn decode(
     admit: &mut super::super::Admit<'_>,
     enough: &Enough<'_>,
 ) -> Result<Decoded, FileError> {
-    catching(kind, || decode_inner(bytes, kind, opts, admit, enough))
-}
-
-fn decode_inner(
-    bytes: &[u8],
-    kind: RawKind,
-    opts: &DecodeOptions,
-    admit: &mut super::super::Admit<'_>,
-    enough: &Enough<'_>,
-) -> Result<Decoded, FileError> {
-    let o = open(bytes, kind, opts)?;
-    let size = raw_size(&o, kind)?;
-    check_pixels(size, opts)?;
-    let swap = swaps_axes(o.orientation);
-    let params = RawDecodeParams::default();
-    let mut largest: Option<(u32, u32)> = None;
-    if opts.raw == RawMode::Preview {
-        // An embedded preview is at most the sensor's size, 8-bit RGB, plus
-        // the JPEG decoder's own copy.
-        admit(size.0 as u64 * size.1 as u64 * 3 * 2)?;
-        // Smallest first: the thumbnail, the preview, the full-size JPEG.
-        let getters: [PreviewGetter; 3] =
-            [|d, s, p| d.thumbnail_image(s, p), |d, s, p| d.preview_image(s, p), |d, s, p| d.full_image(s, p)];
-        for get in getters {
-            let Ok(Some(preview)) = get(o.decoder.as_ref(), &o.source, &params) else { continue };
-            let psize = (preview.width(), preview.height());
-            if psize.0 == 0 || psize.1 == 0 {
-                continue;
+    catching(kind, || {
+        let o = open(bytes, kind, opts)?;
+        let size = raw_size(&o, kind)?;
+        check_pixels(size, opts)?;
+        let swap = swaps_axes(o.orientation);
+        let params = RawDecodeParams::default();
+        let mut largest: Option<(u32, u32)> = None;
+        if opts.raw == RawMode::Preview {
+            // An embedded preview is at most the sensor's size, 8-bit RGB, plus
+            // the JPEG decoder's own copy.
+            admit(size.0 as u64 * size.1 as u64 * 3 * 2)?;
+            // Smallest first: the thumbnail, the preview, the full-size JPEG.
+            let getters: [PreviewGetter; 3] =
+                [|d, s, p| d.thumbnail_image(s, p), |d, s, p| d.preview_image(s, p), |d, s, p| d.full_image(s, p)];
+            for get in getters {
+                let Ok(Some(preview)) = get(o.decoder.as_ref(), &o.source, &params) else { continue };
+                let psize = (preview.width(), preview.height());
+                if psize.0 == 0 || psize.1 == 0 {
+                    continue;
+                }
+                if enough(psize, swap) {
+                    let mut decoded = decoded(preview, o.orientation, kind);
+                    decoded.source_size = psize;
+                    return Ok(decoded);
+                }
+                largest = largest.max(Some(psize));
             }
-            if enough(psize, swap) {
-                let mut decoded = decoded(preview, o.orientation, kind);
-                decoded.source_size = psize;
-                return Ok(decoded);
-            }
-            largest = largest.max(Some(psize));
         }
-    }
-    // rawler keeps the raw samples, a float copy and the demosaiced float
-    // RGB image (12 bytes a pixel) at once, and more during the steps.
-    admit(size.0 as u64 * size.1 as u64 * 40)?;
-    let raw = o.decoder.raw_image(&o.source, &params, false).map_err(|e| failed(kind, e))?;
-    let developed = RawDevelop::default()
-        .develop_intermediate(&raw)
-        .map_err(|e| develop_failed(kind, largest, e))?
-        .to_dynamic_image()
-        .ok_or_else(|| develop_failed(kind, largest, "no image"))?;
-    drop(raw);
-    Ok(decoded(developed, o.orientation, kind))
+        // rawler keeps the raw samples, a float copy and the demosaiced float
+        // RGB image (12 bytes a pixel) at once, and more during the steps.
+        admit(size.0 as u64 * size.1 as u64 * 40)?;
+        let raw = o.decoder.raw_image(&o.source, &params, false).map_err(|e| failed(kind, e))?;
+        let developed = RawDevelop::default()
+            .develop_intermediate(&raw)
+            .map_err(|e| develop_failed(kind, largest, e))?
+            .to_dynamic_image()
+            .ok_or_else(|| develop_failed(kind, largest, "no image"))?;
+        drop(raw);
+        Ok(decoded(developed, o.orientation, kind))
+    })
 }
 
 fn develop_failed(kind: RawKind, largest: Option<(u32, u32)>, e: impl std::fmt::Display) -> FileError {

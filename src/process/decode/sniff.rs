@@ -98,7 +98,8 @@ impl RawKind {
     }
 }
 
-/// Image formats this tool recognises but never reads, with what to do instead.
+/// Image formats, by signatures `image` does not know, that this tool never
+/// reads, with what to do instead.
 fn unsupported(head: &[u8]) -> Option<FileError> {
     let (format, hint): (&'static str, &'static str) = if head.starts_with(b"8BPS") {
         ("PSD", "Photoshop documents are not read; export a TIFF, PNG or JPEG")
@@ -113,21 +114,28 @@ fn unsupported(head: &[u8]) -> Option<FileError> {
     } else if head.starts_with(&[0x49, 0x49, 0xBC]) {
         ("JPEG XR", "this build has no JPEG XR decoder")
     } else {
-        let f = image::guess_format(head).ok()?;
-        let name = match f {
-            image::ImageFormat::Ico => "ICO",
-            image::ImageFormat::Pnm => "PNM",
-            image::ImageFormat::Tga => "TGA",
-            image::ImageFormat::Dds => "DDS",
-            image::ImageFormat::Hdr => "Radiance HDR",
-            image::ImageFormat::OpenExr => "OpenEXR",
-            image::ImageFormat::Farbfeld => "farbfeld",
-            image::ImageFormat::Qoi => "QOI",
-            _ => return None,
-        };
-        (name, "not one of the formats imgbatch reads (see README: supported formats)")
+        return None;
     };
     Some(FileError::UnsupportedFormat { format, hint })
+}
+
+/// Formats `image` recognises that imgbatch does not read.
+fn unsupported_by_image(f: image::ImageFormat) -> Option<FileError> {
+    let format = match f {
+        image::ImageFormat::Ico => "ICO",
+        image::ImageFormat::Pnm => "PNM",
+        image::ImageFormat::Tga => "TGA",
+        image::ImageFormat::Dds => "DDS",
+        image::ImageFormat::Hdr => "Radiance HDR",
+        image::ImageFormat::OpenExr => "OpenEXR",
+        image::ImageFormat::Farbfeld => "farbfeld",
+        image::ImageFormat::Qoi => "QOI",
+        _ => return None,
+    };
+    Some(FileError::UnsupportedFormat {
+        format,
+        hint: "not one of the formats imgbatch reads (see README: supported formats)",
+    })
 }
 
 fn looks_like_svg(head: &[u8]) -> bool {
@@ -207,6 +215,7 @@ pub fn sniff(head: &[u8], extension: Option<&str>) -> Result<InFormat, FileError
         Ok(image::ImageFormat::WebP) => Ok(InFormat::WebP),
         Ok(image::ImageFormat::Gif) => Ok(InFormat::Gif),
         Ok(image::ImageFormat::Bmp) => Ok(InFormat::Bmp),
+        Ok(f) if let Some(e) = unsupported_by_image(f) => Err(e),
         _ => {
             let text = head.iter().take(64).all(|&c| c.is_ascii_graphic() || c.is_ascii_whitespace());
             let html = head.trim_ascii_start().first() == Some(&b'<');
