@@ -48,6 +48,29 @@ impl Budget {
         Ok(())
     }
 
+    /// Adds `more` bytes to the `held` bytes a caller already reserved. When
+    /// they do not fit now, the caller gives back what it holds and waits for
+    /// the whole amount: two workers each holding part of the budget and
+    /// waiting for the rest would otherwise wait for each other forever.
+    pub fn grow(&self, held: u64, more: u64) -> Result<(), FileError> {
+        let need = held + more;
+        if need > self.limit {
+            return Err(FileError::OverBudget { needed_mb: need.div_ceil(1 << 20), limit_mb: self.limit >> 20 });
+        }
+        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        if *used + more <= self.limit {
+            *used += more;
+            return Ok(());
+        }
+        *used = used.saturating_sub(held);
+        self.freed.notify_all();
+        while *used + need > self.limit {
+            used = self.freed.wait(used).unwrap_or_else(PoisonError::into_inner);
+        }
+        *used += need;
+        Ok(())
+    }
+
     /// Returns `n` reserved bytes to the budget.
     pub fn release(&self, n: u64) {
         if n == 0 {
@@ -111,6 +134,32 @@ mod tests {
     fn an_image_larger_than_the_budget_fails_at_once() {
         let b = Budget::new(100 << 20);
         assert!(matches!(b.acquire(200 << 20), Err(FileError::OverBudget { needed_mb: 200, limit_mb: 100 })));
+        assert_eq!(b.used(), 0);
+    }
+
+    #[test]
+    fn growing_past_the_budget_fails_and_growing_within_it_adds() {
+        let b = Budget::new(100 << 20);
+        b.acquire(10 << 20).unwrap();
+        assert!(matches!(b.grow(10 << 20, 95 << 20), Err(FileError::OverBudget { needed_mb: 105, .. })));
+        b.grow(10 << 20, 20 << 20).unwrap();
+        assert_eq!(b.used(), 30 << 20);
+    }
+
+    #[test]
+    fn two_holders_that_both_grow_do_not_deadlock() {
+        // Each holds 40 of 100 and asks for 40 more: one must give way.
+        let b = Arc::new(Budget::new(100));
+        b.acquire(40).unwrap();
+        b.acquire(40).unwrap();
+        let b2 = Arc::clone(&b);
+        let other = std::thread::spawn(move || {
+            b2.grow(40, 40).unwrap();
+            b2.release(80);
+        });
+        b.grow(40, 40).unwrap();
+        b.release(80);
+        other.join().unwrap();
         assert_eq!(b.used(), 0);
     }
 

@@ -198,6 +198,10 @@ pub struct Processing {
     /// for room instead of exceeding it [default: half of RAM].
     #[arg(long, value_name = "SIZE")]
     pub max_memory: Option<String>,
+    /// Refuse input files larger than this (e.g. 200M), unread; also charged to --max-memory
+    /// while a file is held.
+    #[arg(long, value_name = "SIZE", default_value = "1G")]
+    pub max_file_size: String,
 }
 
 /// `imgbatch bench`: the thumbs or resize job, swept over worker counts.
@@ -300,6 +304,7 @@ impl Processing {
         if let Some(m) = &self.max_memory {
             job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
         }
+        job.max_file_size = parse_size(&self.max_file_size).map_err(|e| format!("--max-file-size: {e}"))?;
         Ok(())
     }
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::report::human_bytes;
+
 /// Why one input file produced no output. The `Display` text is the reason a
 /// person reads in the report, so it names the problem, not the library.
 #[derive(Debug, Error)]
@@ -51,6 +53,21 @@ pub enum FileError {
         /// The budget, in MiB.
         limit_mb: u64,
     },
+    /// The file is larger than `--max-file-size`; nothing of it was read.
+    #[error("file is {}, over --max-file-size ({})", human_bytes(*.bytes), human_bytes(*.max))]
+    FileTooLarge {
+        /// Size of the file.
+        bytes: u64,
+        /// The limit in force.
+        max: u64,
+    },
+    /// The file grew while it was being read (another program is writing it).
+    #[error("file grew past its size when opened ({}) while being read; still being written?", human_bytes(*.0))]
+    Changed(u64),
+    /// The worker's file was given up (`--timeout` or Ctrl-C) while the
+    /// worker waited for memory; already reported, never shown.
+    #[error("abandoned")]
+    Abandoned,
     /// A worker spent longer than `--timeout` on this file; it was abandoned.
     #[error("timed out after {0} s (decoder stuck?); the file was abandoned and the run went on")]
     Timeout(f64),

@@ -195,6 +195,8 @@ pub struct Job {
     pub timeout: Option<Duration>,
     /// Budget in bytes for images being processed at once (admission control).
     pub max_memory: u64,
+    /// Input files larger than this fail before a byte of them is read.
+    pub max_file_size: u64,
     /// How much to print.
     pub verbosity: Verbosity,
     /// Draw a progress bar (only honoured when stderr is a terminal).
@@ -205,6 +207,10 @@ pub struct Job {
 
 /// A decoder busy for a minute on one file is stuck, not slow.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Larger than any photo or camera RAW (a 100 MP RAW is about 200 MB), small
+/// enough that a stray disk image or video named `.jpg` is refused unread.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 
 /// sharp's `limitInputPixels` default: 0x3FFF × 0x3FFF.
 pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
@@ -241,6 +247,7 @@ impl Job {
             raw: RawMode::Preview,
             timeout: Some(DEFAULT_TIMEOUT),
             max_memory: crate::budget::default_max_memory(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
             verbosity: Verbosity::Normal,
             progress: true,
             print_plan: true,

@@ -18,7 +18,7 @@
 //! worker have said they are done, not when the channels disconnect: a stuck
 //! worker would hold its sender forever.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -126,8 +126,6 @@ pub fn run(job: &Job) -> Result<Report, SetupError> {
 struct Running {
     input: PathBuf,
     since: Instant,
-    /// Bytes of the budget this file holds.
-    reserved: u64,
     /// Waiting for memory: the timeout clock does not run.
     waiting: bool,
 }
@@ -151,26 +149,29 @@ impl Shared {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Admission control: blocks until `need` bytes of the budget are free.
-    fn admit(&self, id: usize, need: u64) -> Result<(), FileError> {
+    /// Admission control: blocks until `need` more bytes of the budget are
+    /// free, and adds them to `held`, the bytes worker `id` holds for its
+    /// file. Only the worker itself gives them back, when its file is done:
+    /// a file abandoned after `--timeout` keeps its share until the thread
+    /// stuck in its decoder really returns, since that thread still holds
+    /// the memory.
+    fn admit(&self, id: usize, held: &Cell<u64>, need: u64) -> Result<(), FileError> {
         if let Some(r) = self.running().get_mut(&id) {
             r.waiting = true;
         }
-        let acquired = self.budget.acquire(need);
+        let asked = Instant::now();
+        let acquired = self.budget.grow(held.get(), need);
+        if acquired.is_ok() {
+            held.set(held.get() + need);
+        }
         let mut running = self.running();
         let Some(r) = running.get_mut(&id) else {
-            // Abandoned meanwhile: nobody will release on our behalf.
-            drop(running);
-            if acquired.is_ok() {
-                self.budget.release(need);
-            }
-            return Err(FileError::Timeout(0.0));
+            return Err(FileError::Abandoned);
         };
         r.waiting = false;
         acquired?;
-        r.reserved = need;
         // The clock measures work, not the wait for memory.
-        r.since = Instant::now();
+        r.since += asked.elapsed();
         Ok(())
     }
 }
@@ -240,11 +241,14 @@ fn worker(shared: &Arc<Shared>, id: usize) {
             continue;
         }
         let start = Instant::now();
-        let entry = Running { input: task.input.clone(), since: start, reserved: 0, waiting: false };
+        let entry = Running { input: task.input.clone(), since: start, waiting: false };
         shared.running().insert(id, entry);
-        let mut admit = |need: u64| shared.admit(id, need);
+        let held = Cell::new(0);
+        let mut admit = |need: u64| shared.admit(id, &held, need);
         let result =
             panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, &shared.opts, &mut resampler, &mut admit)));
+        // The file's memory is gone now, whether or not the run still waits for it.
+        shared.budget.release(held.get());
         let outcome = match result {
             Ok(Ok(done)) => Outcome::Done(done),
             Ok(Err(e)) => Outcome::Failed(e),
@@ -255,11 +259,10 @@ fn worker(shared: &Arc<Shared>, id: usize) {
                 Outcome::Failed(FileError::Panic(msg))
             }
         };
-        let Some(done) = shared.running().remove(&id) else {
+        if shared.running().remove(&id).is_none() {
             // Timed out: the writer has reported this file and replaced us.
             return;
-        };
-        shared.budget.release(done.reserved);
+        }
         let r = FileResult { input: task.input, elapsed: start.elapsed(), outcome };
         let blocked = Instant::now();
         if shared.results.send(Msg::File(r)).is_err() {
@@ -343,10 +346,7 @@ impl<'a> Collector<'a> {
     /// decoder cannot hold the exit.
     fn drop_running(&mut self) {
         let dropped: Vec<Running> = self.shared.running().drain().map(|(_, r)| r).collect();
-        for r in dropped {
-            self.shared.budget.release(r.reserved);
-            self.live_workers -= 1;
-        }
+        self.live_workers -= dropped.len();
     }
 
     /// Reports files that ran past `--timeout` and replaces their workers.
@@ -359,7 +359,6 @@ impl<'a> Collector<'a> {
             ids.into_iter().filter_map(|id| running.remove(&id).map(|r| (id, r))).collect()
         };
         for (_, r) in expired {
-            self.shared.budget.release(r.reserved);
             self.live_workers -= 1;
             let id = self.next_worker_id;
             self.next_worker_id += 1;

@@ -4,10 +4,9 @@
 pub mod decode;
 pub mod encode;
 pub mod jpeg;
+pub mod read;
 pub mod resize;
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,6 +19,8 @@ use crate::job::{Job, OutFormat, Target};
 use crate::report::StageTimes;
 use decode::{DecodeOptions, swaps_axes};
 use encode::EncodeOptions;
+pub use read::open_input;
+use read::{Input, PREFIX_LEN};
 use resize::Resampler;
 
 /// One input file and the outputs planned for it by the walker.
@@ -74,6 +75,8 @@ pub struct ProcessOptions {
     pub background: [u8; 3],
     /// Read headers only and encode nothing.
     pub dry_run: bool,
+    /// Refuse input files larger than this many bytes, before reading them.
+    pub max_file_size: u64,
     /// Decode JPEGs at 1/2, 1/4 or 1/8 scale when the outputs are small enough.
     pub shrink_on_load: bool,
 }
@@ -88,50 +91,10 @@ impl ProcessOptions {
             auto_orient: job.auto_orient,
             background: job.background,
             dry_run: job.dry_run,
+            max_file_size: job.max_file_size,
             shrink_on_load: job.shrink_on_load,
         }
     }
-}
-
-/// Kind of a non-regular file, for the error message.
-fn file_kind(ft: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if ft.is_dir() {
-        "folder"
-    } else if ft.is_fifo() {
-        "FIFO"
-    } else if ft.is_socket() {
-        "socket"
-    } else if ft.is_block_device() || ft.is_char_device() {
-        "device"
-    } else {
-        "special file"
-    }
-}
-
-/// Opens an input read-only without ever blocking: a FIFO that replaced a
-/// file after the walk must not hang a worker in `open()`.
-pub fn open_input(path: &Path) -> Result<(File, std::fs::Metadata), FileError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| {
-        match std::fs::metadata(path) {
-            // Sockets refuse open() outright (ENXIO): name what the path is.
-            Ok(m) if !m.is_file() => FileError::NotRegularFile(file_kind(m.file_type())),
-            _ => FileError::Read(e),
-        }
-    })?;
-    let meta = file.metadata().map_err(FileError::Read)?;
-    if !meta.is_file() {
-        return Err(FileError::NotRegularFile(file_kind(meta.file_type())));
-    }
-    Ok((file, meta))
-}
-
-fn read_input(path: &Path) -> Result<Vec<u8>, FileError> {
-    let (mut file, meta) = open_input(path)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes).map_err(FileError::Read)?;
-    Ok(bytes)
 }
 
 /// Fault injection for tests, read once from the environment: an input
@@ -182,15 +145,18 @@ pub fn process(
 ) -> Result<Processed, FileError> {
     inject_faults(&task.input);
     let clock = Instant::now();
-    let bytes = read_input(&task.input)?;
+    let mut input = Input::open(&task.input, opts.max_file_size)?;
     if opts.dry_run {
-        return plan_only(task, opts, &bytes);
+        return plan_from_file(task, opts, input, admit);
     }
+    admit(input.len)?;
+    let bytes = input.rest(Vec::new())?;
     process_bytes(task, bytes, opts, resampler, admit, clock)
 }
 
 /// The in-memory part of [`process`], from the file's bytes (also the entry
-/// point of the fuzz target). `clock` is when reading started.
+/// point of the fuzz target). `clock` is when reading started; the caller
+/// has already charged the bytes themselves to `admit`.
 pub fn process_bytes(
     task: &Task,
     bytes: Vec<u8>,
@@ -200,7 +166,6 @@ pub fn process_bytes(
     mut clock: Instant,
 ) -> Result<Processed, FileError> {
     let mut stages = StageTimes::default();
-    let file_len = bytes.len() as u64;
     // The largest output decides how far a JPEG may shrink on load.
     let shrink = |stored: (u32, u32), swap: bool| {
         if !opts.shrink_on_load {
@@ -222,9 +187,9 @@ pub fn process_bytes(
         })
     };
     let extension = task.input.extension().and_then(|e| e.to_str());
-    // Beyond the decoder's own peak: the input bytes, and resize buffers
-    // and copies of up to half the decoded size.
-    let mut admit_all = |peak| admit(file_len + peak + peak / 2);
+    // Beyond the decoder's own peak: resize buffers and copies of up to
+    // half the decoded size.
+    let mut admit_all = |peak| admit(peak + peak / 2);
     let mut decoded = decode::decode(&bytes, extension, &opts.decode, &mut admit_all, &shrink, &enough)?;
     drop(bytes);
     let premultiplied = decoded.image.color().has_alpha() && task.format.has_alpha();
@@ -268,7 +233,34 @@ pub fn process_bytes(
     Ok(Processed { outputs, input_pixels, warning: decoded.warning, stages })
 }
 
-/// `--dry-run`: sizes from the header alone, no pixels decoded.
+/// `--dry-run`: reads the file's beginning and plans from its header; reads
+/// the whole file only when the header is not all there (TIFF and camera RAW
+/// keep theirs anywhere in the file, and some JPEGs carry large metadata first).
+fn plan_from_file(
+    task: &Task,
+    opts: &ProcessOptions,
+    mut input: Input,
+    admit: &mut Admit<'_>,
+) -> Result<Processed, FileError> {
+    admit(PREFIX_LEN.min(input.len))?;
+    let head = input.prefix(PREFIX_LEN)?;
+    if head.len() as u64 >= input.len {
+        return plan_only(task, opts, &head);
+    }
+    let extension = task.input.extension().and_then(|e| e.to_str());
+    let anywhere = matches!(
+        decode::sniff(&head[..head.len().min(decode::HEAD_LEN)], extension),
+        Ok(decode::InFormat::Tiff | decode::InFormat::Raw(_))
+    );
+    if !anywhere && let Ok(plan) = plan_only(task, opts, &head) {
+        return Ok(plan);
+    }
+    admit(input.len - head.len() as u64)?;
+    let bytes = input.rest(head)?;
+    plan_only(task, opts, &bytes)
+}
+
+/// Sizes from the header alone, no pixels decoded.
 fn plan_only(task: &Task, opts: &ProcessOptions, bytes: &[u8]) -> Result<Processed, FileError> {
     let h = decode::header(bytes, task.input.extension().and_then(|e| e.to_str()), &opts.decode)?;
     let swap = opts.auto_orient && swaps_axes(h.orientation);

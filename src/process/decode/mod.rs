@@ -6,9 +6,11 @@
 #[cfg(feature = "heif")]
 mod heif;
 mod jxl;
+mod png;
 pub mod raw;
 pub mod sniff;
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use image::metadata::Orientation;
@@ -29,6 +31,11 @@ pub struct DecodeOptions {
     /// Camera RAW: embedded preview when big enough, or always the raw data.
     pub raw: RawMode,
 }
+
+/// The largest ICC profile read or written. Real profiles are under 1 MB
+/// (most are a few KB); anything larger is a metadata bomb, dropped with a
+/// warning so that it neither fills memory nor reaches an output.
+pub const MAX_ICC: usize = 4 << 20;
 
 /// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
 /// bigger resize (criterion `stages_12mp`: 98 ms vs 80 + 16 ms on 12 MP);
@@ -204,7 +211,8 @@ pub fn header(bytes: &[u8], extension: Option<&str>, opts: &DecodeOptions) -> Re
         InFormat::Raw(kind) => return raw::header(bytes, kind, opts),
         f => image_format(f).ok_or(FileError::NotAnImage("unknown format"))?,
     };
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let (bytes, _) = without_metadata_bombs(bytes, format);
+    let mut reader = ImageReader::with_format(Cursor::new(&bytes[..]), format);
     reader.limits(limits(opts));
     let mut dec = reader.into_decoder().map_err(|e| map_err(e, name))?;
     let size = dec.dimensions();
@@ -213,10 +221,43 @@ pub fn header(bytes: &[u8], extension: Option<&str>, opts: &DecodeOptions) -> Re
     Ok(Header { size, orientation })
 }
 
+/// Metadata bombs cut out of a file the `image` crate is about to open.
+fn without_metadata_bombs(bytes: &[u8], format: ImageFormat) -> (Cow<'_, [u8]>, Option<String>) {
+    match format {
+        ImageFormat::Png => png::without_metadata_bombs(bytes),
+        _ => (Cow::Borrowed(bytes), None),
+    }
+}
+
+/// Adds `more` to the warnings already given.
+fn warn(warning: &mut Option<String>, more: String) {
+    *warning = Some(match warning.take() {
+        Some(w) => format!("{w}; {more}"),
+        None => more,
+    });
+}
+
 /// Decodes a whole file held in memory. `admit` is told the decoder's peak
 /// memory, estimated from the header, before any pixel buffer is allocated.
-/// A JPEG may come back smaller than stored when `shrink` allows it.
+/// A JPEG may come back smaller than stored when `shrink` allows it. An ICC
+/// profile larger than [`MAX_ICC`] is dropped with a warning, whatever the format.
 pub fn decode(
+    bytes: &[u8],
+    extension: Option<&str>,
+    opts: &DecodeOptions,
+    admit: &mut super::Admit<'_>,
+    shrink: &Shrink<'_>,
+    enough: &Enough<'_>,
+) -> Result<Decoded, FileError> {
+    let mut decoded = decode_any(bytes, extension, opts, admit, shrink, enough)?;
+    if decoded.icc.as_ref().is_some_and(|p| p.len() > MAX_ICC) {
+        decoded.icc = None;
+        warn(&mut decoded.warning, format!("ICC profile dropped: larger than {} MiB", MAX_ICC >> 20));
+    }
+    Ok(decoded)
+}
+
+fn decode_any(
     bytes: &[u8],
     extension: Option<&str>,
     opts: &DecodeOptions,
@@ -248,7 +289,11 @@ pub fn decode(
         }
         progressive = info.process() == Process::Progressive;
     }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let (bytes, dropped) = without_metadata_bombs(bytes, format);
+    if let Some(w) = dropped {
+        warn(&mut warning, w);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(&bytes[..]), format);
     let mut limits = limits(opts);
     reader.limits(limits.clone());
     let mut dec = reader.into_decoder().map_err(|e| map_err(e, name))?;
@@ -259,14 +304,15 @@ pub fn decode(
         needed_mb: dec.total_bytes() >> 20,
         limit_mb: limits.max_alloc.unwrap_or(0) >> 20,
     })?;
-    admit(decoder_peak(dec.total_bytes(), dec.color_type(), progressive))?;
     // Damaged metadata must not block the pixels: treat it as absent.
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
     let icc = dec.icc_profile().ok().flatten();
+    let icc_len = icc.as_ref().map_or(0, |p| p.len() as u64);
+    admit(decoder_peak(dec.total_bytes(), dec.color_type(), progressive) + icc_len)?;
     let image = match DynamicImage::from_decoder(dec).map_err(|e| map_err(e, name)) {
         Ok(image) => image,
         // `image` drops the rows it had; read them again ourselves.
-        Err(FileError::Truncated("PNG")) if opts.allow_truncated => return decode_partial_png(bytes, opts, admit),
+        Err(FileError::Truncated("PNG")) if opts.allow_truncated => return png::decode_partial(&bytes, opts, admit),
         Err(e) => return Err(e),
     };
     let source_size = (image.width(), image.height());
@@ -304,7 +350,8 @@ fn decode_with_jpeg_decoder(
     // Component planes plus the interleaved output; a progressive file also
     // keeps every coefficient (i16) of the full-size image until its last scan.
     let coefficients = if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive { 6 * full } else { 0 };
-    admit(2 * output + coefficients)?;
+    let icc = d.icc_profile();
+    admit(2 * output + coefficients + icc.as_ref().map_or(0, |p| p.len() as u64))?;
     let pixels = d.decode().map_err(corrupt)?;
     let bad_len = || FileError::Corrupt { format: "JPEG", detail: "short pixel data".into() };
     let image = match info.pixel_format {
@@ -321,64 +368,7 @@ fn decode_with_jpeg_decoder(
         }
         PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
     };
-    Ok(Decoded { image, source_size, orientation, icc: d.icc_profile(), format: InFormat::Jpeg, warning })
-}
-
-/// `--allow-truncated` for a PNG cut off inside its image data: keeps the
-/// rows that decode and fills the rest with grey, as for JPEG. Interlaced
-/// files spread every pass over the whole image, so they stay an error.
-fn decode_partial_png(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::Admit<'_>) -> Result<Decoded, FileError> {
-    let corrupt = |e: png::DecodingError| FileError::Corrupt { format: "PNG", detail: e.to_string() };
-    let mut d = png::Decoder::new(Cursor::new(bytes));
-    d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = d.read_info().map_err(corrupt)?;
-    let info = reader.info();
-    let size = (info.width, info.height);
-    check_pixels(size, opts)?;
-    if info.interlaced {
-        return Err(FileError::Truncated("PNG"));
-    }
-    let icc = info.icc_profile.as_ref().map(|p| p.to_vec());
-    let channels = match reader.output_color_type().0 {
-        png::ColorType::Grayscale => 1,
-        png::ColorType::GrayscaleAlpha => 2,
-        png::ColorType::Rgb | png::ColorType::Indexed => 3,
-        png::ColorType::Rgba => 4,
-    };
-    let row_len = size.0 as usize * channels;
-    admit((row_len * size.1 as usize) as u64)?;
-    // Opaque mid-grey, whatever the layout.
-    let grey: Vec<u8> = (0..channels).map(|c| if channels % 2 == 0 && c == channels - 1 { 255 } else { 128 }).collect();
-    let mut pixels: Vec<u8> = grey.iter().copied().cycle().take(row_len * size.1 as usize).collect();
-    let mut rows = 0;
-    while rows < size.1 as usize {
-        match reader.next_row() {
-            Ok(Some(row)) if row.data().len() == row_len => {
-                pixels[rows * row_len..(rows + 1) * row_len].copy_from_slice(row.data());
-                rows += 1;
-            }
-            _ => break,
-        }
-    }
-    if rows == 0 {
-        return Err(FileError::Truncated("PNG"));
-    }
-    let bad = || FileError::Corrupt { format: "PNG", detail: "short pixel data".into() };
-    let image = match channels {
-        1 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
-        2 => DynamicImage::ImageLumaA8(image::GrayAlphaImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
-        3 => DynamicImage::ImageRgb8(image::RgbImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
-        _ => DynamicImage::ImageRgba8(image::RgbaImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
-    };
-    let warning = Some(format!("truncated PNG: {rows} of {} rows decoded, the rest is filled in", size.1));
-    Ok(Decoded {
-        image,
-        source_size: size,
-        orientation: Orientation::NoTransforms,
-        icc,
-        format: InFormat::Png,
-        warning,
-    })
+    Ok(Decoded { image, source_size, orientation, icc, format: InFormat::Jpeg, warning })
 }
 
 /// Everything downstream works on 8-bit L, La, Rgb or Rgba.
