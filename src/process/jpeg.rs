@@ -16,6 +16,8 @@ pub struct JpegInfo {
     pub scans: u32,
     /// Whether an EOI marker closes the image data.
     pub complete: bool,
+    /// Offset of the EOI marker (the file's length when there is none).
+    pub eoi: usize,
     /// Width and height from the frame header.
     pub size: (u32, u32),
     /// Number of colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
@@ -75,8 +77,8 @@ fn is_sof(m: u8) -> bool {
 
 /// Walks the markers of `b`, which must start with SOI.
 pub fn scan(b: &[u8]) -> JpegInfo {
-    let mut info = JpegInfo::default();
     let n = b.len();
+    let mut info = JpegInfo { eoi: n, ..JpegInfo::default() };
     let mut i = 2;
     loop {
         // Tolerate extraneous bytes before a marker, as libjpeg does.
@@ -95,6 +97,7 @@ pub fn scan(b: &[u8]) -> JpegInfo {
         match marker {
             0xD9 => {
                 info.complete = true;
+                info.eoi = i - 2;
                 return info;
             }
             0x00 | 0x01 | 0xD0..=0xD8 => continue,
@@ -174,6 +177,14 @@ mod tests {
         assert_eq!(i.process(), Process::Sequential);
         assert_eq!((i.scans, i.complete, i.precision), (1, true, 8));
         assert!(!i.is_multi_scan_sequential());
+    }
+
+    #[test]
+    fn eoi_offset_is_where_the_marker_starts() {
+        let v = jpeg(0xC2, 2, true);
+        let i = scan(&v);
+        assert_eq!(i.eoi, v.len() - 2);
+        assert_eq!(scan(&jpeg(0xC2, 2, false)).eoi, v.len() - 2);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 #[cfg(feature = "heif")]
 mod heif;
+mod jpeg;
 mod jxl;
 mod png;
 pub mod raw;
@@ -16,7 +17,6 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
-use super::jpeg::{self, Process};
 use crate::error::FileError;
 pub use crate::job::RawMode;
 pub use sniff::{HEAD_LEN, HeifKind, InFormat, RawKind, sniff};
@@ -36,11 +36,6 @@ pub struct DecodeOptions {
 /// (most are a few KB); anything larger is a metadata bomb, dropped with a
 /// warning so that it neither fills memory nor reaches an output.
 pub const MAX_ICC: usize = 4 << 20;
-
-/// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
-/// bigger resize (criterion `stages_12mp`: 98 ms vs 80 + 16 ms on 12 MP);
-/// from 1/4 on it wins clearly (59 ms, 54 ms at 1/8).
-const MIN_USEFUL_SHRINK: u32 = 4;
 
 /// Tells the decoder how far it may shrink on load: given the stored size
 /// and whether the orientation swaps the axes, a factor of 1, 2, 4 or 8.
@@ -141,7 +136,7 @@ pub(crate) fn check_pixels(size: (u32, u32), opts: &DecodeOptions) -> Result<(),
 }
 
 /// Turns a decoder error into the reason a person reads.
-fn map_err(e: ImageError, format: &'static str) -> FileError {
+pub(crate) fn map_err(e: ImageError, format: &'static str) -> FileError {
     match e {
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => FileError::Truncated(format),
         ImageError::Unsupported(u) => FileError::Unsupported(u.to_string()),
@@ -165,7 +160,7 @@ fn map_err(e: ImageError, format: &'static str) -> FileError {
 /// Peak bytes a decode holds, from the size of its output: progressive JPEGs
 /// keep every DCT coefficient (2 bytes per sample) until the last scan, and
 /// 16-bit or float images are converted to an 8-bit copy.
-fn decoder_peak(output: u64, color: image::ColorType, progressive: bool) -> u64 {
+pub(crate) fn decoder_peak(output: u64, color: image::ColorType, progressive: bool) -> u64 {
     let mut peak = output;
     if progressive {
         peak += 2 * output;
@@ -175,27 +170,6 @@ fn decoder_peak(output: u64, color: image::ColorType, progressive: bool) -> u64 
         peak += output / channel_bytes;
     }
     peak
-}
-
-/// Checks the JPEG marker structure before decoding.
-fn check_jpeg(bytes: &[u8], opts: &DecodeOptions, warning: &mut Option<String>) -> Result<jpeg::JpegInfo, FileError> {
-    let info = jpeg::scan(bytes);
-    match info.process() {
-        Process::Arithmetic => return Err(FileError::Unsupported("arithmetic-coded JPEG".into())),
-        Process::Lossless => return Err(FileError::Unsupported("lossless JPEG".into())),
-        Process::Hierarchical => return Err(FileError::Unsupported("hierarchical JPEG".into())),
-        Process::Sequential | Process::Progressive if info.precision > 8 => {
-            return Err(FileError::Unsupported(format!("{}-bit JPEG", info.precision)));
-        }
-        _ => {}
-    }
-    if !info.complete && info.scans > 0 {
-        if !opts.allow_truncated {
-            return Err(FileError::Truncated("JPEG"));
-        }
-        *warning = Some("truncated JPEG: the missing part is filled in".into());
-    }
-    Ok(info)
 }
 
 /// Reads the header only: size and orientation.
@@ -230,7 +204,7 @@ fn without_metadata_bombs(bytes: &[u8], format: ImageFormat) -> (Cow<'_, [u8]>, 
 }
 
 /// Adds `more` to the warnings already given.
-fn warn(warning: &mut Option<String>, more: String) {
+pub(crate) fn warn(warning: &mut Option<String>, more: String) {
     *warning = Some(match warning.take() {
         Some(w) => format!("{w}; {more}"),
         None => more,
@@ -276,19 +250,10 @@ fn decode_any(
         InFormat::Raw(kind) => return raw::decode(bytes, kind, opts, admit, enough),
         f => image_format(f).ok_or(FileError::NotAnImage("unknown format"))?,
     };
-    let mut warning = None;
-    let mut progressive = false;
-    if format == ImageFormat::Jpeg {
-        let info = check_jpeg(bytes, opts, &mut warning)?;
-        if info.is_multi_scan_sequential() {
-            return decode_with_jpeg_decoder(bytes, opts, warning, admit, &|_, _| 1);
-        }
-        if info.can_shrink_on_load() && shrink(info.size, false).max(shrink(info.size, true)) >= MIN_USEFUL_SHRINK {
-            // zune-jpeg (inside `image`) cannot decode at reduced scale.
-            return decode_with_jpeg_decoder(bytes, opts, warning, admit, shrink);
-        }
-        progressive = info.process() == Process::Progressive;
+    if sniffed == InFormat::Jpeg {
+        return jpeg::decode(bytes, opts, admit, shrink);
     }
+    let mut warning = None;
     let (bytes, dropped) = without_metadata_bombs(bytes, format);
     if let Some(w) = dropped {
         warn(&mut warning, w);
@@ -308,7 +273,7 @@ fn decode_any(
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
     let icc = dec.icc_profile().ok().flatten();
     let icc_len = icc.as_ref().map_or(0, |p| p.len() as u64);
-    admit(decoder_peak(dec.total_bytes(), dec.color_type(), progressive) + icc_len)?;
+    admit(decoder_peak(dec.total_bytes(), dec.color_type(), false) + icc_len)?;
     let image = match DynamicImage::from_decoder(dec).map_err(|e| map_err(e, name)) {
         Ok(image) => image,
         // `image` drops the rows it had; read them again ourselves.
@@ -317,58 +282,6 @@ fn decode_any(
     };
     let source_size = (image.width(), image.height());
     Ok(Decoded { image: to_8bit(image), source_size, orientation, icc, format: sniffed, warning })
-}
-
-/// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
-/// (inside `image`) does not, and decodes at 1/2, 1/4 or 1/8 scale in the
-/// DCT domain (shrink-on-load) when `shrink` allows it.
-fn decode_with_jpeg_decoder(
-    bytes: &[u8],
-    opts: &DecodeOptions,
-    warning: Option<String>,
-    admit: &mut super::Admit<'_>,
-    shrink: &Shrink<'_>,
-) -> Result<Decoded, FileError> {
-    use jpeg_decoder::PixelFormat;
-    let corrupt = |e: jpeg_decoder::Error| FileError::Corrupt { format: "JPEG", detail: e.to_string() };
-    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    d.read_info().map_err(corrupt)?;
-    let info = d.info().ok_or(FileError::Truncated("JPEG"))?;
-    let source_size = (info.width as u32, info.height as u32);
-    check_pixels(source_size, opts)?;
-    let orientation = d.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
-    let factor = shrink(source_size, swaps_axes(orientation));
-    let size = if factor >= MIN_USEFUL_SHRINK {
-        let (w, h) = (info.width.div_ceil(factor as u16), info.height.div_ceil(factor as u16));
-        let (w, h) = d.scale(w, h).map_err(corrupt)?;
-        (w as u32, h as u32)
-    } else {
-        source_size
-    };
-    let full = source_size.0 as u64 * source_size.1 as u64;
-    let output = size.0 as u64 * size.1 as u64 * info.pixel_format.pixel_bytes() as u64;
-    // Component planes plus the interleaved output; a progressive file also
-    // keeps every coefficient (i16) of the full-size image until its last scan.
-    let coefficients = if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive { 6 * full } else { 0 };
-    let icc = d.icc_profile();
-    admit(2 * output + coefficients + icc.as_ref().map_or(0, |p| p.len() as u64))?;
-    let pixels = d.decode().map_err(corrupt)?;
-    let bad_len = || FileError::Corrupt { format: "JPEG", detail: "short pixel data".into() };
-    let image = match info.pixel_format {
-        PixelFormat::L8 => {
-            DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, pixels).ok_or_else(bad_len)?)
-        }
-        PixelFormat::L16 => {
-            // Big-endian samples: the high byte is the 8-bit value.
-            let high: Vec<u8> = pixels.chunks_exact(2).map(|p| p[0]).collect();
-            DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, high).ok_or_else(bad_len)?)
-        }
-        PixelFormat::RGB24 => {
-            DynamicImage::ImageRgb8(image::RgbImage::from_raw(size.0, size.1, pixels).ok_or_else(bad_len)?)
-        }
-        PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
-    };
-    Ok(Decoded { image, source_size, orientation, icc, format: InFormat::Jpeg, warning })
 }
 
 /// Everything downstream works on 8-bit L, La, Rgb or Rgba.

@@ -1,0 +1,276 @@
+//! JPEG: zune-jpeg (the decoder inside `image`, called directly) for full-size
+//! decodes, jpeg-decoder for shrink-on-load and for the multi-scan sequential
+//! files zune-jpeg gets wrong.
+//!
+//! Both decoders fill a scan that runs out of data with zero bits and report
+//! success, so a file cut short that still ends with an EOI marker (a broken
+//! download "repaired" by a tool, a carved file) would be "ok" with a grey
+//! lower part. libjpeg says "premature end of data segment". To see the same,
+//! the decoders get the file with 1-bits placed before its EOI: a complete
+//! scan never reads them (the encoder's own padding bits are 1s too), while a
+//! scan that needs more data reads them, and a run of 1-bits is never a valid
+//! Huffman code, so the decode fails. Only when the same file then decodes
+//! without them is it truncated; otherwise the error is the file's own.
+
+use std::io::{Cursor, Read};
+
+use image::DynamicImage;
+use image::metadata::Orientation;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions as ZuneOptions;
+
+use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
+use crate::error::FileError;
+use crate::process::Admit;
+use crate::process::jpeg::{self, JpegInfo, Process};
+
+/// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
+/// bigger resize (criterion `stages_12mp`: 98 ms vs 80 + 16 ms on 12 MP);
+/// from 1/4 on it wins clearly (59 ms, 54 ms at 1/8).
+const MIN_USEFUL_SHRINK: u32 = 4;
+
+/// More scans than any encoder writes (mozjpeg's most is about 20): each
+/// progressive scan re-reads every coefficient, so thousands of tiny scans
+/// are a CPU bomb. The same limit holds whichever decoder runs.
+pub const MAX_SCANS: u32 = 100;
+
+/// Stuffed 0xFF bytes (`FF 00`): 1-bits to the decoders, 512 of them, more
+/// than a decoder reads ahead or than one block can consume before its next
+/// Huffman code.
+const ONES: [u8; 128] = {
+    let mut b = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        b[i] = 0xFF;
+        i += 2;
+    }
+    b
+};
+
+const EOI: [u8; 2] = [0xFF, 0xD9];
+
+const NAME: &str = "JPEG";
+
+/// What the decoder error means for a person.
+fn corrupt(detail: impl std::fmt::Display) -> FileError {
+    FileError::Corrupt { format: NAME, detail: detail.to_string() }
+}
+
+/// Checks the JPEG marker structure before decoding.
+fn check(bytes: &[u8], opts: &DecodeOptions, warning: &mut Option<String>) -> Result<JpegInfo, FileError> {
+    let info = jpeg::scan(bytes);
+    match info.process() {
+        Process::Arithmetic => return Err(FileError::Unsupported("arithmetic-coded JPEG".into())),
+        Process::Lossless => return Err(FileError::Unsupported("lossless JPEG".into())),
+        Process::Hierarchical => return Err(FileError::Unsupported("hierarchical JPEG".into())),
+        Process::Sequential | Process::Progressive if info.precision > 8 => {
+            return Err(FileError::Unsupported(format!("{}-bit JPEG", info.precision)));
+        }
+        _ => {}
+    }
+    if info.scans > MAX_SCANS {
+        return Err(FileError::Unsupported(format!("JPEG with {} scans (more than {MAX_SCANS})", info.scans)));
+    }
+    if !info.complete && info.scans > 0 {
+        if !opts.allow_truncated {
+            return Err(FileError::Truncated(NAME));
+        }
+        *warning = Some("truncated JPEG: the missing part is filled in".into());
+    }
+    Ok(info)
+}
+
+/// The file with 1-bits before its EOI (see the module comment); the file
+/// itself when it has no EOI (already known to be truncated).
+fn with_ones_before_eoi(bytes: &[u8], info: &JpegInfo) -> Vec<u8> {
+    if !info.complete {
+        return bytes.to_vec();
+    }
+    let mut v = Vec::with_capacity(info.eoi + ONES.len() + EOI.len());
+    v.extend_from_slice(&bytes[..info.eoi]);
+    v.extend_from_slice(&ONES);
+    v.extend_from_slice(&EOI);
+    v
+}
+
+/// Whether a probed decode failed on the 1-bits (no Huffman code is all
+/// ones), rather than on something else the probe changed.
+fn ran_into_the_ones(e: &FileError) -> bool {
+    matches!(e, FileError::Corrupt { detail, .. } if detail.to_ascii_lowercase().contains("huffman"))
+}
+
+/// A file that decodes, but only with the decoder filling in data it does
+/// not have: an error, or under `--allow-truncated` the decode with a warning.
+fn truncated<T>(decoded: T, opts: &DecodeOptions, warning: &mut Option<String>) -> Result<T, FileError> {
+    if !opts.allow_truncated {
+        return Err(FileError::Truncated(NAME));
+    }
+    warn(warning, "truncated JPEG: the image data ends early, the rest is filled in".into());
+    Ok(decoded)
+}
+
+/// Decodes a JPEG, shrunk on load when `shrink` allows.
+pub fn decode(
+    bytes: &[u8],
+    opts: &DecodeOptions,
+    admit: &mut Admit<'_>,
+    shrink: &Shrink<'_>,
+) -> Result<Decoded, FileError> {
+    let mut warning = None;
+    let info = check(bytes, opts, &mut warning)?;
+    if info.is_multi_scan_sequential() {
+        return with_jpeg_decoder(bytes, &info, opts, warning, admit, &|_, _| 1);
+    }
+    if info.can_shrink_on_load() && shrink(info.size, false).max(shrink(info.size, true)) >= MIN_USEFUL_SHRINK {
+        // zune-jpeg cannot decode at reduced scale.
+        return with_jpeg_decoder(bytes, &info, opts, warning, admit, shrink);
+    }
+    with_zune(bytes, &info, opts, warning, admit)
+}
+
+/// A zune-jpeg decoder over `data`: strict (an error in the data is an error,
+/// not grey pixels) or as lenient as browsers.
+fn zune(data: &[u8], strict: bool) -> zune_jpeg::JpegDecoder<zune_core::bytestream::ZCursor<&[u8]>> {
+    let options = ZuneOptions::default()
+        .set_strict_mode(strict)
+        .set_max_width(usize::MAX)
+        .set_max_height(usize::MAX)
+        .jpeg_set_max_scans(MAX_SCANS as usize);
+    zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(data), options)
+}
+
+/// Full-size decode with zune-jpeg.
+fn with_zune(
+    bytes: &[u8],
+    info: &JpegInfo,
+    opts: &DecodeOptions,
+    mut warning: Option<String>,
+    admit: &mut Admit<'_>,
+) -> Result<Decoded, FileError> {
+    let mut d = zune(bytes, false);
+    d.decode_headers().map_err(|e| header_error(&e))?;
+    let (w, h) = d.dimensions().ok_or(FileError::Truncated(NAME))?;
+    let size = (w as u32, h as u32);
+    check_pixels(size, opts)?;
+    let out = match d.input_colorspace().ok_or(FileError::Truncated(NAME))? {
+        c @ (ColorSpace::RGB | ColorSpace::RGBA | ColorSpace::Luma | ColorSpace::LumaA) => c,
+        // CMYK, YCCK: converted to RGB by the decoder.
+        _ => ColorSpace::RGB,
+    };
+    let orientation = d.exif().and_then(|e| Orientation::from_exif_chunk(e)).unwrap_or(Orientation::NoTransforms);
+    let icc = d.icc_profile();
+    let output = size.0 as u64 * size.1 as u64 * out.num_components() as u64;
+    let color = if out.num_components() == 1 { image::ColorType::L8 } else { image::ColorType::Rgb8 };
+    let progressive = info.process() == Process::Progressive;
+    // The probe copy of the file, the decoder's peak and the profile.
+    let icc_len = icc.as_ref().map_or(0, |p| p.len() as u64);
+    admit(bytes.len() as u64 + decoder_peak(output, color, progressive) + icc_len)?;
+    let run = |data: &[u8], strict: bool| -> Result<Vec<u8>, FileError> {
+        let mut d = zune(data, strict);
+        d.set_options(d.options().jpeg_set_out_colorspace(out));
+        d.decode().map_err(|e| corrupt(format!("{e:?}").trim_matches('"')))
+    };
+    let pixels = match run(&with_ones_before_eoi(bytes, info), true) {
+        Ok(p) => p,
+        Err(e) => match run(bytes, true) {
+            Ok(p) if ran_into_the_ones(&e) => truncated(p, opts, &mut warning)?,
+            Ok(p) => p,
+            // The data itself is damaged (or only strict mode minds it):
+            // decode what can be, as browsers do, and say so.
+            Err(e) => {
+                let p = run(bytes, false)?;
+                warn(&mut warning, format!("damaged JPEG data ({e}); decoded what was readable"));
+                p
+            }
+        },
+    };
+    let image = to_image(out.num_components(), size, pixels)?;
+    Ok(Decoded { image, source_size: size, orientation, icc, format: InFormat::Jpeg, warning })
+}
+
+/// Errors before the first pixel, worded as `image` words them.
+fn header_error(e: &zune_jpeg::errors::DecodeErrors) -> FileError {
+    let detail = format!("{e:?}");
+    let detail = detail.trim_matches('"');
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("premature") || lower.contains("eof") || lower.contains("exhausted") {
+        return FileError::Truncated(NAME);
+    }
+    corrupt(detail)
+}
+
+/// 8-bit grey or RGB pixels into an image.
+fn to_image(channels: usize, size: (u32, u32), pixels: Vec<u8>) -> Result<DynamicImage, FileError> {
+    let short = || corrupt("short pixel data");
+    Ok(match channels {
+        1 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(size.0, size.1, pixels).ok_or_else(short)?),
+        _ => DynamicImage::ImageRgb8(image::RgbImage::from_raw(size.0, size.1, pixels).ok_or_else(short)?),
+    })
+}
+
+/// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
+/// does not, and decodes at 1/2, 1/4 or 1/8 scale in the DCT domain
+/// (shrink-on-load) when `shrink` allows it.
+fn with_jpeg_decoder(
+    bytes: &[u8],
+    info: &JpegInfo,
+    opts: &DecodeOptions,
+    mut warning: Option<String>,
+    admit: &mut Admit<'_>,
+    shrink: &Shrink<'_>,
+) -> Result<Decoded, FileError> {
+    use jpeg_decoder::PixelFormat;
+    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    d.read_info().map_err(corrupt)?;
+    let header = d.info().ok_or(FileError::Truncated(NAME))?;
+    let source_size = (header.width as u32, header.height as u32);
+    check_pixels(source_size, opts)?;
+    let orientation = d.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let factor = shrink(source_size, swaps_axes(orientation));
+    let scaled = (factor >= MIN_USEFUL_SHRINK)
+        .then(|| (header.width.div_ceil(factor as u16), header.height.div_ceil(factor as u16)));
+    let full = source_size.0 as u64 * source_size.1 as u64;
+    let size = match scaled {
+        Some((w, h)) => {
+            let (w, h) = d.scale(w, h).map_err(corrupt)?;
+            (w as u32, h as u32)
+        }
+        None => source_size,
+    };
+    let output = size.0 as u64 * size.1 as u64 * header.pixel_format.pixel_bytes() as u64;
+    // Component planes plus the interleaved output; a progressive file also
+    // keeps every coefficient (i16) of the full-size image until its last scan.
+    let coefficients = if header.coding_process == jpeg_decoder::CodingProcess::DctProgressive { 6 * full } else { 0 };
+    let icc = d.icc_profile();
+    admit(2 * output + coefficients + icc.as_ref().map_or(0, |p| p.len() as u64))?;
+    // The probe needs no copy here: jpeg-decoder reads from any reader.
+    let run = |reader: &mut dyn Read| -> Result<Vec<u8>, FileError> {
+        let mut d = jpeg_decoder::Decoder::new(reader);
+        if let Some((w, h)) = scaled {
+            d.read_info().map_err(corrupt)?;
+            d.scale(w, h).map_err(corrupt)?;
+        }
+        d.decode().map_err(corrupt)
+    };
+    let probed = if info.complete {
+        run(&mut Cursor::new(&bytes[..info.eoi]).chain(Cursor::new(&ONES[..])).chain(Cursor::new(&EOI[..])))
+    } else {
+        run(&mut Cursor::new(bytes))
+    };
+    let pixels = match probed {
+        Ok(p) => p,
+        Err(e) => match run(&mut Cursor::new(bytes)) {
+            Ok(p) if ran_into_the_ones(&e) => truncated(p, opts, &mut warning)?,
+            Ok(p) => p,
+            Err(e) => return Err(e),
+        },
+    };
+    let image = match header.pixel_format {
+        PixelFormat::L8 => to_image(1, size, pixels)?,
+        // Big-endian samples: the high byte is the 8-bit value.
+        PixelFormat::L16 => to_image(1, size, pixels.chunks_exact(2).map(|p| p[0]).collect())?,
+        PixelFormat::RGB24 => to_image(3, size, pixels)?,
+        PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
+    };
+    Ok(Decoded { image, source_size, orientation, icc, format: InFormat::Jpeg, warning })
+}
