@@ -36,6 +36,15 @@ fn main() -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
+    // A report that cannot be written would be lost after the whole run:
+    // refuse a missing folder now rather than create it behind the user's back.
+    if let Some(path) = &outputs.report {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !folder.is_dir() {
+            eprintln!("imgbatch: --report {}: folder {} does not exist", path.display(), folder.display());
+            return exit(ExitStatus::Usage);
+        }
+    }
     // First Ctrl-C (or SIGTERM) asks the pipeline to stop and report what it
     // did; a second one exits at once. Outputs are renamed into place whole,
     // so neither leaves a partial file under its final name.

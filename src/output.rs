@@ -8,20 +8,20 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
-/// The temporary file being written right now (one writer thread), so that
-/// an exit on a second Ctrl-C can remove it instead of leaving litter.
-static PARTIAL: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// The temporary files being written right now (one writer thread), so that
+/// an exit on a second Ctrl-C can remove them instead of leaving litter.
+static PARTIAL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Removes the temporary file of a write in progress, if any. Called just
+/// Removes the temporary files of a write in progress, if any. Called just
 /// before the process exits in the middle of a run.
 pub fn remove_partial() {
     let partial = PARTIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(p) = partial.as_ref() {
+    for p in partial.iter() {
         let _ = fs::remove_file(p);
     }
 }
 
-fn set_partial(p: Option<PathBuf>) {
+fn set_partial(p: Vec<PathBuf>) {
     *PARTIAL.lock().unwrap_or_else(PoisonError::into_inner) = p;
 }
 
@@ -56,16 +56,51 @@ pub fn same_file(a: &fs::Metadata, b: &Path) -> bool {
 /// holds the whole new file: a temporary file in the same folder, renamed
 /// over the final name. A crash leaves at most a hidden `.imgbatch-*.part`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
+    write_all_or_none(&[(path, bytes)]).map_err(|(_, e)| e)
+}
+
+/// Writes a set of files (the sizes of one thumbnail set) all or none: every
+/// file goes to a temporary file beside its final name first, and only when
+/// all of them are complete are they renamed into place. A full disk or a
+/// failed write therefore leaves none of the set, and the error names the
+/// file that could not be written.
+pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, io::Error)> {
+    let mut staged = Vec::with_capacity(files.len());
+    let stage = |path: &Path, bytes: &[u8]| -> io::Result<tempfile::NamedTempFile> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        fs::create_dir_all(dir)?;
+        let mut tmp = tempfile::Builder::new().prefix(".imgbatch-").suffix(".part").tempfile_in(dir)?;
+        PARTIAL.lock().unwrap_or_else(PoisonError::into_inner).push(tmp.path().to_path_buf());
+        finish_temp(&mut tmp, bytes)?;
+        Ok(tmp)
     };
-    fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".imgbatch-").suffix(".part").tempfile_in(dir)?;
-    set_partial(Some(tmp.path().to_path_buf()));
-    let written = finish_temp(&mut tmp, bytes).and_then(|()| tmp.persist(path).map(drop).map_err(|e| e.error));
-    set_partial(None);
-    written
+    let mut result = Ok(());
+    for &(path, bytes) in files {
+        match stage(path, bytes) {
+            Ok(tmp) => staged.push((tmp, path)),
+            Err(e) => {
+                result = Err((path.to_path_buf(), e));
+                break;
+            }
+        }
+    }
+    if result.is_ok() {
+        // Renames within a folder do not need space; they fail only if the
+        // folder itself went away, and then nothing more can be written.
+        for (tmp, path) in staged.drain(..) {
+            if let Err(e) = tmp.persist(path) {
+                result = Err((path.to_path_buf(), e.error));
+                break;
+            }
+        }
+    }
+    // Dropping what is left of `staged` deletes those temporary files.
+    drop(staged);
+    set_partial(Vec::new());
+    result
 }
 
 fn finish_temp(tmp: &mut tempfile::NamedTempFile, bytes: &[u8]) -> io::Result<()> {
@@ -99,6 +134,19 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"second");
         let names: Vec<_> = fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![OsString::from("o.jpg")]);
+    }
+
+    #[test]
+    fn a_set_with_one_unwritable_file_leaves_none_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a_64.jpg");
+        // A folder where the second file's parent should be: its write fails.
+        fs::write(dir.path().join("blocker"), b"").unwrap();
+        let bad = dir.path().join("blocker/a_256.jpg");
+        let err = write_all_or_none(&[(&good, b"small"), (&bad, b"large")]).unwrap_err();
+        assert_eq!(err.0, bad);
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![OsString::from("blocker")], "nothing of the set, no temporary file");
     }
 
     #[test]

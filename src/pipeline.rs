@@ -342,11 +342,16 @@ impl<'a> Collector<'a> {
     }
 
     /// After a cancel, files still in flight past the grace period are
-    /// dropped (not reported) and their workers forgotten, so a stuck
+    /// reported as interrupted and their workers forgotten, so a stuck
     /// decoder cannot hold the exit.
     fn drop_running(&mut self) {
         let dropped: Vec<Running> = self.shared.running().drain().map(|(_, r)| r).collect();
         self.live_workers -= dropped.len();
+        for r in dropped {
+            let ms = r.since.elapsed().as_millis() as u64;
+            let error = Some("interrupted before it finished".into());
+            self.finish(FileRecord { error, ..FileRecord::new(&r.input, Status::Interrupted, ms) }, 0);
+        }
     }
 
     /// Reports files that ran past `--timeout` and replaces their workers.
@@ -376,14 +381,14 @@ impl<'a> Collector<'a> {
             }
             let elapsed = r.since.elapsed();
             let e = FileError::Timeout(limit.as_secs_f64());
-            let rec = FileRecord::failed(lossy(&r.input), &e, elapsed.as_millis() as u64);
+            let rec = FileRecord::failed(&r.input, &e, elapsed.as_millis() as u64);
             self.finish(rec, 0);
         }
     }
 
     fn file(&mut self, r: FileResult) {
         let ms = r.elapsed.as_millis() as u64;
-        let input = lossy(&r.input);
+        let input = r.input.as_path();
         let (rec, pixels) = match r.outcome {
             Outcome::Skipped(paths) => {
                 let outputs = paths
@@ -394,12 +399,12 @@ impl<'a> Collector<'a> {
                         OutputRecord { path: lossy(p), width, height, bytes }
                     })
                     .collect();
-                (FileRecord { input, status: Status::Skipped, outputs, error: None, warning: None, ms }, 0)
+                (FileRecord { outputs, ..FileRecord::new(input, Status::Skipped, ms) }, 0)
             }
             Outcome::Failed(e) => (FileRecord::failed(input, &e, ms), 0),
             Outcome::NotImage(kind) => {
                 if self.job.verbosity == Verbosity::Verbose {
-                    self.progress.line(&format!("{input}: not an image, left alone"));
+                    self.progress.line(&format!("{}: not an image, left alone", input.display()));
                 }
                 self.report.not_image(input, kind);
                 return;
@@ -415,7 +420,7 @@ impl<'a> Collector<'a> {
                     Ok(outputs) => {
                         self.write_failures = 0;
                         let rec =
-                            FileRecord { input, status: Status::Ok, outputs, error: None, warning: done.warning, ms };
+                            FileRecord { outputs, warning: done.warning, ..FileRecord::new(input, Status::Ok, ms) };
                         (rec, done.input_pixels)
                     }
                     Err(e) => {
@@ -450,28 +455,25 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// Writes (or in a dry run, announces) every output of one input.
+/// Writes (or in a dry run, announces) every output of one input: all of
+/// them or, when one cannot be written, none.
 fn write_outputs(
     job: &Job,
     outputs: &[process::Rendered],
     progress: &Progress,
 ) -> Result<Vec<OutputRecord>, FileError> {
-    let mut records = Vec::with_capacity(outputs.len());
-    for o in outputs {
-        if job.dry_run {
-            if job.print_plan {
+    if job.dry_run {
+        if job.print_plan {
+            for o in outputs {
                 progress.out_line(&format!("would write {} ({}x{})", o.path.display(), o.width, o.height));
             }
-        } else if !job.discard_outputs {
-            output::write_atomic(&o.path, &o.bytes)
-                .map_err(|source| FileError::Write { path: o.path.clone(), source })?;
         }
-        records.push(OutputRecord {
-            path: lossy(&o.path),
-            width: o.width,
-            height: o.height,
-            bytes: o.bytes.len() as u64,
-        });
+    } else if !job.discard_outputs {
+        let files: Vec<(&Path, &[u8])> = outputs.iter().map(|o| (o.path.as_path(), o.bytes.as_slice())).collect();
+        output::write_all_or_none(&files).map_err(|(path, source)| FileError::Write { path, source })?;
     }
-    Ok(records)
+    Ok(outputs
+        .iter()
+        .map(|o| OutputRecord { path: lossy(&o.path), width: o.width, height: o.height, bytes: o.bytes.len() as u64 })
+        .collect())
 }

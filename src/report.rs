@@ -44,6 +44,8 @@ pub enum Status {
     Skipped,
     /// No output.
     Failed,
+    /// Still being processed when the run was interrupted; no output.
+    Interrupted,
 }
 
 /// One output file in the report.
@@ -62,8 +64,12 @@ pub struct OutputRecord {
 /// One input in the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileRecord {
-    /// The path as the walker found it.
+    /// The path as the walker found it (bytes that are not UTF-8 replaced by U+FFFD).
     pub input: String,
+    /// The path's exact bytes, base64, when it is not UTF-8: two names that
+    /// differ only in such bytes share an `input` but never this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_bytes: Option<String>,
     /// How it ended.
     pub status: Status,
     /// Outputs written (or planned, in a dry run).
@@ -78,10 +84,31 @@ pub struct FileRecord {
 }
 
 impl FileRecord {
-    /// The record of an input that produced no output.
-    pub fn failed(input: String, error: &FileError, ms: u64) -> Self {
-        FileRecord { input, status: Status::Failed, outputs: vec![], error: Some(error.to_string()), warning: None, ms }
+    /// The record of `input`, with no outputs yet.
+    pub fn new(input: &Path, status: Status, ms: u64) -> Self {
+        FileRecord {
+            input: input.to_string_lossy().into_owned(),
+            input_bytes: exact_bytes(input),
+            status,
+            outputs: vec![],
+            error: None,
+            warning: None,
+            ms,
+        }
     }
+
+    /// The record of an input that produced no output.
+    pub fn failed(input: &Path, error: &FileError, ms: u64) -> Self {
+        FileRecord { error: Some(error.to_string()), ..FileRecord::new(input, Status::Failed, ms) }
+    }
+}
+
+/// A path's bytes as base64 when they are not UTF-8; `None` when the path
+/// prints as it is.
+pub fn exact_bytes(path: &Path) -> Option<String> {
+    use base64::Engine;
+    use std::os::unix::ffi::OsStrExt;
+    path.to_str().is_none().then(|| base64::engine::general_purpose::STANDARD.encode(path.as_os_str().as_bytes()))
 }
 
 /// Seconds spent per stage, summed over every worker (so with N workers
@@ -137,6 +164,8 @@ pub struct Summary {
     pub skipped: u64,
     /// Inputs that failed.
     pub failed: u64,
+    /// Inputs still in progress when the run was interrupted.
+    pub interrupted: u64,
     /// Wall time of the run, seconds.
     pub elapsed_s: f64,
     /// Megapixels decoded.
@@ -162,6 +191,9 @@ pub struct Summary {
 pub struct OtherFile {
     /// The path as the walker found it.
     pub input: String,
+    /// Its exact bytes, base64, when it is not UTF-8 (as in [`FileRecord`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_bytes: Option<String>,
     /// Its kind, as counted in the summary.
     pub kind: String,
 }
@@ -204,6 +236,7 @@ impl Report {
             Status::Ok => s.ok += 1,
             Status::Skipped => s.skipped += 1,
             Status::Failed => s.failed += 1,
+            Status::Interrupted => s.interrupted += 1,
         }
         s.input_megapixels += input_pixels as f64 / 1e6;
         if rec.status == Status::Ok {
@@ -214,10 +247,11 @@ impl Report {
     }
 
     /// Counts a file that is not an image.
-    pub fn not_image(&mut self, input: String, kind: String) {
+    pub fn not_image(&mut self, input: &Path, kind: String) {
         self.summary.not_images += 1;
         *self.summary.not_image_kinds.entry(kind.clone()).or_default() += 1;
-        self.not_images.push(OtherFile { input, kind });
+        let (input, input_bytes) = (input.to_string_lossy().into_owned(), exact_bytes(input));
+        self.not_images.push(OtherFile { input, input_bytes, kind });
     }
 
     /// `12 other files not images (8 .MOV, 3 .AAE, 1 .xmp)`: kinds by count,
@@ -315,12 +349,14 @@ impl Report {
             let links = if s.links_ignored == 1 { "link" } else { "links" };
             ignored += &format!(" · {} {links} not followed (--follow)", s.links_ignored);
         }
-        let end = if self.interrupted {
-            " · interrupted"
+        let end = if self.interrupted && s.interrupted > 0 {
+            format!(" · interrupted ({} in progress left unfinished)", s.interrupted)
+        } else if self.interrupted {
+            " · interrupted".into()
         } else if self.stopped.is_some() {
-            " · stopped early"
+            " · stopped early".into()
         } else {
-            ""
+            String::new()
         };
         format!(
             "{what}: {} ok, {} skipped, {} failed · {:.1} MP in · {outputs} · {:.2} s{rate}{ignored}{end}",
@@ -347,7 +383,7 @@ mod tests {
 
     fn rec(status: Status, bytes: u64) -> FileRecord {
         let outputs = vec![OutputRecord { path: "o".into(), width: 1, height: 1, bytes }];
-        FileRecord { input: "i".into(), status, outputs, error: None, warning: None, ms: 1 }
+        FileRecord { outputs, ..FileRecord::new(Path::new("i"), status, 1) }
     }
 
     #[test]
@@ -383,7 +419,7 @@ mod tests {
         let mut r = Report::default();
         assert!(r.not_images_text().is_none());
         for (i, k) in [".MOV", ".AAE", ".MOV", ".xmp", ".MOV", ".AAE"].iter().enumerate() {
-            r.not_image(format!("f{i}"), k.to_string());
+            r.not_image(Path::new(&format!("f{i}")), k.to_string());
         }
         assert_eq!(r.not_images_text().as_deref(), Some("6 files not images (3 .MOV, 2 .AAE, 1 .xmp)"));
         let none = r.no_images_line(&["phone".into()]);

@@ -3,6 +3,7 @@
 //! module per family beside this one (JPEG XL, HEIF, camera RAW); JPEG, PNG,
 //! WebP, GIF, BMP and TIFF go through `image` here.
 
+mod gif;
 #[cfg(feature = "heif")]
 mod heif;
 mod jpeg;
@@ -278,6 +279,12 @@ fn decode_any(
         Ok(image) => image,
         // `image` drops the rows it had; read them again ourselves.
         Err(FileError::Truncated("PNG")) if opts.allow_truncated => return png::decode_partial(&bytes, opts, admit),
+        Err(FileError::Truncated("GIF")) => {
+            return Err(match gif::frame_outside_screen(&bytes) {
+                Some(why) => FileError::Corrupt { format: "GIF", detail: format!("{why} and its data ends early") },
+                None => FileError::Truncated("GIF"),
+            });
+        }
         Err(e) => return Err(e),
     };
     let source_size = (image.width(), image.height());
