@@ -33,7 +33,7 @@ use crate::error::{FileError, SetupError};
 use crate::job::{Job, Verbosity};
 use crate::output;
 use crate::process::resize::Resampler;
-use crate::process::{self, ProcessOptions, Task};
+use crate::process::{self, ProcessOptions, Processed, Task};
 use crate::progress::Progress;
 use crate::report::{FileRecord, FileResult, Outcome, OutputRecord, Report, StageTimes, Status};
 use crate::walk::{WalkCounts, Walker};
@@ -122,6 +122,11 @@ pub fn run(job: &Job) -> Result<Report, SetupError> {
     run_with_cancel(job, &AtomicBool::new(false))
 }
 
+/// The per-file step the workers run: [`process::process`] in every real
+/// run; tests put in steps that hold memory or take their time on cue.
+pub(crate) type Step =
+    fn(&Task, &ProcessOptions, &mut Resampler, &mut process::Admit<'_>) -> Result<Processed, FileError>;
+
 /// A file a worker is busy with, watched for `--timeout`.
 struct Running {
     input: PathBuf,
@@ -142,6 +147,7 @@ struct Shared {
     /// Worker id → what it is doing.
     running: Mutex<HashMap<usize, Running>>,
     budget: Budget,
+    step: Step,
 }
 
 impl Shared {
@@ -179,6 +185,10 @@ impl Shared {
 /// Runs a job; setting `cancel` stops the walk, lets workers drop what is
 /// queued, and returns the report of what was done (marked interrupted).
 pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupError> {
+    run_with_step(job, cancel, process::process)
+}
+
+pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Report, SetupError> {
     setup(job)?;
     install_panic_hook();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -197,6 +207,7 @@ pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupEr
         stop: AtomicBool::new(false),
         running: Mutex::new(HashMap::new()),
         budget: Budget::new(job.max_memory),
+        step,
     });
     let sh = Arc::clone(&shared);
     pool.spawn_broadcast(move |ctx| worker(&sh, ctx.index()));
@@ -246,7 +257,7 @@ fn worker(shared: &Arc<Shared>, id: usize) {
         let held = Cell::new(0);
         let mut admit = |need: u64| shared.admit(id, &held, need);
         let result =
-            panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, &shared.opts, &mut resampler, &mut admit)));
+            panic::catch_unwind(AssertUnwindSafe(|| (shared.step)(&task, &shared.opts, &mut resampler, &mut admit)));
         // The file's memory is gone now, whether or not the run still waits for it.
         shared.budget.release(held.get());
         let outcome = match result {
@@ -476,4 +487,62 @@ fn write_outputs(
         .iter()
         .map(|o| OutputRecord { path: lossy(&o.path), width: o.width, height: o.height, bytes: o.bytes.len() as u64 })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{Operation, Target};
+    use std::sync::atomic::AtomicBool;
+
+    static SLOW_ADMITTED: AtomicBool = AtomicBool::new(false);
+    static SLOW_RETURNED: AtomicBool = AtomicBool::new(false);
+    static GOOD_SAW_SLOW_RETURNED: AtomicBool = AtomicBool::new(false);
+
+    /// `slow.png` holds 80 of the 100 MB budget for longer than the timeout;
+    /// `good.png` asks for 50 MB once `slow.png` holds its share.
+    fn step(
+        task: &Task,
+        _: &ProcessOptions,
+        _: &mut Resampler,
+        admit: &mut process::Admit<'_>,
+    ) -> Result<Processed, FileError> {
+        let done = || Processed { outputs: vec![], input_pixels: 1, warning: None, stages: StageTimes::default() };
+        if task.input.ends_with("slow.png") {
+            admit(80 << 20)?;
+            SLOW_ADMITTED.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(1500));
+            SLOW_RETURNED.store(true, Ordering::SeqCst);
+            return Ok(done());
+        }
+        while !SLOW_ADMITTED.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        admit(50 << 20)?;
+        GOOD_SAW_SLOW_RETURNED.store(SLOW_RETURNED.load(Ordering::SeqCst), Ordering::SeqCst);
+        Ok(done())
+    }
+
+    #[test]
+    fn a_timed_out_file_keeps_its_memory_until_its_thread_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = image::RgbImage::new(4, 4);
+        for name in ["slow.png", "good.png"] {
+            png.save(dir.path().join(name)).unwrap();
+        }
+        let target = Target { width: Some(2), height: None, fit: crate::job::Fit::Inside };
+        let mut job = Job::new(vec![dir.path().to_path_buf()], dir.path().join("out"), Operation::Resize(target));
+        job.workers = 2;
+        job.max_memory = 100 << 20;
+        job.timeout = Some(Duration::from_millis(300));
+        job.verbosity = Verbosity::Quiet;
+        let report = run_with_step(&job, &AtomicBool::new(false), step).unwrap();
+        let status = |name: &str| report.files.iter().find(|f| f.input.ends_with(name)).map(|f| f.status);
+        assert_eq!(status("slow.png"), Some(Status::Failed), "timed out");
+        assert_eq!(status("good.png"), Some(Status::Ok));
+        assert!(
+            GOOD_SAW_SLOW_RETURNED.load(Ordering::SeqCst),
+            "good.png got memory the abandoned slow.png's thread still held"
+        );
+    }
 }
