@@ -357,4 +357,8 @@ fn ctrl_c_does_not_wait_for_a_stuck_decoder() {
     assert_eq!(r["interrupted"], true);
     assert_eq!(r["summary"]["ok"], 3);
     assert_eq!(assert_whole_outputs(&o).len(), 3);
+    // The file the cancel cut short is accounted for, not lost.
+    let stuck = entry(&r, "p003.jpg");
+    assert_eq!(stuck["status"], "interrupted", "{stuck}");
+    assert_eq!(r["summary"]["interrupted"], 1);
 }

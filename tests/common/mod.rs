@@ -2,6 +2,8 @@
 //! images made on the spot (the tests never read anything outside the repo).
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,114 @@
+//! Hostile files made on the spot: metadata bombs, pixel bombs, files too
+//! large to read, JPEGs cut short that still end with EOI, JPEGs with too
+//! many scans, a GIF frame outside its screen. Small on disk (a few MB at
+//! most), large in what they would cost a careless decoder.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
+}
+
+/// A zlib stream of `len` zero bytes, compressed as it goes.
+fn zeros_zlib(len: u64) -> Vec<u8> {
+    let mut c = fdeflate::Compressor::new(Vec::new()).unwrap();
+    let block = vec![0u8; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        c.write_data(&block[..n]).unwrap();
+        left -= n as u64;
+    }
+    c.finish().unwrap()
+}
+
+/// An RGB PNG of `w`x`h` black pixels, optionally with an `iCCP` chunk
+/// whose profile inflates to `icc_inflated` bytes.
+pub fn png(w: u32, h: u32, icc_inflated: Option<u64>) -> Vec<u8> {
+    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    if let Some(n) = icc_inflated {
+        let mut iccp = b"bomb\0\0".to_vec();
+        iccp.extend(zeros_zlib(n));
+        chunk(&mut out, b"iCCP", &iccp);
+    }
+    // Each row: filter byte 0, then 3 zero bytes per pixel.
+    chunk(&mut out, b"IDAT", &zeros_zlib((1 + 3 * w as u64) * h as u64));
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A valid JPEG header followed by a hole: `len` bytes on paper, nothing on disk.
+pub fn sparse_jpeg(path: &Path, len: u64) {
+    let mut f = File::create(path).unwrap();
+    f.write_all(&super::jpeg_bytes(&super::upright(64, 48), 90, None, None)).unwrap();
+    f.set_len(len).unwrap();
+}
+
+/// A progressive JPEG (jpeg-encoder's scan script).
+pub fn progressive_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = super::upright(w, h);
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 90);
+    enc.set_progressive(true);
+    enc.encode(img.as_raw(), w as u16, h as u16, jpeg_encoder::ColorType::Rgb).unwrap();
+    out
+}
+
+/// `jpeg` with its entropy-coded data cut to `fraction` of its length (from
+/// the first scan to the end) and an EOI marker put back after the cut.
+pub fn cut_keeping_eoi(jpeg: &[u8], fraction: f64) -> Vec<u8> {
+    let sos = jpeg.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
+    let end = jpeg.len() - 2;
+    let mut cut = jpeg[..sos + ((end - sos) as f64 * fraction) as usize].to_vec();
+    if cut.last() == Some(&0xFF) {
+        cut.pop();
+    }
+    cut.extend_from_slice(&[0xFF, 0xD9]);
+    cut
+}
+
+/// A baseline JPEG whose one scan is repeated until it has `scans` scans.
+pub fn jpeg_with_scans(scans: usize) -> Vec<u8> {
+    let j = super::jpeg_bytes(&super::upright(64, 48), 90, None, None);
+    let sos = j.windows(2).position(|m| m == [0xFF, 0xDA]).unwrap();
+    let end = j.len() - 2;
+    let mut v = j[..sos].to_vec();
+    for _ in 0..scans {
+        v.extend_from_slice(&j[sos..end]);
+    }
+    v.extend_from_slice(&[0xFF, 0xD9]);
+    v
+}
+
+/// A GIF whose only frame (4x4 at 8,20) lies outside its 10x10 screen and
+/// whose image data stops after one block.
+pub fn gif_frame_outside_cut() -> Vec<u8> {
+    let mut v = Vec::new();
+    {
+        let mut e = gif::Encoder::new(&mut v, 10, 10, &[0, 0, 0, 255, 255, 255]).unwrap();
+        let mut f = gif::Frame::default();
+        (f.left, f.top, f.width, f.height) = (8, 20, 40, 40);
+        f.buffer = std::borrow::Cow::Owned((0..1600).map(|i| (i % 7 == 0) as u8).collect());
+        e.write_frame(&f).unwrap();
+    }
+    // The image descriptor (',' left=8 top=20), then the LZW minimum code
+    // size and the data sub-blocks: keep half of the first one.
+    let at = v.windows(5).position(|w| w == [0x2C, 8, 0, 20, 0]).unwrap();
+    let start = at + 10;
+    let first_block = v[start + 1] as usize;
+    v.truncate(start + 2 + first_block / 2);
+    v.extend_from_slice(&[0x00, 0x3B]);
+    v
+}
