@@ -182,7 +182,7 @@ pub struct Processing {
     /// Keep the decodable part of truncated images (reported as a warning).
     #[arg(long)]
     pub allow_truncated: bool,
-    /// Decode every JPEG at full size (default: at 1/2, 1/4 or 1/8 scale when that still
+    /// Decode every JPEG at full size (default: at 1/4 or 1/8 scale when that still
     /// leaves twice the output size, as libvips and Pillow's draft do).
     #[arg(long)]
     pub no_shrink_on_load: bool,

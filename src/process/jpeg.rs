@@ -60,7 +60,7 @@ impl JpegInfo {
         self.process() == Process::Sequential && self.scans > 1
     }
 
-    /// Whether jpeg-decoder can decode this file at 1/2, 1/4 or 1/8 scale
+    /// Whether jpeg-decoder can decode this file at reduced scale
     /// (whole 8-bit grey or colour files; CMYK stays with the main decoder).
     pub fn can_shrink_on_load(&self) -> bool {
         matches!(self.process(), Process::Sequential | Process::Progressive)

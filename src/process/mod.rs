@@ -77,7 +77,7 @@ pub struct ProcessOptions {
     pub dry_run: bool,
     /// Refuse input files larger than this many bytes, before reading them.
     pub max_file_size: u64,
-    /// Decode JPEGs at 1/2, 1/4 or 1/8 scale when the outputs are small enough.
+    /// Decode JPEGs at 1/4 or 1/8 scale when the outputs are small enough.
     pub shrink_on_load: bool,
 }
 

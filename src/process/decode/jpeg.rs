@@ -209,7 +209,7 @@ fn to_image(channels: usize, size: (u32, u32), pixels: Vec<u8>) -> Result<Dynami
 }
 
 /// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
-/// does not, and decodes at 1/2, 1/4 or 1/8 scale in the DCT domain
+/// does not, and decodes at 1/4 or 1/8 scale in the DCT domain
 /// (shrink-on-load) when `shrink` allows it.
 fn with_jpeg_decoder(
     bytes: &[u8],
