@@ -20,6 +20,19 @@ vips thumbnail fixtures/photos/2025/forest.jpeg "$tmp/forest.png" 240
 cjxl --quiet -d 1.5 "$tmp/forest.png" "$out/jxl/forest.jxl"
 vips thumbnail fixtures/photos/2025/logo.png "$tmp/logo.png" 128
 cjxl --quiet -d 1 "$tmp/logo.png" "$out/jxl/logo-alpha.jxl"
+# An embedded ICC profile: LittleCMS's sRGB with gamma 2.0 curves, so that
+# cjxl keeps it as ICC instead of recognising sRGB.
+python3 - "$tmp" <<'PY'
+import struct, sys
+from PIL import Image, ImageCms
+b = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+for i in range(struct.unpack('>I', b[128:132])[0]):
+    sig, off, _ = struct.unpack('>4sII', b[132 + 12 * i:144 + 12 * i])
+    if sig in (b'rTRC', b'gTRC', b'bTRC'):
+        b[off + 12:off + 16] = struct.pack('>i', 2 * 65536)
+Image.new('RGB', (32, 24), (200, 100, 50)).save(f'{sys.argv[1]}/icc.png', icc_profile=bytes(b))
+PY
+cjxl --quiet -d 0 "$tmp/icc.png" "$out/jxl/icc.jxl"
 
 # Animations whose first frame is red and second blue: the first must win.
 python3 - "$tmp" <<'PY'

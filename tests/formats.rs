@@ -40,7 +40,12 @@ fn centre(p: &Path) -> [u8; 3] {
 fn jxl_is_turned_by_its_header_and_keeps_alpha() {
     let out = tempfile::tempdir().unwrap();
     let (r, _) = thumbs_json(&formats().join("jxl"), out.path(), &["--sizes", "128", "--format", "png"], 0);
-    assert_eq!(r["summary"]["ok"], 4, "{r}");
+    assert_eq!(r["summary"]["ok"], 5, "{r}");
+    // An embedded profile reaches the output whole.
+    let png = fs::File::open(out.path().join("icc_128.png")).unwrap();
+    let mut dec = image::codecs::png::PngDecoder::new(std::io::BufReader::new(png)).unwrap();
+    use image::ImageDecoder;
+    assert_eq!(dec.icc_profile().unwrap().map(|p| p.len()), Some(588));
     // Stored 320x213 with orientation 6 in the codestream: displayed upright.
     let rotated = out.path().join("rotated_128.png");
     assert_eq!(dims(&rotated), (85, 128));

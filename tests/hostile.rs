@@ -204,12 +204,8 @@ fn dry_run_reads_past_its_prefix_only_when_the_header_is_not_in_it() {
     fs::write(dir.path().join("late_header.jpg"), jpeg_bytes(&upright(300, 200), 90, None, Some(&icc))).unwrap();
     write_jpeg(&dir.path().join("early_header.jpg"), 300, 200);
     let out = tempfile::tempdir().unwrap();
-    let o = bin()
-        .args(["thumbs", "--sizes", "100", "--dry-run", "-o"])
-        .arg(out.path())
-        .arg(dir.path())
-        .assert()
-        .success();
+    let o =
+        bin().args(["thumbs", "--sizes", "100", "--dry-run", "-o"]).arg(out.path()).arg(dir.path()).assert().success();
     let plan = String::from_utf8_lossy(&o.get_output().stdout).into_owned();
     assert!(plan.contains("late_header_100.jpg (100x67)"), "{plan}");
     assert!(plan.contains("early_header_100.jpg (100x67)"), "{plan}");

@@ -8,8 +8,9 @@ use image::metadata::Orientation;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 use jxl_oxide::{AllocTracker, JxlImage, JxlThreadPool, PixelFormat};
 
-use super::{DecodeOptions, Decoded, Header, InFormat, check_pixels};
+use super::{DecodeOptions, Decoded, Header, InFormat, MAX_ICC, check_pixels};
 use crate::error::FileError;
+use crate::report::human_bytes;
 
 const NAME: &str = "JPEG XL";
 
@@ -21,9 +22,38 @@ fn corrupt(e: impl std::fmt::Display) -> FileError {
     FileError::Corrupt { format: NAME, detail }
 }
 
+/// The encoded size of the embedded ICC profile, from the image header
+/// alone (`None` without one, or when the header does not parse here and
+/// jxl-oxide is left to say why).
+fn declared_icc_len(bytes: &[u8]) -> Option<u64> {
+    use jxl_bitstream::{Bitstream, ContainerParser, ParseEvent};
+    use jxl_oxide_common::Bundle;
+    // The image header and the ICC size come first; a few KB hold them.
+    let head = &bytes[..bytes.len().min(64 << 10)];
+    let mut codestream = Vec::new();
+    let mut parser = ContainerParser::new();
+    for event in parser.feed_bytes(head) {
+        if let ParseEvent::Codestream(b) = event.ok()? {
+            codestream.extend_from_slice(b);
+        }
+    }
+    let mut bits = Bitstream::new(&codestream);
+    let header = jxl_image::ImageHeader::parse(&mut bits, ()).ok()?;
+    if !header.metadata.colour_encoding.want_icc() {
+        return None;
+    }
+    bits.read_u64().ok()
+}
+
 /// Parses the header (and ICC profile). One image, one worker: jxl-oxide's
-/// own thread pool stays off, and its allocations are capped.
+/// own thread pool stays off, and its allocations are capped. A profile whose
+/// encoded size is past the cap is refused before jxl-oxide decodes it (its
+/// encoded form is about its own size; 64 KiB of slack for the command stream).
 fn open(bytes: &[u8], opts: &DecodeOptions) -> Result<JxlImage, FileError> {
+    if let Some(len) = declared_icc_len(bytes).filter(|&n| n > (MAX_ICC + (64 << 10)) as u64) {
+        let detail = format!("its ICC profile declares {} (over the {} MiB cap)", human_bytes(len), MAX_ICC >> 20);
+        return Err(FileError::Corrupt { format: NAME, detail });
+    }
     JxlImage::builder()
         .pool(JxlThreadPool::none())
         .alloc_tracker(AllocTracker::with_limit(super::max_alloc(opts) as usize))
@@ -83,4 +113,24 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::super::Admi
         format: InFormat::Jxl,
         warning: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats/jxl").join(name)).unwrap()
+    }
+
+    #[test]
+    fn the_declared_icc_size_is_read_from_the_header() {
+        // icc.jxl embeds a 588-byte profile; logo-alpha.jxl is enumerated sRGB.
+        let with_icc = fixture("icc.jxl");
+        let image = JxlImage::builder().read(Cursor::new(&with_icc)).unwrap();
+        assert_eq!(image.original_icc().map(<[u8]>::len), Some(588));
+        let declared = declared_icc_len(&with_icc).expect("an ICC size");
+        assert!((1..=588 + 65536).contains(&declared), "{declared}");
+        assert_eq!(declared_icc_len(&fixture("logo-alpha.jxl")), None);
+    }
 }
