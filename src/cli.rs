@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
-use imgbatch::budget::parse_size;
 use imgbatch::job::{DEFAULT_MAX_PIXELS, parse_color};
+use imgbatch::units::parse_size;
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, Subsampling, Target, Verbosity};
 
 /// Batch-resize folders of images in parallel: thumbnails, web sizes, benchmarks.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::report::human_bytes;
+use crate::units::human_bytes;
 
 /// Why one input file produced no output. The `Display` text is the reason a
 /// person reads in the report, so it names the problem, not the library.

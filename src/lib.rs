@@ -23,6 +23,9 @@ pub mod pipeline;
 pub mod process;
 pub mod progress;
 pub mod report;
+pub mod stages;
+pub mod task;
+pub mod units;
 pub mod walk;
 
 pub use error::{FileError, SetupError};

@@ -35,7 +35,9 @@ use crate::output;
 use crate::process::resize::Resampler;
 use crate::process::{self, ProcessOptions, Processed, Task};
 use crate::progress::Progress;
-use crate::report::{FileRecord, FileResult, Outcome, OutputRecord, Report, StageTimes, Status};
+use crate::report::{FileRecord, OutputRecord, Report, Status};
+use crate::stages::StageTimes;
+use crate::task::{FileResult, Msg, Outcome};
 use crate::walk::{WalkCounts, Walker};
 
 const WORKER_PREFIX: &str = "imgbatch-worker";
@@ -48,17 +50,6 @@ pub const WRITE_FAILURES_TO_STOP: u32 = 5;
 /// After Ctrl-C, how long files in flight may take to finish before they
 /// are dropped.
 const CANCEL_GRACE: Duration = Duration::from_secs(2);
-
-/// What the walker and the workers tell the writer.
-#[derive(Debug)]
-pub enum Msg {
-    /// One input has ended (or needs its outputs written).
-    File(FileResult),
-    /// A worker has left; its time spent waiting on the queues.
-    WorkerDone(StageTimes),
-    /// The walker has found everything.
-    WalkerDone,
-}
 
 thread_local! {
     /// The message and location of the last panic on this worker thread.

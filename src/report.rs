@@ -2,37 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::error::FileError;
-use crate::process::Processed;
-
-/// How one input ended, as sent to the writer.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Processed; the outputs still have to be written.
-    Done(Processed),
-    /// Every output already up to date.
-    Skipped(Vec<PathBuf>),
-    /// No output.
-    Failed(FileError),
-    /// Found while walking a folder but not an image (a video, a sidecar, a
-    /// text): not a failure, counted by kind (its extension).
-    NotImage(String),
-}
-
-/// A message for the writer: one input and how it ended.
-#[derive(Debug)]
-pub struct FileResult {
-    /// The path as the walker found it.
-    pub input: PathBuf,
-    /// Time spent on it by a worker.
-    pub elapsed: Duration,
-    /// What happened.
-    pub outcome: Outcome,
-}
+pub use crate::stages::StageTimes;
+pub use crate::units::human_bytes;
 
 /// Final status of one input in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,48 +84,6 @@ pub fn exact_bytes(path: &Path) -> Option<String> {
     use base64::Engine;
     use std::os::unix::ffi::OsStrExt;
     path.to_str().is_none().then(|| base64::engine::general_purpose::STANDARD.encode(path.as_os_str().as_bytes()))
-}
-
-/// Seconds spent per stage, summed over every worker (so with N workers
-/// they add up to about N × wall time). Shows where a run's time goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct StageTimes {
-    /// Workers idle, waiting for the walker to hand out a task.
-    pub wait_input_s: f64,
-    /// Reading and decoding.
-    pub decode_s: f64,
-    /// Resizing, orienting, letterboxing.
-    pub resize_s: f64,
-    /// Encoding.
-    pub encode_s: f64,
-    /// Writing output files (the writer thread).
-    pub write_s: f64,
-    /// Workers blocked because the writer's queue was full.
-    pub wait_output_s: f64,
-}
-
-impl StageTimes {
-    /// Adds another set of times to this one.
-    pub fn add(&mut self, o: &StageTimes) {
-        self.wait_input_s += o.wait_input_s;
-        self.decode_s += o.decode_s;
-        self.resize_s += o.resize_s;
-        self.encode_s += o.encode_s;
-        self.write_s += o.write_s;
-        self.wait_output_s += o.wait_output_s;
-    }
-
-    /// Every time divided by `n` (the mean over `n` runs).
-    pub fn divided(&self, n: f64) -> StageTimes {
-        StageTimes {
-            wait_input_s: self.wait_input_s / n,
-            decode_s: self.decode_s / n,
-            resize_s: self.resize_s / n,
-            encode_s: self.encode_s / n,
-            write_s: self.write_s / n,
-            wait_output_s: self.wait_output_s / n,
-        }
-    }
 }
 
 /// Totals of a run.
@@ -365,18 +298,6 @@ impl Report {
     }
 }
 
-/// `1536` → `1.5 KiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,11 +369,5 @@ mod tests {
         assert!(line.ends_with("→ out/ (2 files, 4.0 KiB) · 0.50 s · 4.0 files/s"), "{line}");
         let dry = r.summary_line("thumbs", true, Path::new("out"));
         assert!(dry.contains(" · would write 2 files to out/ · "), "{dry}");
-    }
-
-    #[test]
-    fn bytes_are_human() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 }

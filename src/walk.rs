@@ -18,10 +18,9 @@ use walkdir::{DirEntry, WalkDir};
 use crate::error::FileError;
 use crate::job::{FormatChoice, Job, OutFormat};
 use crate::output;
-use crate::pipeline::Msg;
 use crate::process::decode::{self, HEAD_LEN, InFormat};
-use crate::process::{Task, open_input};
-use crate::report::{FileResult, Outcome};
+use crate::process::open_input;
+use crate::task::{FileResult, Msg, Outcome, Task};
 
 /// Extensions of image files (compared case-insensitively). A file with one
 /// of them whose content is not an image is a failure (a broken photo); any

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{BenchReport, BenchRow};
-use crate::report::human_bytes;
+use crate::units::human_bytes;
 
 const HEADERS: [&str; 15] = [
     "workers",

@@ -2,7 +2,7 @@
 //! capacity), several times, and measures what a user needs to choose
 //! `--workers`: wall time mean ± σ, throughput, speed-up, parallel
 //! efficiency, the Karp–Flatt serial fraction, peak memory, and where the
-//! worker time went (see [`crate::report::StageTimes`]).
+//! worker time went (see [`crate::stages::StageTimes`]).
 //!
 //! Runs happen in this process, one after another, with outputs kept in
 //! memory unless asked otherwise; between runs freed memory is handed back to
@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::error::SetupError;
 use crate::job::{Job, Verbosity};
-use crate::report::StageTimes;
+use crate::stages::StageTimes;
 
 /// What to sweep.
 #[derive(Debug, Clone)]

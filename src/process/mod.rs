@@ -7,7 +7,7 @@ pub mod jpeg;
 pub mod read;
 pub mod resize;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use image::GenericImageView;
@@ -15,50 +15,14 @@ use image::metadata::Orientation;
 
 use crate::error::FileError;
 use crate::geometry;
-use crate::job::{Job, OutFormat, Target};
-use crate::report::StageTimes;
+use crate::job::Job;
+use crate::stages::StageTimes;
+pub use crate::task::{Processed, Rendered, Task};
 use decode::{DecodeOptions, swaps_axes};
 use encode::EncodeOptions;
 pub use read::open_input;
 use read::{Input, PREFIX_LEN};
 use resize::Resampler;
-
-/// One input file and the outputs planned for it by the walker.
-#[derive(Debug, Clone)]
-pub struct Task {
-    /// The path as the walker found it.
-    pub input: PathBuf,
-    /// Encoding of every output of this input.
-    pub format: OutFormat,
-    /// Output path and target size, one per output.
-    pub outputs: Vec<(PathBuf, Target)>,
-}
-
-/// One encoded output, ready for the writer.
-#[derive(Debug)]
-pub struct Rendered {
-    /// Final output path.
-    pub path: PathBuf,
-    /// Output width.
-    pub width: u32,
-    /// Output height.
-    pub height: u32,
-    /// Encoded file content (empty in a dry run).
-    pub bytes: Vec<u8>,
-}
-
-/// What a successful processing step hands to the writer.
-#[derive(Debug)]
-pub struct Processed {
-    /// Every output of the input.
-    pub outputs: Vec<Rendered>,
-    /// Source width × height, for the throughput figures.
-    pub input_pixels: u64,
-    /// Something the user should know although the file succeeded.
-    pub warning: Option<String>,
-    /// Time spent decoding, resizing and encoding this file.
-    pub stages: StageTimes,
-}
 
 /// The per-file settings, taken once from the [`Job`].
 #[derive(Debug, Clone, Copy)]

@@ -10,7 +10,7 @@ use jxl_oxide::{AllocTracker, JxlImage, JxlThreadPool, PixelFormat};
 
 use super::{DecodeOptions, Decoded, Header, InFormat, MAX_ICC, check_pixels};
 use crate::error::FileError;
-use crate::report::human_bytes;
+use crate::units::human_bytes;
 
 const NAME: &str = "JPEG XL";
 

@@ -1,0 +1,84 @@
+//! What travels on the pipeline's channels: the walker's [`Task`]s to the
+//! workers, and every [`Msg`] to the writer (a file's [`Outcome`], a worker or
+//! the walker leaving). A module of its own so that the walker, the workers
+//! and the writer all depend on it and not on each other.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::FileError;
+use crate::job::{OutFormat, Target};
+use crate::stages::StageTimes;
+
+/// One input file and the outputs planned for it by the walker.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// The path as the walker found it.
+    pub input: PathBuf,
+    /// Encoding of every output of this input.
+    pub format: OutFormat,
+    /// Output path and target size, one per output.
+    pub outputs: Vec<(PathBuf, Target)>,
+}
+
+/// One encoded output, ready for the writer.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Final output path.
+    pub path: PathBuf,
+    /// Output width.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// Encoded file content (empty in a dry run).
+    pub bytes: Vec<u8>,
+}
+
+/// What a successful processing step hands to the writer.
+#[derive(Debug)]
+pub struct Processed {
+    /// Every output of the input.
+    pub outputs: Vec<Rendered>,
+    /// Source width × height, for the throughput figures.
+    pub input_pixels: u64,
+    /// Something the user should know although the file succeeded.
+    pub warning: Option<String>,
+    /// Time spent decoding, resizing and encoding this file.
+    pub stages: StageTimes,
+}
+
+/// How one input ended, as sent to the writer.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Processed; the outputs still have to be written.
+    Done(Processed),
+    /// Every output already up to date.
+    Skipped(Vec<PathBuf>),
+    /// No output.
+    Failed(FileError),
+    /// Found while walking a folder but not an image (a video, a sidecar, a
+    /// text): not a failure, counted by kind (its extension).
+    NotImage(String),
+}
+
+/// A message for the writer: one input and how it ended.
+#[derive(Debug)]
+pub struct FileResult {
+    /// The path as the walker found it.
+    pub input: PathBuf,
+    /// Time spent on it by a worker.
+    pub elapsed: Duration,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// What the walker and the workers tell the writer.
+#[derive(Debug)]
+pub enum Msg {
+    /// One input has ended (or needs its outputs written).
+    File(FileResult),
+    /// A worker has left; its time spent waiting on the queues.
+    WorkerDone(StageTimes),
+    /// The walker has found everything.
+    WalkerDone,
+}
