@@ -7,7 +7,6 @@ pub mod jpeg;
 pub mod read;
 pub mod resize;
 
-use std::path::Path;
 use std::time::Instant;
 
 use image::GenericImageView;
@@ -65,8 +64,11 @@ impl ProcessOptions {
 /// whose path contains the value of `IMGBATCH_INJECT_PANIC` panics inside
 /// the worker, as a decoder bug would; one matching `IMGBATCH_INJECT_HANG`
 /// never returns, as a decoder caught in a loop would. They let the tests
-/// prove that a panic costs one file and that `--timeout` works.
-fn inject_faults(path: &Path) {
+/// prove that a panic costs one file and that `--timeout` works. Compiled
+/// only with the `fault-injection` feature, which the tests turn on (see
+/// Cargo.toml): a shipped binary never reads these variables.
+#[cfg(feature = "fault-injection")]
+fn inject_faults(path: &std::path::Path) {
     use std::sync::OnceLock;
     fn pattern(cell: &'static OnceLock<Option<String>>, var: &str) -> Option<&'static str> {
         cell.get_or_init(|| std::env::var(var).ok().filter(|p| !p.is_empty())).as_deref()
@@ -107,6 +109,7 @@ pub fn process(
     resampler: &mut Resampler,
     admit: &mut Admit<'_>,
 ) -> Result<Processed, FileError> {
+    #[cfg(feature = "fault-injection")]
     inject_faults(&task.input);
     let clock = Instant::now();
     let mut input = Input::open(&task.input, opts.max_file_size)?;
