@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
-use imgbatch::job::{DEFAULT_MAX_PIXELS, parse_color};
+use imgbatch::job::{DEFAULT_MAX_PIXELS, OutputMode, parse_color};
 use imgbatch::units::parse_size;
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, Subsampling, Target, Verbosity};
 
@@ -280,9 +280,6 @@ impl Processing {
             SubsamplingArg::S444 => Subsampling::S444,
         };
         job.progressive = self.progressive;
-        if self.max_pixels == 0 {
-            return Err("--max-pixels must be at least 1".into());
-        }
         job.hidden = self.hidden;
         job.follow = self.follow;
         job.upscale = self.upscale;
@@ -333,23 +330,19 @@ impl Command {
         let mut job = Job::new(c.inputs, c.output, operation);
         c.processing.apply(&mut job)?;
         if let Some(w) = c.workers {
-            if w == 0 {
-                return Err("--workers must be at least 1".into());
-            }
             job.workers = w;
         }
         job.queue = c.queue.unwrap_or(2 * job.workers);
-        if job.queue == 0 {
-            return Err("--queue must be at least 1".into());
-        }
         job.force = c.force;
-        job.dry_run = c.dry_run;
+        if c.dry_run {
+            job.output_mode = OutputMode::DryRun { list: !c.json };
+        }
         job.verbosity = match (c.quiet, c.verbose) {
             (true, _) => Verbosity::Quiet,
             (false, true) => Verbosity::Verbose,
             (false, false) => Verbosity::Normal,
         };
-        job.print_plan = !c.json;
+        let job = job.validated().map_err(|e| e.to_string())?;
         Ok((job, Outputs { report: c.report, json: c.json }))
     }
 }
@@ -366,12 +359,6 @@ impl BenchArgs {
         let mut job = Job::new(self.inputs, out, operation);
         self.processing.apply(&mut job)?;
         let workers = self.workers.unwrap_or_else(imgbatch::bench::default_workers);
-        if workers.is_empty() || workers.contains(&0) {
-            return Err("--workers values must be at least 1".into());
-        }
-        if self.repeat == 0 {
-            return Err("--repeat must be at least 1".into());
-        }
         let plan =
             BenchPlan { workers, queues: self.queue, repeat: self.repeat, warmup: self.warmup, write: self.write };
         let exports = BenchExports {

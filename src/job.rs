@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::error::SetupError;
+
 /// How a resize fits the image into the requested box (sharp's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fit {
@@ -169,10 +171,8 @@ pub struct Job {
     pub queue: usize,
     /// Redo outputs that are already up to date.
     pub force: bool,
-    /// Plan and report but write nothing.
-    pub dry_run: bool,
-    /// Do all the work but keep outputs in memory and drop them (`bench`).
-    pub discard_outputs: bool,
+    /// Whether outputs are written, only planned, or made and dropped.
+    pub output_mode: OutputMode,
     /// Walk hidden files and folders.
     pub hidden: bool,
     /// Follow symbolic links while walking.
@@ -201,8 +201,21 @@ pub struct Job {
     pub verbosity: Verbosity,
     /// Draw a progress bar (only honoured when stderr is a terminal).
     pub progress: bool,
-    /// In a dry run, list the planned outputs on stdout.
-    pub print_plan: bool,
+}
+
+/// Where the outputs of a run go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    /// Written to the output folder.
+    Write,
+    /// `--dry-run`: sizes planned from the headers, nothing decoded or
+    /// written; `list` prints each planned output on stdout.
+    DryRun {
+        /// Print `would write PATH (WxH)` lines.
+        list: bool,
+    },
+    /// Made in full and dropped (`bench` without `--write`).
+    Discard,
 }
 
 /// A decoder busy for a minute on one file is stuck, not slow.
@@ -216,6 +229,36 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
 
 impl Job {
+    /// The job, once every setting that does not depend on the file system
+    /// makes sense; the one place these are checked (the CLI, the library's
+    /// `run` and `bench` all come here).
+    pub fn validated(self) -> Result<Job, SetupError> {
+        let invalid = |what: &str| Err(SetupError::Invalid(format!("{what} must be at least 1")));
+        if self.workers == 0 {
+            return invalid("--workers");
+        }
+        if self.queue == 0 {
+            return invalid("--queue");
+        }
+        if self.max_pixels == 0 {
+            return invalid("--max-pixels");
+        }
+        if !(1..=100).contains(&self.quality) {
+            return Err(SetupError::Invalid(format!("--quality {} must be 1-100", self.quality)));
+        }
+        if let Operation::Thumbs { sizes, .. } = &self.operation
+            && (sizes.is_empty() || sizes.contains(&0))
+        {
+            return invalid("every thumbnail size");
+        }
+        Ok(self)
+    }
+
+    /// Whether this run writes nothing (`--dry-run`).
+    pub fn dry_run(&self) -> bool {
+        matches!(self.output_mode, OutputMode::DryRun { .. })
+    }
+
     /// A job with the defaults the CLI uses, for library users and tests.
     pub fn new(inputs: Vec<PathBuf>, output_dir: PathBuf, operation: Operation) -> Job {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -234,8 +277,7 @@ impl Job {
             workers,
             queue: 2 * workers,
             force: false,
-            dry_run: false,
-            discard_outputs: false,
+            output_mode: OutputMode::Write,
             hidden: false,
             follow: false,
             upscale: false,
@@ -250,7 +292,6 @@ impl Job {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             verbosity: Verbosity::Normal,
             progress: true,
-            print_plan: true,
         }
     }
 }

@@ -30,7 +30,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::budget::Budget;
 use crate::error::{FileError, SetupError};
-use crate::job::{Job, Verbosity};
+use crate::job::{Job, OutputMode, Verbosity};
 use crate::output;
 use crate::process::resize::Resampler;
 use crate::process::{self, ProcessOptions, Processed, Task};
@@ -81,9 +81,7 @@ fn install_panic_hook() {
 
 /// Checks what must hold before any file is touched (exit 2 otherwise).
 fn setup(job: &Job) -> Result<(), SetupError> {
-    if job.workers == 0 || job.queue == 0 {
-        return Err(SetupError::Invalid("--workers and --queue must be at least 1".into()));
-    }
+    job.clone().validated()?;
     for input in &job.inputs {
         let err = |source| SetupError::Input { path: input.clone(), source };
         let meta = std::fs::metadata(input).map_err(err)?;
@@ -98,7 +96,7 @@ fn setup(job: &Job) -> Result<(), SetupError> {
             )));
         }
     }
-    if !job.dry_run && !job.discard_outputs {
+    if job.output_mode == OutputMode::Write {
         let out = &job.output_dir;
         let err = |source| SetupError::Output { path: out.clone(), source };
         std::fs::create_dir_all(out).map_err(err)?;
@@ -221,7 +219,7 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
     report.files.sort_by(|a, b| a.input.cmp(&b.input));
     report.not_images.sort_by(|a, b| a.input.cmp(&b.input));
     if job.verbosity != Verbosity::Quiet {
-        eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run, &job.output_dir));
+        eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run(), &job.output_dir));
         if let Some(none) = report.no_images_line(&job.inputs) {
             eprintln!("imgbatch: {none}");
         }
@@ -464,15 +462,17 @@ fn write_outputs(
     outputs: &[process::Rendered],
     progress: &Progress,
 ) -> Result<Vec<OutputRecord>, FileError> {
-    if job.dry_run {
-        if job.print_plan {
+    match job.output_mode {
+        OutputMode::DryRun { list: true } => {
             for o in outputs {
                 progress.out_line(&format!("would write {} ({}x{})", o.path.display(), o.width, o.height));
             }
         }
-    } else if !job.discard_outputs {
-        let files: Vec<(&Path, &[u8])> = outputs.iter().map(|o| (o.path.as_path(), o.bytes.as_slice())).collect();
-        output::write_all_or_none(&files).map_err(|(path, source)| FileError::Write { path, source })?;
+        OutputMode::Write => {
+            let files: Vec<(&Path, &[u8])> = outputs.iter().map(|o| (o.path.as_path(), o.bytes.as_slice())).collect();
+            output::write_all_or_none(&files).map_err(|(path, source)| FileError::Write { path, source })?;
+        }
+        OutputMode::DryRun { list: false } | OutputMode::Discard => {}
     }
     Ok(outputs
         .iter()

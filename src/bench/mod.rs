@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::SetupError;
-use crate::job::{Job, Verbosity};
+use crate::job::{Job, OutputMode, Verbosity};
 use crate::stages::StageTimes;
 
 /// What to sweep.
@@ -173,8 +173,7 @@ pub fn run(
         job.workers = workers;
         job.queue = queue;
         job.force = true;
-        job.dry_run = false;
-        job.discard_outputs = plan.write.is_none();
+        job.output_mode = if plan.write.is_some() { OutputMode::Write } else { OutputMode::Discard };
         if let Some(dir) = &plan.write {
             job.output_dir = dir.clone();
         }

@@ -53,7 +53,7 @@ impl ProcessOptions {
             upscale: job.upscale,
             auto_orient: job.auto_orient,
             background: job.background,
-            dry_run: job.dry_run,
+            dry_run: job.dry_run(),
             max_file_size: job.max_file_size,
             shrink_on_load: job.shrink_on_load,
         }
