@@ -38,7 +38,7 @@ impl Budget {
     /// could never fit fails at once instead of waiting forever.
     pub fn acquire(&self, need: u64) -> Result<(), FileError> {
         if need > self.limit {
-            return Err(FileError::OverBudget { needed_mb: need.div_ceil(1 << 20), limit_mb: self.limit >> 20 });
+            return Err(FileError::OverBudget { needed_mib: need.div_ceil(1 << 20), limit_mib: self.limit >> 20 });
         }
         let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
         while *used + need > self.limit {
@@ -55,7 +55,7 @@ impl Budget {
     pub fn grow(&self, held: u64, more: u64) -> Result<(), FileError> {
         let need = held + more;
         if need > self.limit {
-            return Err(FileError::OverBudget { needed_mb: need.div_ceil(1 << 20), limit_mb: self.limit >> 20 });
+            return Err(FileError::OverBudget { needed_mib: need.div_ceil(1 << 20), limit_mib: self.limit >> 20 });
         }
         let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
         if *used + more <= self.limit {
@@ -100,7 +100,7 @@ mod tests {
     #[test]
     fn an_image_larger_than_the_budget_fails_at_once() {
         let b = Budget::new(100 << 20);
-        assert!(matches!(b.acquire(200 << 20), Err(FileError::OverBudget { needed_mb: 200, limit_mb: 100 })));
+        assert!(matches!(b.acquire(200 << 20), Err(FileError::OverBudget { needed_mib: 200, limit_mib: 100 })));
         assert_eq!(b.used(), 0);
     }
 
@@ -108,7 +108,7 @@ mod tests {
     fn growing_past_the_budget_fails_and_growing_within_it_adds() {
         let b = Budget::new(100 << 20);
         b.acquire(10 << 20).unwrap();
-        assert!(matches!(b.grow(10 << 20, 95 << 20), Err(FileError::OverBudget { needed_mb: 105, .. })));
+        assert!(matches!(b.grow(10 << 20, 95 << 20), Err(FileError::OverBudget { needed_mib: 105, .. })));
         b.grow(10 << 20, 20 << 20).unwrap();
         assert_eq!(b.used(), 30 << 20);
     }

@@ -284,7 +284,7 @@ impl Processing {
         job.follow = self.follow;
         job.upscale = self.upscale;
         job.auto_orient = !self.no_auto_orient;
-        job.background = parse_color(&self.background)?;
+        job.background = parse_color(&self.background).map_err(|e| e.to_string())?;
         job.max_pixels = self.max_pixels;
         job.allow_truncated = self.allow_truncated;
         job.shrink_on_load = !self.no_shrink_on_load;

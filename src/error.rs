@@ -37,21 +37,21 @@ pub enum FileError {
         /// The limit in force.
         max: u64,
     },
-    /// Decoding would need more memory than the per-image budget.
-    #[error("needs {needed_mb} MB to decode, over the {limit_mb} MB limit")]
-    TooMuchMemory {
-        /// Bytes the decoder would allocate, in MB.
-        needed_mb: u64,
-        /// The budget, in MB.
-        limit_mb: u64,
+    /// The decoder would allocate more than any image within `--max-pixels` needs.
+    #[error("needs {needed_mib} MiB to decode, over the decoders' limit ({limit_mib} MiB, from --max-pixels)")]
+    DecoderLimit {
+        /// Bytes the decoder would allocate, in MiB.
+        needed_mib: u64,
+        /// The limit, in MiB.
+        limit_mib: u64,
     },
     /// The image alone needs more than the whole `--max-memory` budget.
-    #[error("needs about {needed_mb} MiB to process, over --max-memory ({limit_mb} MiB)")]
+    #[error("needs about {needed_mib} MiB to process, over --max-memory ({limit_mib} MiB)")]
     OverBudget {
         /// Estimated bytes, in MiB.
-        needed_mb: u64,
+        needed_mib: u64,
         /// The budget, in MiB.
-        limit_mb: u64,
+        limit_mib: u64,
     },
     /// The file is larger than `--max-file-size`; nothing of it was read.
     #[error("file is {}, over --max-file-size ({})", human_bytes(*.bytes), human_bytes(*.max))]
@@ -118,6 +118,14 @@ pub enum FileError {
         /// The OS error.
         #[source]
         source: io::Error,
+    },
+    /// A step of ours failed on a decoded image (a bug, not the file's fault).
+    #[error("internal error while {stage}: {detail}")]
+    Internal {
+        /// What was being done, e.g. `resizing`.
+        stage: &'static str,
+        /// The library's description.
+        detail: String,
     },
     /// Processing panicked; caught so the rest of the run goes on.
     #[error("internal error (panic): {0}")]

@@ -1,5 +1,7 @@
 //! Sizes as people write and read them: `512M` in, `1.5 KiB` out.
 
+use crate::error::SetupError;
+
 /// `1536` → `1.5 KiB`.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -13,22 +15,23 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// Parses `512M`, `2G`, `1.5GiB`, `300MB`, `1000000` (bytes). Units are binary.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, SetupError> {
     let t = s.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| format!("invalid size {s:?}: use e.g. 512M or 4G"))?;
+    let value: f64 =
+        num.parse().map_err(|_| SetupError::Invalid(format!("invalid size {s:?}: use e.g. 512M or 4G")))?;
     let shift = match unit.trim().to_ascii_lowercase().trim_end_matches("ib").trim_end_matches('b') {
         "" => 0,
         "k" => 10,
         "m" => 20,
         "g" => 30,
         "t" => 40,
-        _ => return Err(format!("invalid size {s:?}: unit must be K, M, G or T")),
+        _ => return Err(SetupError::Invalid(format!("invalid size {s:?}: unit must be K, M, G or T"))),
     };
     let bytes = value * (1u64 << shift) as f64;
     if !(1.0..=u64::MAX as f64).contains(&bytes) {
-        return Err(format!("invalid size {s:?}"));
+        return Err(SetupError::Invalid(format!("invalid size {s:?}")));
     }
     Ok(bytes as u64)
 }
@@ -39,11 +42,11 @@ mod tests {
 
     #[test]
     fn sizes_parse() {
-        assert_eq!(parse_size("512M"), Ok(512 << 20));
-        assert_eq!(parse_size("2G"), Ok(2 << 30));
-        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
-        assert_eq!(parse_size("300MB"), Ok(300 << 20));
-        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("512M").ok(), Some(512 << 20));
+        assert_eq!(parse_size("2G").ok(), Some(2 << 30));
+        assert_eq!(parse_size("1.5GiB").ok(), Some(3 << 29));
+        assert_eq!(parse_size("300MB").ok(), Some(300 << 20));
+        assert_eq!(parse_size("4096").ok(), Some(4096));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("3X").is_err());
         assert!(parse_size("0").is_err());

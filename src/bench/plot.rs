@@ -10,21 +10,32 @@ use super::BenchReport;
 const COLOURS: [RGBColor; 4] =
     [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
 
+/// Why the chart could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The plotting library refused (e.g. a degenerate axis).
+    #[error("cannot draw the chart: {0}")]
+    Draw(String),
+    /// Writing the SVG file failed.
+    #[error("{0}")]
+    Write(#[from] std::io::Error),
+}
+
 /// Draws the chart into an SVG string.
-pub fn svg(r: &BenchReport) -> Result<String, String> {
+pub fn svg(r: &BenchReport) -> Result<String, PlotError> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (900, 540)).into_drawing_area();
-        draw(&root, r).map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+        draw(&root, r).map_err(PlotError::Draw)?;
+        root.present().map_err(|e| PlotError::Draw(e.to_string()))?;
     }
     Ok(out)
 }
 
 /// Draws the chart and writes it atomically to `path`.
-pub fn write(path: &Path, r: &BenchReport) -> Result<(), String> {
+pub fn write(path: &Path, r: &BenchReport) -> Result<(), PlotError> {
     let svg = svg(r)?;
-    super::export::write(path, &svg).map_err(|e| e.to_string())
+    Ok(super::export::write(path, &svg)?)
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, r: &BenchReport) -> Result<(), String>

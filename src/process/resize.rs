@@ -49,7 +49,7 @@ impl Resampler {
     pub fn resize(&mut self, img: &DynamicImage, crop: Crop, to: (u32, u32)) -> Result<DynamicImage, FileError> {
         let size = img.dimensions();
         let r = &mut self.inner;
-        let fail = |detail: String| FileError::Corrupt { format: "image", detail: format!("resize failed: {detail}") };
+        let fail = |detail: String| FileError::Internal { stage: "resizing", detail };
         let bad = || fail("buffer size mismatch".into());
         Ok(match img {
             DynamicImage::ImageLuma8(i) => {
@@ -108,7 +108,7 @@ fn alpha_op(img: &mut DynamicImage, op: AlphaOp) -> Result<(), FileError> {
         DynamicImage::ImageRgba8(i) => alpha_inplace::<U8x4>(i, size, op),
         _ => Ok(()),
     };
-    done.map_err(|detail| FileError::Corrupt { format: "image", detail: format!("alpha: {detail}") })
+    done.map_err(|detail| FileError::Internal { stage: "weighting alpha", detail })
 }
 
 /// Premultiplies colour by alpha in place, so that resampling does not

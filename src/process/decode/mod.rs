@@ -266,9 +266,9 @@ fn decode_any(
     check_pixels(dec.dimensions(), opts)?;
     // `into_decoder()` skips the allocation check that `decode()` makes; a
     // 186-byte JPEG declaring 65535x65535 would otherwise allocate 4 GB.
-    limits.reserve(dec.total_bytes()).map_err(|_| FileError::TooMuchMemory {
-        needed_mb: dec.total_bytes() >> 20,
-        limit_mb: limits.max_alloc.unwrap_or(0) >> 20,
+    limits.reserve(dec.total_bytes()).map_err(|_| FileError::DecoderLimit {
+        needed_mib: dec.total_bytes() >> 20,
+        limit_mib: limits.max_alloc.unwrap_or(0) >> 20,
     })?;
     // Damaged metadata must not block the pixels: treat it as absent.
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
