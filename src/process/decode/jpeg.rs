@@ -12,7 +12,7 @@
 //! Huffman code, so the decode fails. Only when the same file then decodes
 //! without them is it truncated; otherwise the error is the file's own.
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use image::DynamicImage;
 use image::metadata::Orientation;
@@ -34,20 +34,21 @@ const MIN_USEFUL_SHRINK: u32 = 4;
 /// are a CPU bomb. The same limit holds whichever decoder runs.
 pub const MAX_SCANS: u32 = 100;
 
-/// Stuffed 0xFF bytes (`FF 00`): 1-bits to the decoders, 512 of them, more
+/// What goes before a complete file's EOI marker (and the EOI itself):
+/// stuffed 0xFF bytes (`FF 00`), 1-bits to the decoders, 512 of them, more
 /// than a decoder reads ahead or than one block can consume before its next
 /// Huffman code.
-const ONES: [u8; 128] = {
-    let mut b = [0u8; 128];
+const TAIL: [u8; 130] = {
+    let mut b = [0u8; 130];
     let mut i = 0;
     while i < 128 {
         b[i] = 0xFF;
         i += 2;
     }
+    b[128] = 0xFF;
+    b[129] = 0xD9;
     b
 };
-
-const EOI: [u8; 2] = [0xFF, 0xD9];
 
 const NAME: &str = "JPEG";
 
@@ -86,11 +87,45 @@ fn with_ones_before_eoi(bytes: &[u8], info: &JpegInfo) -> Vec<u8> {
     if !info.complete {
         return bytes.to_vec();
     }
-    let mut v = Vec::with_capacity(info.eoi + ONES.len() + EOI.len());
+    let mut v = Vec::with_capacity(info.eoi + TAIL.len());
     v.extend_from_slice(&bytes[..info.eoi]);
-    v.extend_from_slice(&ONES);
-    v.extend_from_slice(&EOI);
+    v.extend_from_slice(&TAIL);
     v
+}
+
+/// The same as a reader, without copying the file: jpeg-decoder reads
+/// through any reader, a byte at a time, so the common case (the byte is in
+/// the file's part) must be as cheap as a slice's own `read_exact`.
+struct Probe<'a> {
+    head: &'a [u8],
+    tail: &'static [u8],
+}
+
+impl<'a> Probe<'a> {
+    fn new(bytes: &'a [u8], info: &JpegInfo) -> Self {
+        if info.complete { Probe { head: &bytes[..info.eoi], tail: &TAIL } } else { Probe { head: bytes, tail: &[] } }
+    }
+}
+
+impl std::io::Read for Probe<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.head.is_empty() { self.tail.read(buf) } else { self.head.read(buf) }
+    }
+
+    #[inline]
+    fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        if buf.len() <= self.head.len() {
+            return self.head.read_exact(buf);
+        }
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.read(&mut buf[filled..])? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => filled += n,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Whether a probed decode failed on the 1-bits (no Huffman code is all
@@ -220,7 +255,8 @@ fn with_jpeg_decoder(
     shrink: &Shrink<'_>,
 ) -> Result<Decoded, FileError> {
     use jpeg_decoder::PixelFormat;
-    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    // The probe is decoded directly; the file itself only if that fails.
+    let mut d = jpeg_decoder::Decoder::new(Probe::new(bytes, info));
     d.read_info().map_err(corrupt)?;
     let header = d.info().ok_or(FileError::Truncated(NAME))?;
     let source_size = (header.width as u32, header.height as u32);
@@ -243,27 +279,20 @@ fn with_jpeg_decoder(
     let coefficients = if header.coding_process == jpeg_decoder::CodingProcess::DctProgressive { 6 * full } else { 0 };
     let icc = d.icc_profile();
     admit(2 * output + coefficients + icc.as_ref().map_or(0, |p| p.len() as u64))?;
-    // The probe needs no copy here: jpeg-decoder reads from any reader.
-    let run = |reader: &mut dyn Read| -> Result<Vec<u8>, FileError> {
-        let mut d = jpeg_decoder::Decoder::new(reader);
-        if let Some((w, h)) = scaled {
-            d.read_info().map_err(corrupt)?;
-            d.scale(w, h).map_err(corrupt)?;
-        }
-        d.decode().map_err(corrupt)
-    };
-    let probed = if info.complete {
-        run(&mut Cursor::new(&bytes[..info.eoi]).chain(Cursor::new(&ONES[..])).chain(Cursor::new(&EOI[..])))
-    } else {
-        run(&mut Cursor::new(bytes))
-    };
-    let pixels = match probed {
+    let pixels = match d.decode().map_err(corrupt) {
         Ok(p) => p,
-        Err(e) => match run(&mut Cursor::new(bytes)) {
-            Ok(p) if ran_into_the_ones(&e) => truncated(p, opts, &mut warning)?,
-            Ok(p) => p,
-            Err(e) => return Err(e),
-        },
+        Err(e) => {
+            let mut plain = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+            if let Some((w, h)) = scaled {
+                plain.read_info().map_err(corrupt)?;
+                plain.scale(w, h).map_err(corrupt)?;
+            }
+            match plain.decode().map_err(corrupt) {
+                Ok(p) if ran_into_the_ones(&e) => truncated(p, opts, &mut warning)?,
+                Ok(p) => p,
+                Err(e) => return Err(e),
+            }
+        }
     };
     let image = match header.pixel_format {
         PixelFormat::L8 => to_image(1, size, pixels)?,
