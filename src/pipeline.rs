@@ -22,7 +22,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ use crate::progress::Progress;
 use crate::report::{FileRecord, OutputRecord, Report, Status};
 use crate::stages::StageTimes;
 use crate::task::{FileResult, Msg, Outcome};
-use crate::walk::{WalkCounts, Walker};
+use crate::walk::{self, Tally, WalkCounts, Walker};
 
 const WORKER_PREFIX: &str = "imgbatch-worker";
 
@@ -189,6 +189,7 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
     let (task_tx, task_rx) = bounded::<Task>(job.queue);
     let (result_tx, result_rx) = bounded::<Msg>(job.queue);
     let counts = WalkCounts::default();
+    let tally = Tally::default();
     let shared = Arc::new(Shared {
         tasks: task_rx,
         results: result_tx,
@@ -210,7 +211,16 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
                 let _ = walker_results.send(Msg::WalkerDone);
             })
             .map_err(|e| SetupError::Pool(e.to_string()))?;
-        Ok::<_, SetupError>(Collector::new(job, &shared, cancel).run(&result_rx, &counts.found))
+        let collector = Collector::new(job, &shared, cancel);
+        if collector.progress.shown() {
+            // Only the bar needs the total: a second walk, listings and stats only.
+            let (tally, stop) = (&tally, &shared.stop);
+            std::thread::Builder::new()
+                .name("imgbatch-counter".into())
+                .spawn_scoped(s, move || walk::count(job, tally, stop))
+                .map_err(|e| SetupError::Pool(e.to_string()))?;
+        }
+        Ok::<_, SetupError>(collector.run(&result_rx, &tally))
     })?;
     report.summary.hidden_ignored = counts.hidden.load(Ordering::Relaxed);
     report.summary.links_ignored = counts.links.load(Ordering::Relaxed);
@@ -289,6 +299,8 @@ struct Collector<'a> {
     next_worker_id: usize,
     /// Failed writes since the last successful one.
     write_failures: u32,
+    /// How the bar weighs a finished file.
+    costs: walk::Costs,
 }
 
 impl<'a> Collector<'a> {
@@ -302,10 +314,16 @@ impl<'a> Collector<'a> {
             live_workers: job.workers,
             next_worker_id: job.workers,
             write_failures: 0,
+            costs: walk::Costs::for_job(job),
         }
     }
 
-    fn run(mut self, results: &Receiver<Msg>, found: &AtomicU64) -> Report {
+    fn show_total(&mut self, tally: &Tally) {
+        let (files, bytes) = (tally.files.load(Ordering::Relaxed), tally.bytes.load(Ordering::Relaxed));
+        self.progress.set_total(files, bytes, tally.cost.load(Ordering::Relaxed), tally.done.load(Ordering::Relaxed));
+    }
+
+    fn run(mut self, results: &Receiver<Msg>, tally: &Tally) -> Report {
         let ticker = crossbeam_channel::tick(Duration::from_millis(250));
         let mut walker_done = false;
         let mut cancelled_at = None;
@@ -317,7 +335,7 @@ impl<'a> Collector<'a> {
             let msg = crossbeam_channel::select! {
                 recv(results) -> m => match m { Ok(m) => m, Err(_) => break },
                 recv(ticker) -> _ => {
-                    self.progress.set_total(found.load(Ordering::Relaxed));
+                    self.show_total(tally);
                     self.expire_timeouts();
                     if cancelled_at.is_some_and(|t| t.elapsed() > CANCEL_GRACE) {
                         self.drop_running();
@@ -327,7 +345,7 @@ impl<'a> Collector<'a> {
             };
             match msg {
                 Msg::File(r) => {
-                    self.progress.set_total(found.load(Ordering::Relaxed));
+                    self.show_total(tally);
                     self.file(r);
                 }
                 Msg::WorkerDone(waits) => {
@@ -350,7 +368,8 @@ impl<'a> Collector<'a> {
         for r in dropped {
             let ms = r.since.elapsed().as_millis() as u64;
             let error = Some("interrupted before it finished".into());
-            self.finish(FileRecord { error, ..FileRecord::new(&r.input, Status::Interrupted, ms) }, 0);
+            let bytes = self.input_bytes(&r.input);
+            self.finish(FileRecord { error, ..FileRecord::new(&r.input, Status::Interrupted, ms) }, 0, bytes);
         }
     }
 
@@ -382,13 +401,24 @@ impl<'a> Collector<'a> {
             let elapsed = r.since.elapsed();
             let e = FileError::Timeout(limit.as_secs_f64());
             let rec = FileRecord::failed(&r.input, &e, elapsed.as_millis() as u64);
-            self.finish(rec, 0);
+            let bytes = self.input_bytes(&r.input);
+            self.finish(rec, 0, bytes);
         }
+    }
+
+    /// The size and estimated cost of an input, for the bar only.
+    fn input_bytes(&self, input: &Path) -> (u64, u64) {
+        if !self.progress.shown() {
+            return (0, 0);
+        }
+        let len = std::fs::metadata(input).map_or(0, |m| m.len());
+        (len, self.costs.of(input, len))
     }
 
     fn file(&mut self, r: FileResult) {
         let ms = r.elapsed.as_millis() as u64;
         let input = r.input.as_path();
+        let bytes = self.input_bytes(input);
         let (rec, pixels) = match r.outcome {
             Outcome::Skipped(paths) => {
                 let outputs = paths
@@ -407,6 +437,7 @@ impl<'a> Collector<'a> {
                     self.progress.line(&format!("{}: not an image, left alone", input.display()));
                 }
                 self.report.not_image(input, kind);
+                self.progress.inc(false, bytes.0, bytes.1);
                 return;
             }
             // The run is stopping because writes fail: don't try more.
@@ -430,7 +461,7 @@ impl<'a> Collector<'a> {
                 }
             }
         };
-        self.finish(rec, pixels);
+        self.finish(rec, pixels, bytes);
     }
 
     fn write_failed(&mut self, e: &FileError) {
@@ -443,14 +474,14 @@ impl<'a> Collector<'a> {
         }
     }
 
-    fn finish(&mut self, rec: FileRecord, pixels: u64) {
+    fn finish(&mut self, rec: FileRecord, pixels: u64, bytes: (u64, u64)) {
         let failed = rec.status == Status::Failed;
         if let Some(e) = &rec.error {
             self.progress.line(&format!("{}: {e}", rec.input));
         } else if let Some(w) = &rec.warning {
             self.progress.line(&format!("{}: warning: {w}", rec.input));
         }
-        self.progress.inc(failed);
+        self.progress.inc(failed, bytes.0, bytes.1);
         self.report.record(rec, pixels);
     }
 }

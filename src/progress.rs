@@ -6,10 +6,44 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Progress display fed by the writer.
+/// Progress display fed by the writer. The bar fills with the estimated
+/// cost of the inputs done (bytes weighted by format, see
+/// [`crate::walk::Costs`]: that tracks time far better than a count of files
+/// of any size), against the total a counting pass finds ahead of the walker;
+/// the files and bytes done are its message.
 pub struct Progress {
     bar: Option<ProgressBar>,
+    started: std::time::Instant,
+    files_done: u64,
+    files_total: u64,
+    bytes_done: u64,
+    bytes_total: u64,
     failed: u64,
+    counted: bool,
+}
+
+/// While the count is still running: no ETA to give yet.
+const COUNTING: &str = "{spinner} {elapsed_precise} [{bar:30}] {msg} · counting…";
+/// Once the total is known.
+const RUNNING: &str = "{spinner} {elapsed_precise} [{bar:30}] {msg} · ETA {eta_fine}";
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+        // The whole run's average rate (indicatif's own estimate follows the
+        // last seconds, which swing with each file's size), and tenths of a
+        // second under a minute: a short run's ETA is not all "1s".
+        .with_key("eta_fine", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let (done, total) = (s.pos() as f64, s.len().unwrap_or(0) as f64);
+            let left = if done > 0.0 { s.elapsed().as_secs_f64() * (total - done).max(0.0) / done } else { 0.0 };
+            let eta = Duration::from_secs_f64(left);
+            let _ = if eta.as_secs() < 60 {
+                write!(w, "{:.1}s", eta.as_secs_f64())
+            } else {
+                write!(w, "{}", indicatif::HumanDuration(eta))
+            };
+        })
 }
 
 impl Progress {
@@ -17,38 +51,63 @@ impl Progress {
     pub fn new(enabled: bool) -> Self {
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} {rate} ETA {eta} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.1} files/s", s.per_sec());
-            })
-            .progress_chars("=> ");
-            bar.set_style(style);
+            bar.set_style(style(COUNTING));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress { bar, failed: 0 }
-    }
-
-    /// The total grows while the walker is still finding files.
-    pub fn set_total(&self, total: u64) {
-        if let Some(b) = &self.bar {
-            b.set_length(total);
+        Progress {
+            bar,
+            started: std::time::Instant::now(),
+            files_done: 0,
+            files_total: 0,
+            bytes_done: 0,
+            bytes_total: 0,
+            failed: 0,
+            counted: false,
         }
     }
 
-    /// One more input finished.
-    pub fn inc(&mut self, failed: bool) {
-        if failed {
-            self.failed += 1;
+    /// Whether a bar is drawn (the writer skips what only the bar needs).
+    pub fn shown(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// The size of the job as counted so far (files, bytes, cost); `complete`
+    /// once the count is done.
+    pub fn set_total(&mut self, files: u64, bytes: u64, cost: u64, complete: bool) {
+        let Some(b) = &self.bar else { return };
+        (self.files_total, self.bytes_total) = (files, bytes);
+        b.set_length(cost.max(b.position()));
+        if complete && !self.counted {
+            self.counted = true;
+            b.set_style(style(RUNNING));
         }
+        self.show_files();
+    }
+
+    fn show_files(&self) {
         if let Some(b) = &self.bar {
-            b.inc(1);
-            if failed {
-                b.set_message(format!("{} failed", self.failed));
-            }
+            let total = self.files_total.max(self.files_done);
+            let more = if self.counted { "" } else { "+" };
+            let failed = if self.failed > 0 { format!(", {} failed", self.failed) } else { String::new() };
+            let mib = |n: u64| n as f64 / (1 << 20) as f64;
+            let rate = mib(self.bytes_done) / self.started.elapsed().as_secs_f64().max(1e-3);
+            let (done, all) = (mib(self.bytes_done), mib(self.bytes_total.max(self.bytes_done)));
+            b.set_message(format!(
+                "{}/{total}{more} files{failed} · {done:.1}/{all:.1}{more} MiB · {rate:.1} MiB/s",
+                self.files_done
+            ));
+        }
+    }
+
+    /// One more input finished, `bytes` long, of estimated `cost`.
+    pub fn inc(&mut self, failed: bool, bytes: u64, cost: u64) {
+        self.failed += failed as u64;
+        self.files_done += 1;
+        self.bytes_done += bytes;
+        if let Some(b) = &self.bar {
+            b.inc(cost);
+            self.show_files();
         }
     }
 
@@ -71,11 +130,8 @@ impl Progress {
     /// `bench`: shows which configuration is running, as run `done` of `total`.
     pub fn step(&self, label: &str, done: usize, total: usize) {
         if let Some(b) = &self.bar {
-            if done == 0
-                && let Ok(style) =
-                    ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} runs · {msg}")
-            {
-                b.set_style(style.progress_chars("=> "));
+            if done == 0 {
+                b.set_style(style("{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} runs · {msg}"));
             }
             b.set_length(total as u64);
             b.set_position(done as u64);
