@@ -51,6 +51,7 @@ fn main() -> ExitCode {
     let handler = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::SeqCst) > 0 {
             imgbatch::output::remove_partial();
+            imgbatch::progress::restore_terminal();
             std::process::exit(ExitStatus::Interrupted as i32);
         }
         CANCEL.store(true, Ordering::SeqCst);

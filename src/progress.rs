@@ -22,6 +22,39 @@ pub struct Progress {
     counted: bool,
 }
 
+/// The terminal settings of stderr before the bar turned control-character
+/// echo off, to put back when the bar goes (or the process exits on a second
+/// Ctrl-C).
+static SAVED_TERMIOS: std::sync::Mutex<Option<libc::termios>> = std::sync::Mutex::new(None);
+
+/// Stops the terminal from echoing `^C` while the bar is drawn. indicatif
+/// leaves the cursor at the right edge of its last line, so a `^C` echo wraps
+/// onto a new line it does not know of, and clearing the bar after Ctrl-C
+/// then missed its first line, which stayed on screen above the summary.
+fn quiet_control_echo() {
+    // SAFETY: tcgetattr/tcsetattr only read and write the struct given; fd 2
+    // is a terminal (the bar is only drawn when it is).
+    unsafe {
+        let mut t = std::mem::zeroed::<libc::termios>();
+        if libc::tcgetattr(2, &mut t) != 0 {
+            return;
+        }
+        *SAVED_TERMIOS.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(t);
+        t.c_lflag &= !libc::ECHOCTL;
+        libc::tcsetattr(2, libc::TCSANOW, &t);
+    }
+}
+
+/// Puts back the terminal settings changed for the bar, if any.
+pub fn restore_terminal() {
+    if let Some(t) = SAVED_TERMIOS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+        // SAFETY: restores settings read from the same fd by tcgetattr.
+        unsafe {
+            libc::tcsetattr(2, libc::TCSANOW, &t);
+        }
+    }
+}
+
 /// While the count is still running: no ETA to give yet.
 const COUNTING: &str = "{spinner} {elapsed_precise} [{bar:30}] {msg} · counting…";
 /// Once the total is known.
@@ -53,6 +86,7 @@ impl Progress {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(style(COUNTING));
             bar.enable_steady_tick(Duration::from_millis(200));
+            quiet_control_echo();
             bar
         });
         Progress {
@@ -143,6 +177,7 @@ impl Progress {
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+            restore_terminal();
         }
     }
 }
