@@ -139,6 +139,10 @@ pub struct Common {
     /// Redo outputs that are already up to date.
     #[arg(long)]
     pub force: bool,
+    /// Outputs keep the input's extension as written when the format stays
+    /// (IMG_0001.JPG → IMG_0001_256.JPG); this writes it in lower case.
+    #[arg(long)]
+    pub lowercase_ext: bool,
     /// Print what would be written; write nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
@@ -334,6 +338,7 @@ impl Command {
         }
         job.queue = c.queue.unwrap_or(2 * job.workers);
         job.force = c.force;
+        job.lowercase_ext = c.lowercase_ext;
         if c.dry_run {
             job.output_mode = OutputMode::DryRun { list: !c.json };
         }

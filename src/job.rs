@@ -101,6 +101,16 @@ impl OutFormat {
         }
     }
 
+    /// Whether `ext` (any case) is a usual extension of this format.
+    pub fn named_by(self, ext: &str) -> bool {
+        let names: &[&str] = match self {
+            OutFormat::Jpeg => &["jpg", "jpeg", "jpe", "jfif"],
+            OutFormat::Png => &["png"],
+            OutFormat::Webp => &["webp"],
+        };
+        names.iter().any(|n| n.eq_ignore_ascii_case(ext))
+    }
+
     /// Display name.
     pub fn name(self) -> &'static str {
         match self {
@@ -171,6 +181,9 @@ pub struct Job {
     pub queue: usize,
     /// Redo outputs that are already up to date.
     pub force: bool,
+    /// Write the input's extension in lower case when it is kept
+    /// (`IMG_0001.JPG` → `IMG_0001_256.jpg` rather than `…_256.JPG`).
+    pub lowercase_ext: bool,
     /// Whether outputs are written, only planned, or made and dropped.
     pub output_mode: OutputMode,
     /// Walk hidden files and folders.
@@ -277,6 +290,7 @@ impl Job {
             workers,
             queue: 2 * workers,
             force: false,
+            lowercase_ext: false,
             output_mode: OutputMode::Write,
             hidden: false,
             follow: false,

@@ -119,6 +119,7 @@ pub(crate) type Step =
 /// A file a worker is busy with, watched for `--timeout`.
 struct Running {
     input: PathBuf,
+    seq: u64,
     since: Instant,
     /// Waiting for memory: the timeout clock does not run.
     waiting: bool,
@@ -251,7 +252,7 @@ fn worker(shared: &Arc<Shared>, id: usize) {
             continue;
         }
         let start = Instant::now();
-        let entry = Running { input: task.input.clone(), since: start, waiting: false };
+        let entry = Running { input: task.input.clone(), seq: task.seq, since: start, waiting: false };
         shared.running().insert(id, entry);
         let held = Cell::new(0);
         let mut admit = |need: u64| shared.admit(id, &held, need);
@@ -273,7 +274,7 @@ fn worker(shared: &Arc<Shared>, id: usize) {
             // Timed out: the writer has reported this file and replaced us.
             return;
         }
-        let r = FileResult { input: task.input, elapsed: start.elapsed(), outcome };
+        let r = FileResult { input: task.input, seq: task.seq, elapsed: start.elapsed(), outcome };
         let blocked = Instant::now();
         if shared.results.send(Msg::File(r)).is_err() {
             break;
@@ -301,6 +302,10 @@ struct Collector<'a> {
     write_failures: u32,
     /// How the bar weighs a finished file.
     costs: walk::Costs,
+    /// A dry run's plan lines waiting for the files before them in the walk.
+    plan: std::collections::BTreeMap<u64, Vec<String>>,
+    /// The place in the walk of the next file whose plan may be printed.
+    next_plan: u64,
 }
 
 impl<'a> Collector<'a> {
@@ -315,6 +320,8 @@ impl<'a> Collector<'a> {
             next_worker_id: job.workers,
             write_failures: 0,
             costs: walk::Costs::for_job(job),
+            plan: std::collections::BTreeMap::new(),
+            next_plan: 0,
         }
     }
 
@@ -355,6 +362,10 @@ impl<'a> Collector<'a> {
                 Msg::WalkerDone => walker_done = true,
             }
         }
+        // Files the workers dropped after a stop never report: print the rest.
+        for lines in std::mem::take(&mut self.plan).into_values().flatten() {
+            self.progress.out_line(&lines);
+        }
         self.progress.finish();
         self.report
     }
@@ -366,6 +377,7 @@ impl<'a> Collector<'a> {
         let dropped: Vec<Running> = self.shared.running().drain().map(|(_, r)| r).collect();
         self.live_workers -= dropped.len();
         for r in dropped {
+            self.plan_lines(r.seq, Vec::new());
             let ms = r.since.elapsed().as_millis() as u64;
             let error = Some("interrupted before it finished".into());
             let bytes = self.input_bytes(&r.input);
@@ -383,6 +395,7 @@ impl<'a> Collector<'a> {
             ids.into_iter().filter_map(|id| running.remove(&id).map(|r| (id, r))).collect()
         };
         for (_, r) in expired {
+            self.plan_lines(r.seq, Vec::new());
             self.live_workers -= 1;
             let id = self.next_worker_id;
             self.next_worker_id += 1;
@@ -415,8 +428,33 @@ impl<'a> Collector<'a> {
         (len, self.costs.of(input, len))
     }
 
+    /// Prints a dry run's plan lines in walk order: those of file `seq` wait
+    /// until every file before it has been heard of (a few, at most the
+    /// queues' worth).
+    fn plan_lines(&mut self, seq: u64, lines: Vec<String>) {
+        if self.job.output_mode != (OutputMode::DryRun { list: true }) {
+            return;
+        }
+        self.plan.insert(seq, lines);
+        while let Some(lines) = self.plan.remove(&self.next_plan) {
+            for l in lines {
+                self.progress.out_line(&l);
+            }
+            self.next_plan += 1;
+        }
+    }
+
     fn file(&mut self, r: FileResult) {
         let ms = r.elapsed.as_millis() as u64;
+        let planned = match &r.outcome {
+            Outcome::Done(done) => done
+                .outputs
+                .iter()
+                .map(|o| format!("would write {} ({}x{})", o.path.display(), o.width, o.height))
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.plan_lines(r.seq, planned);
         let input = r.input.as_path();
         let bytes = self.input_bytes(input);
         let (rec, pixels) = match r.outcome {
@@ -445,7 +483,7 @@ impl<'a> Collector<'a> {
             Outcome::Done(done) => {
                 self.report.summary.stages.add(&done.stages);
                 let started = Instant::now();
-                let written = write_outputs(self.job, &done.outputs, &self.progress);
+                let written = write_outputs(self.job, &done.outputs);
                 self.report.summary.stages.write_s += started.elapsed().as_secs_f64();
                 match written {
                     Ok(outputs) => {
@@ -486,24 +524,12 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// Writes (or in a dry run, announces) every output of one input: all of
+/// Writes every output of one input (unless the run writes nothing): all of
 /// them or, when one cannot be written, none.
-fn write_outputs(
-    job: &Job,
-    outputs: &[process::Rendered],
-    progress: &Progress,
-) -> Result<Vec<OutputRecord>, FileError> {
-    match job.output_mode {
-        OutputMode::DryRun { list: true } => {
-            for o in outputs {
-                progress.out_line(&format!("would write {} ({}x{})", o.path.display(), o.width, o.height));
-            }
-        }
-        OutputMode::Write => {
-            let files: Vec<(&Path, &[u8])> = outputs.iter().map(|o| (o.path.as_path(), o.bytes.as_slice())).collect();
-            output::write_all_or_none(&files).map_err(|(path, source)| FileError::Write { path, source })?;
-        }
-        OutputMode::DryRun { list: false } | OutputMode::Discard => {}
+fn write_outputs(job: &Job, outputs: &[process::Rendered]) -> Result<Vec<OutputRecord>, FileError> {
+    if job.output_mode == OutputMode::Write {
+        let files: Vec<(&Path, &[u8])> = outputs.iter().map(|o| (o.path.as_path(), o.bytes.as_slice())).collect();
+        output::write_all_or_none(&files).map_err(|(path, source)| FileError::Write { path, source })?;
     }
     Ok(outputs
         .iter()

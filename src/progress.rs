@@ -153,11 +153,16 @@ impl Progress {
         }
     }
 
-    /// Prints a line on stdout, keeping the bar intact.
+    /// Prints a line on stdout, keeping the bar intact. A closed stdout
+    /// (`imgbatch … --dry-run | head`) is not an error: the run goes on.
     pub fn out_line(&self, text: &str) {
+        use std::io::Write;
+        let print = || {
+            let _ = writeln!(std::io::stdout(), "{text}");
+        };
         match &self.bar {
-            Some(b) => b.suspend(|| println!("{text}")),
-            None => println!("{text}"),
+            Some(b) => b.suspend(print),
+            None => print(),
         }
     }
 

@@ -15,6 +15,9 @@ use crate::stages::StageTimes;
 pub struct Task {
     /// The path as the walker found it.
     pub input: PathBuf,
+    /// Its place in the walk (0, 1, 2, …), so the writer can list a dry
+    /// run's plan in walk order whatever order the workers finish in.
+    pub seq: u64,
     /// Encoding of every output of this input.
     pub format: OutFormat,
     /// Output path and target size, one per output.
@@ -66,6 +69,8 @@ pub enum Outcome {
 pub struct FileResult {
     /// The path as the walker found it.
     pub input: PathBuf,
+    /// Its place in the walk, as in [`Task::seq`].
+    pub seq: u64,
     /// Time spent on it by a worker.
     pub elapsed: Duration,
     /// What happened.

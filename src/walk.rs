@@ -68,6 +68,18 @@ fn is_dir_at(e: &DirEntry, dir: Option<&Path>) -> bool {
     e.file_type().is_dir() && dir.is_some_and(|d| std::fs::canonicalize(e.path()).is_ok_and(|p| p == d))
 }
 
+/// The extension of an output: the input's own, as written, when it already
+/// names the output's format (`IMG_0001.JPG` → `IMG_0001_256.JPG`, as a user
+/// comparing folders expects; lower-cased with `--lowercase-ext`), else the
+/// format's (`scan.tif` → `scan_256.jpg`).
+pub fn output_extension(format: OutFormat, input_ext: Option<&str>, lowercase: bool) -> String {
+    match input_ext {
+        Some(e) if format.named_by(e) && lowercase => e.to_ascii_lowercase(),
+        Some(e) if format.named_by(e) => e.to_string(),
+        _ => format.extension().to_string(),
+    }
+}
+
 /// The output format for an input of format `f`.
 pub fn choose_format(choice: FormatChoice, f: InFormat) -> OutFormat {
     match (choice, f) {
@@ -187,6 +199,8 @@ pub struct Walker<'a> {
     results: Sender<Msg>,
     counts: &'a WalkCounts,
     cancel: &'a AtomicBool,
+    /// Files handed on so far: the next one's place in the walk.
+    seq: u64,
 }
 
 /// Set when the receiving side has gone away; the walk stops.
@@ -202,7 +216,7 @@ impl<'a> Walker<'a> {
         cancel: &'a AtomicBool,
     ) -> Self {
         let out_dir = std::fs::canonicalize(&job.output_dir).ok();
-        Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel }
+        Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel, seq: 0 }
     }
 
     /// Walks every input in order; returns when done, cancelled or disconnected.
@@ -257,12 +271,18 @@ impl<'a> Walker<'a> {
     }
 
     /// Hands an input that needs no worker (failed or up to date) to the writer.
-    fn report(&self, input: PathBuf, outcome: Outcome) -> Result<(), Disconnected> {
-        let r = FileResult { input, elapsed: Duration::ZERO, outcome };
+    fn report(&mut self, input: PathBuf, outcome: Outcome) -> Result<(), Disconnected> {
+        let seq = self.next_seq();
+        let r = FileResult { input, seq, elapsed: Duration::ZERO, outcome };
         self.results.send(Msg::File(r)).map_err(|_| Disconnected)
     }
 
-    fn fail(&self, input: PathBuf, error: FileError) -> Result<(), Disconnected> {
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq - 1
+    }
+
+    fn fail(&mut self, input: PathBuf, error: FileError) -> Result<(), Disconnected> {
         self.report(input, Outcome::Failed(error))
     }
 
@@ -270,7 +290,10 @@ impl<'a> Walker<'a> {
     /// an image and one that is not fails.
     fn handle_file(&mut self, path: &Path, rel: &Path, named: bool) -> Result<(), Disconnected> {
         match self.plan(path, rel) {
-            Ok(Planned::Task(task)) => self.tasks.send(task).map_err(|_| Disconnected),
+            Ok(Planned::Task(mut task)) => {
+                task.seq = self.next_seq();
+                self.tasks.send(task).map_err(|_| Disconnected)
+            }
             Ok(Planned::UpToDate(outputs)) => self.report(path.to_path_buf(), Outcome::Skipped(outputs)),
             Err(FileError::NotAnImage(_)) if !named && !is_candidate(path.as_os_str()) => {
                 self.report(path.to_path_buf(), Outcome::NotImage(kind_of(path)))
@@ -286,14 +309,13 @@ impl<'a> Walker<'a> {
         file.take(HEAD_LEN as u64).read_to_end(&mut head).map_err(FileError::Read)?;
         let extension = path.extension().and_then(OsStr::to_str);
         let format = choose_format(self.job.format, decode::readable(decode::sniff(&head, extension)?)?);
+        let ext = output_extension(format, extension, self.job.lowercase_ext);
         let outputs: Vec<_> = self
             .job
             .operation
             .outputs()
             .into_iter()
-            .map(|(suffix, target)| {
-                (output::output_path(&self.job.output_dir, rel, suffix.as_deref(), format.extension()), target)
-            })
+            .map(|(suffix, target)| (output::output_path(&self.job.output_dir, rel, suffix.as_deref(), &ext), target))
             .collect();
         for (out, _) in &outputs {
             if let Some(first) = self.claimed.get(out) {
@@ -310,7 +332,7 @@ impl<'a> Walker<'a> {
         if !self.job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths)) {
             return Ok(Planned::UpToDate(paths));
         }
-        Ok(Planned::Task(Task { input: path.to_path_buf(), format, outputs }))
+        Ok(Planned::Task(Task { input: path.to_path_buf(), seq: 0, format, outputs }))
     }
 }
 
@@ -354,6 +376,16 @@ mod tests {
         let counts = WalkCounts::default();
         Walker::new(&job, tasks, results, &counts, &AtomicBool::new(false)).run();
         assert_eq!(task_rx.len() + result_rx.len(), 3);
+    }
+
+    #[test]
+    fn outputs_keep_the_input_extension_as_written_when_the_format_stays() {
+        assert_eq!(output_extension(OutFormat::Jpeg, Some("JPG"), false), "JPG");
+        assert_eq!(output_extension(OutFormat::Jpeg, Some("jpeg"), false), "jpeg");
+        assert_eq!(output_extension(OutFormat::Jpeg, Some("JPG"), true), "jpg");
+        assert_eq!(output_extension(OutFormat::Jpeg, Some("HEIC"), false), "jpg");
+        assert_eq!(output_extension(OutFormat::Png, Some("JPG"), false), "png");
+        assert_eq!(output_extension(OutFormat::Webp, None, false), "webp");
     }
 
     #[test]

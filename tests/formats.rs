@@ -259,10 +259,14 @@ fn nothing_under_the_inputs_goes_unmentioned() {
     assert!(summary.contains("4 other files not images (1 .AAE, 1 .MOV, 1 .txt, 1 .xmp)"), "{summary}");
     assert!(summary.contains("1 hidden not walked (--hidden)"), "{summary}");
     assert!(!err.contains("IMG_0001.MOV"), "non-images are listed only with --verbose: {err}");
-    // Upper-case extensions and extensionless images map to outputs too.
-    for f in ["IMG_0001_128.jpg", "IMG_0004_128.jpg", "IMG_0005_128.jpg", "scan_128.png"] {
+    // Upper-case extensions and extensionless images map to outputs too; a
+    // JPEG keeps its extension as written, other formats get the output's.
+    for f in ["IMG_0001_128.JPG", "IMG_0004_128.jpg", "IMG_0005_128.jpg", "scan_128.png"] {
         assert!(out.path().join(f).is_file(), "{f} missing: {:?}", files_under(out.path()));
     }
+    let out = tempfile::tempdir().unwrap();
+    thumbs_json(dir.path(), out.path(), &["--sizes", "128", "--lowercase-ext"], 0);
+    assert!(out.path().join("IMG_0001_128.jpg").is_file(), "{:?}", files_under(out.path()));
 
     // --verbose lists each one; --hidden counts the .DS_Store by its name.
     let out = tempfile::tempdir().unwrap();

@@ -57,6 +57,54 @@ fn dry_run_lists_outputs_and_writes_nothing() {
 }
 
 #[test]
+fn dry_run_lists_in_walk_order_whatever_order_workers_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    // Header reads of very different cost: a TIFF is read whole, a JPEG
+    // only its first 256 KiB, so with 4 workers they finish out of order.
+    let big = image::RgbImage::from_fn(1500, 1000, |x, y| image::Rgb([x as u8, y as u8, (x ^ y) as u8]));
+    for i in 0..24 {
+        let name = format!("f{i:02}.{}", if i % 3 == 0 { "tif" } else { "jpg" });
+        if i % 3 == 0 {
+            big.save(dir.path().join(&name)).unwrap();
+        } else {
+            write_jpeg(&dir.path().join(&name), 64, 48);
+        }
+    }
+    let o = bin()
+        .args(["thumbs", "--dry-run", "--workers", "4", "--sizes", "32", "-o", "out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&o.get_output().stdout).to_string();
+    let listed: Vec<&str> = stdout.lines().map(|l| l.split(' ').nth(2).unwrap()).collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed.len(), 24);
+    assert_eq!(listed, sorted, "plan lines out of walk order");
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_or_hang_a_dry_run() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("imgbatch"))
+        .args(["thumbs", "--dry-run", "--sizes", "32", "-o", "out"])
+        .arg(photos())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // as `| head -0` would
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "hung on a closed stdout");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
 fn two_inputs_mapping_to_one_output_are_a_reported_error() {
     let dir = tempfile::tempdir().unwrap();
     write_jpeg(&dir.path().join("a.jpg"), 64, 48);

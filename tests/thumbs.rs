@@ -16,7 +16,7 @@ fn thumbs_mirror_the_tree_and_fit_every_size() {
         "lake_256.jpg",
         "2024/beach/sunset_256.jpg",
         "2024/city/rotated_256.jpg",
-        "2025/forest_128.jpg",
+        "2025/forest_128.jpeg",
         "2025/logo_256.png",
     ] {
         assert!(files.contains(&name.to_string()), "{name} missing from {files:?}");
@@ -55,7 +55,7 @@ fn crop_makes_exact_centre_squares() {
     let out = tempfile::tempdir().unwrap();
     bin().args(["thumbs", "--crop", "--sizes", "100,300", "-o"]).arg(out.path()).arg(photos()).assert().success();
     assert_eq!(dims(&out.path().join("lake_100.jpg")), (100, 100));
-    assert_eq!(dims(&out.path().join("2025/forest_300.jpg")), (300, 300));
+    assert_eq!(dims(&out.path().join("2025/forest_300.jpeg")), (300, 300));
     // Without --upscale a 200x150 source gives the largest square it can.
     assert_eq!(dims(&out.path().join("2024/beach/small_300.jpg")), (150, 150));
 }
