@@ -233,8 +233,11 @@ pub struct BenchArgs {
     #[arg(long, short = 'r', default_value_t = 3)]
     pub repeat: usize,
     /// Unmeasured runs per configuration before measuring.
-    #[arg(long, short = 'w', default_value_t = 1)]
+    #[arg(long, default_value_t = 1)]
     pub warmup: usize,
+    /// One table of every column (default: scaling, then stage shares, each within 100 columns).
+    #[arg(long)]
+    pub wide: bool,
     /// Write the outputs under DIR (default: encode in memory and drop them).
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
@@ -371,6 +374,7 @@ impl BenchArgs {
             csv: self.export_csv,
             markdown: self.export_markdown,
             plot: self.plot,
+            wide: self.wide,
         };
         Ok((job, plan, exports))
     }
@@ -386,6 +390,8 @@ pub struct BenchExports {
     pub markdown: Option<PathBuf>,
     /// `--plot`.
     pub plot: Option<PathBuf>,
+    /// `--wide`: one terminal table of every column.
+    pub wide: bool,
 }
 
 /// Where the report goes, handled by `main` after the run.

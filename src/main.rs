@@ -103,7 +103,7 @@ fn bench(args: cli::BenchArgs) -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
-    print!("{}", imgbatch::bench::export::text(&report));
+    print!("{}", imgbatch::bench::export::text(&report, exports.wide));
     use imgbatch::bench::export;
     let files = [
         (&exports.json, export::json(&report)),

@@ -23,6 +23,15 @@ const HEADERS: [&str; 15] = [
     "write",
 ];
 
+/// The first table on the terminal: throughput and scaling (fits 100
+/// columns); peak RSS and the stage shares (columns from here on) follow as
+/// a second table, keyed by workers and queue again, unless `--wide` asks
+/// for one table.
+const SCALING_COLUMNS: usize = 8;
+
+/// Fewer runs than this per configuration and a mean says little: warn.
+pub const FEW_RUNS: usize = 3;
+
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "–".to_string(), f)
 }
@@ -40,7 +49,12 @@ fn cells(r: &BenchRow) -> Vec<String> {
     vec![
         r.workers.to_string(),
         r.queue.to_string(),
-        format!("{:.3} s ± {:.3} s", r.mean_s, r.stddev_s),
+        // One run has no spread: say so rather than print ± 0.000.
+        if r.times_s.len() < 2 {
+            format!("{:.3} s ± –", r.mean_s)
+        } else {
+            format!("{:.3} s ± {:.3} s", r.mean_s, r.stddev_s)
+        },
         format!("{:.1}", r.images_per_s),
         format!("{:.1}", r.megapixels_per_s),
         opt(r.speedup, |v| format!("{v:.2}×")),
@@ -59,29 +73,54 @@ fn cells(r: &BenchRow) -> Vec<String> {
 fn preamble(r: &BenchReport) -> String {
     let images = r.rows.first().map_or(0, |row| row.images);
     let runs = r.rows.first().map_or(0, |row| row.times_s.len());
+    let plural = if runs == 1 { "run" } else { "runs" };
     format!(
-        "{}: {images} images, {:.1} MP per run, {runs} runs per configuration, {} cores",
+        "{}: {images} images ({:.1} MP) · {runs} {plural} per configuration · {} cores",
         r.job, r.input_megapixels, r.cores
     )
 }
 
-/// The table as aligned plain text, for the terminal.
-pub fn text(r: &BenchReport) -> String {
-    let rows: Vec<Vec<String>> = r.rows.iter().map(cells).collect();
+/// Aligned plain-text table of the given columns.
+fn table(rows: &[Vec<String>], columns: &[usize]) -> String {
     let width = |i: usize| rows.iter().map(|c| c[i].chars().count()).chain([HEADERS[i].chars().count()]).max();
-    let widths: Vec<usize> = (0..HEADERS.len()).map(|i| width(i).unwrap_or(0)).collect();
     let line = |c: &[String]| {
-        c.iter().zip(&widths).map(|(s, w)| format!("{s:>w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|&i| {
+                let w = width(i).unwrap_or(0);
+                format!("{:>w$}", c[i])
+            })
+            .collect();
+        cells.join("  ").trim_end().to_string() + "\n"
     };
-    let mut out = preamble(r) + "\n";
     let headers: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
-    out += &line(&headers);
-    out.push('\n');
-    for c in &rows {
+    let mut out = line(&headers);
+    for c in rows {
         out += &line(c);
+    }
+    out
+}
+
+/// The tables as aligned plain text, for the terminal: scaling first, then
+/// where the time went (one table of every column when `wide`).
+pub fn text(r: &BenchReport, wide: bool) -> String {
+    let rows: Vec<Vec<String>> = r.rows.iter().map(cells).collect();
+    let mut out = preamble(r) + "\n";
+    if wide {
+        out += &table(&rows, &(0..HEADERS.len()).collect::<Vec<_>>());
+    } else {
+        out += &table(&rows, &(0..SCALING_COLUMNS).collect::<Vec<_>>());
         out.push('\n');
+        out += &table(&rows, &[0, 1].into_iter().chain(SCALING_COLUMNS..HEADERS.len()).collect::<Vec<_>>());
     }
     out += "stage columns: share of worker time (workers × wall); write: share of the writer thread's wall time\n";
+    let runs = r.rows.iter().map(|row| row.times_s.len()).min().unwrap_or(0);
+    if runs < FEW_RUNS {
+        let plural = if runs == 1 { "run" } else { "runs" };
+        out += &format!(
+            "warning: {runs} {plural} per configuration: times, speed-ups and the serial fraction are noise; use --repeat {FEW_RUNS} or more\n"
+        );
+    }
     if r.rows.iter().any(|row| row.failed > 0) {
         out += "warning: some files failed; their time is not representative\n";
     }
@@ -143,4 +182,58 @@ pub fn json(r: &BenchReport) -> String {
 /// Writes an export atomically.
 pub fn write(path: &Path, content: &str) -> std::io::Result<()> {
     crate::output::write_atomic(path, content.as_bytes())
+}
+
+/// A report of two configurations (1 and 16 workers) for tests.
+#[cfg(test)]
+pub(crate) fn tests_report() -> BenchReport {
+    tests::report(&[1.0, 1.01, 0.99], 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stages::StageTimes;
+
+    pub(crate) fn report(times: &[f64], efficiency: f64) -> BenchReport {
+        let row = |workers: usize, mean_s: f64| BenchRow {
+            workers,
+            queue: 2 * workers,
+            times_s: times.iter().map(|t| t * mean_s).collect(),
+            mean_s,
+            stddev_s: 0.0,
+            images: 1000,
+            images_per_s: 1000.0 / mean_s,
+            megapixels_per_s: 12345.678,
+            speedup: Some(workers as f64 * efficiency),
+            efficiency: Some(efficiency),
+            serial_fraction: Some(-0.123),
+            peak_rss_bytes: Some(1_234_567_890),
+            stages: StageTimes::default(),
+            failed: 0,
+        };
+        BenchReport {
+            job: "resize 1600x1600 inside, quality 85".into(),
+            input_megapixels: 388.5,
+            cores: 16,
+            rows: vec![row(1, 123.456), row(16, 12.345)],
+        }
+    }
+
+    #[test]
+    fn tables_fit_100_columns_and_one_run_has_no_spread() {
+        let text = text(&report(&[1.0, 1.01, 0.99], 1.14), false);
+        assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+        assert!(text.contains("3 runs per configuration") && !text.contains("warning"), "{text}");
+        let one = text_of_one_run();
+        assert!(one.contains("1 run per configuration"), "{one}");
+        assert!(one.contains("± –") && !one.contains("± 0.000"), "{one}");
+        assert!(one.contains("warning: 1 run per configuration"), "{one}");
+        let wide = super::text(&report(&[1.0, 1.01, 0.99], 1.14), true);
+        assert!(wide.lines().nth(1).unwrap().contains("serial fraction  peak RSS  wait walker"), "{wide}");
+    }
+
+    fn text_of_one_run() -> String {
+        text(&report(&[1.0], 1.14), false)
+    }
 }
