@@ -21,17 +21,20 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write one or more thumbnail sizes of every image (decoded once).
+    #[command(mut_arg("quality", |a| a.help("JPEG/WebP quality [default: 80]")))]
     Thumbs(ThumbsArgs),
     /// Resize every image to fit a box (sharp's fit modes).
+    #[command(mut_arg("quality", |a| a.help("JPEG/WebP quality [default: 85]")))]
     Resize(ResizeArgs),
     /// Time the same job with different worker counts (and queue sizes); outputs stay in memory unless --write.
+    #[command(mut_arg("quality", |a| a.help("JPEG/WebP quality [default: 80, or 85 with --width/--height]")))]
     Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ThumbsArgs {
-    /// Thumbnail sizes: each is a square bounding box in pixels.
-    #[arg(long, value_delimiter = ',', default_value = "256", value_parser = clap::value_parser!(u32).range(1..=65535))]
+    /// Thumbnail sizes, comma-separated, e.g. 128,256: each is a square bounding box in pixels.
+    #[arg(long, value_delimiter = ',', default_value = "256", value_parser = box_size)]
     pub sizes: Vec<u32>,
     /// Make exactly square thumbnails by cropping the centre.
     #[arg(long)]
@@ -81,7 +84,7 @@ pub enum FormatArg {
     /// The input's format when it can be written (JPEG, PNG, WebP), else JPEG
     /// (HEIC, AVIF, JPEG XL, camera RAW, TIFF, GIF and BMP all become JPEG).
     Same,
-    /// JPEG (4:2:0).
+    /// JPEG (chroma subsampling from --subsampling, 4:2:0 unless told).
     Jpeg,
     /// PNG (lossless, keeps alpha).
     Png,
@@ -177,7 +180,7 @@ pub struct Processing {
     /// Keep pixels as stored instead of applying EXIF orientation.
     #[arg(long)]
     pub no_auto_orient: bool,
-    /// Colour for letterboxing (contain) and for flattening alpha: name or #rrggbb.
+    /// Colour for letterboxing (contain) and for flattening alpha: white, black, grey, #rgb or #rrggbb.
     #[arg(long, default_value = "white")]
     pub background: String,
     /// Refuse images whose header declares more pixels than this.
@@ -214,8 +217,8 @@ pub struct BenchArgs {
     /// Image files and folders (walked recursively).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Thumbnail sizes (the default job: thumbs --sizes 256).
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=65535), conflicts_with_all = ["width", "height"])]
+    /// Thumbnail sizes, comma-separated, e.g. 128,256 (the default job: thumbs --sizes 256).
+    #[arg(long, value_delimiter = ',', value_parser = box_size, conflicts_with_all = ["width", "height"])]
     pub sizes: Option<Vec<u32>>,
     /// Square centre-cropped thumbnails.
     #[arg(long)]
@@ -400,6 +403,20 @@ pub struct Outputs {
     pub report: Option<PathBuf>,
     /// `--json`.
     pub json: bool,
+}
+
+/// One thumbnail size: a square box's side in pixels, 1-65535.
+fn box_size(s: &str) -> Result<u32, String> {
+    if s.contains(['x', 'X', '*']) {
+        return Err(format!(
+            "{s:?}: a size is one number, the side of a square box (e.g. 128); for a width x height box use resize --width W --height H"
+        ));
+    }
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=65535).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("{s:?}: a size must be 1-65535 pixels")),
+        Err(_) => Err(format!("{s:?} is not a number of pixels (sizes are comma-separated, e.g. 128,256)")),
+    }
 }
 
 fn dedup(mut sizes: Vec<u32>) -> Vec<u32> {

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     let (job, outputs) = match cli.command.into_job() {
         Ok(j) => j,
         Err(e) => {
-            eprintln!("imgbatch: {e}");
+            eprintln!("error: {e}");
             return exit(ExitStatus::Usage);
         }
     };
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     if let Some(path) = &outputs.report {
         let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         if !folder.is_dir() {
-            eprintln!("imgbatch: --report {}: folder {} does not exist", path.display(), folder.display());
+            eprintln!("error: --report {}: folder {} does not exist", path.display(), folder.display());
             return exit(ExitStatus::Usage);
         }
     }
@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         CANCEL.store(true, Ordering::SeqCst);
     });
     if let Err(e) = handler {
-        eprintln!("imgbatch: warning: cannot handle Ctrl-C: {e}");
+        eprintln!("warning: cannot handle Ctrl-C: {e}");
     }
     // Past a file size limit (ulimit -f) a write must fail with EFBIG and be
     // reported, not kill the process with SIGXFSZ.
@@ -68,20 +68,25 @@ fn main() -> ExitCode {
     let report = match imgbatch::run_with_cancel(&job, &CANCEL) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("imgbatch: {e}");
+            eprintln!("error: {e}");
             return exit(ExitStatus::Usage);
         }
     };
+    // The run's own status wins (1 some failed, 130 interrupted); a report
+    // that cannot be written turns only a clean run into 2. --json still prints.
+    let mut status = report.exit_status();
     if let Some(path) = &outputs.report
         && let Err(e) = report.write_json(path)
     {
-        eprintln!("imgbatch: cannot write report {}: {e}", path.display());
-        return exit(ExitStatus::Usage);
+        eprintln!("error: cannot write report {}: {e}", path.display());
+        if status == ExitStatus::Success {
+            status = ExitStatus::Usage;
+        }
     }
     if outputs.json {
         println!("{}", report.to_json());
     }
-    exit(report.exit_status())
+    exit(status)
 }
 
 /// `imgbatch bench`: the sweep, the table on stdout, the exports.
@@ -89,7 +94,7 @@ fn bench(args: cli::BenchArgs) -> ExitCode {
     let (job, plan, exports) = match args.into_plan() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("imgbatch: {e}");
+            eprintln!("error: {e}");
             return exit(ExitStatus::Usage);
         }
     };
@@ -99,7 +104,7 @@ fn bench(args: cli::BenchArgs) -> ExitCode {
     let report = match report {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("imgbatch: {e}");
+            eprintln!("error: {e}");
             return exit(ExitStatus::Usage);
         }
     };
@@ -115,14 +120,14 @@ fn bench(args: cli::BenchArgs) -> ExitCode {
         if let Some(path) = path
             && let Err(e) = export::write(path, &content)
         {
-            eprintln!("imgbatch: cannot write {}: {e}", path.display());
+            eprintln!("error: cannot write {}: {e}", path.display());
             status = ExitStatus::Usage;
         }
     }
     if let Some(path) = &exports.plot
         && let Err(e) = imgbatch::bench::plot::write(path, &report)
     {
-        eprintln!("imgbatch: cannot write {}: {e}", path.display());
+        eprintln!("error: cannot write {}: {e}", path.display());
         status = ExitStatus::Usage;
     }
     if status == ExitStatus::Success && report.rows.iter().any(|r| r.failed > 0) {

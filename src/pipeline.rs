@@ -98,6 +98,9 @@ fn setup(job: &Job) -> Result<(), SetupError> {
     }
     if job.output_mode == OutputMode::Write {
         let out = &job.output_dir;
+        if out.exists() && !out.is_dir() {
+            return Err(SetupError::Invalid(format!("-o {}: is a file, not a folder", out.display())));
+        }
         let err = |source| SetupError::Output { path: out.clone(), source };
         std::fs::create_dir_all(out).map_err(err)?;
         // Prove we can create files there now rather than fail every file later.
@@ -232,7 +235,7 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
     if job.verbosity != Verbosity::Quiet {
         eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run(), &job.output_dir));
         if let Some(none) = report.no_images_line(&job.inputs) {
-            eprintln!("imgbatch: {none}");
+            eprintln!("warning: {none}");
         }
     }
     Ok(report)
@@ -506,7 +509,7 @@ impl<'a> Collector<'a> {
         self.write_failures += 1;
         if self.write_failures >= WRITE_FAILURES_TO_STOP && self.report.stopped.is_none() {
             let why = format!("stopped: the last {} writes all failed (last: {e})", self.write_failures);
-            self.progress.line(&format!("imgbatch: {why}"));
+            self.progress.line(&format!("error: {why}"));
             self.report.stopped = Some(why);
             self.shared.stop.store(true, Ordering::Relaxed);
         }

@@ -228,8 +228,49 @@ fn setup_errors_exit_2() {
     // The output "folder" is an existing file.
     let file = out.path().join("file");
     fs::write(&file, b"x").unwrap();
-    bin().args(["thumbs", "-o"]).arg(&file).arg(photos()).assert().code(2);
+    let o = bin().args(["thumbs", "-o"]).arg(&file).arg(photos()).assert().code(2);
+    let err = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(err.starts_with("error: -o ") && err.contains("is a file, not a folder"), "{err}");
     bin().args(["thumbs"]).arg(photos()).assert().code(2);
+    // Every fatal line has the parser's prefix, whoever writes it.
+    let o = bin().args(["thumbs", "--workers", "0", "-o"]).arg(out.path()).arg(photos()).assert().code(2);
+    assert!(String::from_utf8_lossy(&o.get_output().stderr).starts_with("error: --workers must be at least 1"));
+    let o = bin().args(["thumbs", "--sizes", "128x128", "-o"]).arg(out.path()).arg(photos()).assert().code(2);
+    let err = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(err.starts_with("error: ") && err.contains("a size is one number"), "{err}");
+}
+
+#[test]
+fn a_report_that_cannot_be_written_keeps_the_run_status_and_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("good.jpg"), good_jpeg()).unwrap();
+    fs::write(dir.path().join("bad.jpg"), b"\xFF\xD8 not really").unwrap();
+    // A folder where the report file should be: the write fails after the run.
+    let report = dir.path().join("report.json");
+    fs::create_dir(&report).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["thumbs", "--json", "--report"])
+        .arg(&report)
+        .arg("-o")
+        .arg(out.path())
+        .arg(dir.path().join("good.jpg"))
+        .arg(dir.path().join("bad.jpg"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(err.contains("error: cannot write report"), "{err}");
+    assert_eq!(json(&o.get_output().stdout)["summary"]["failed"], 1);
+    // A clean run whose report cannot be written exits 2.
+    bin()
+        .args(["thumbs", "--report"])
+        .arg(&report)
+        .arg("-o")
+        .arg(out.path())
+        .arg(dir.path().join("good.jpg"))
+        .arg("--force")
+        .assert()
+        .code(2);
 }
 
 #[test]

@@ -321,7 +321,7 @@ fn a_folder_without_images_says_so() {
     let o = bin().args(["thumbs", "-o"]).arg(out.path()).arg(dir.path()).assert().success();
     let err = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
     let want =
-        format!("imgbatch: no images found under {}: found 3 files not images (2 .txt, 1 .MOV)", dir.path().display());
+        format!("warning: no images found under {}: found 3 files not images (2 .txt, 1 .MOV)", dir.path().display());
     assert!(err.lines().any(|l| l == want), "{err}");
     assert!(files_under(out.path()).is_empty());
 }
