@@ -331,7 +331,7 @@ impl TargetArgs {
 
 impl Command {
     /// Validates the arguments of `thumbs` or `resize` and builds the job.
-    pub fn into_job(self) -> Result<(Job, Outputs), String> {
+    pub fn into_job(self) -> Result<(Job, ReportTargets), String> {
         let (operation, c) = match self {
             Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
             Command::Resize(a) => (a.target.operation()?, a.common),
@@ -354,7 +354,7 @@ impl Command {
             (false, false) => Verbosity::Normal,
         };
         let job = job.validated().map_err(|e| e.to_string())?;
-        Ok((job, Outputs { report: c.report, json: c.json }))
+        Ok((job, ReportTargets { report: c.report, json: c.json }))
     }
 }
 
@@ -398,7 +398,7 @@ pub struct BenchExports {
 }
 
 /// Where the report goes, handled by `main` after the run.
-pub struct Outputs {
+pub struct ReportTargets {
     /// `--report FILE.json`.
     pub report: Option<PathBuf>,
     /// `--json`.

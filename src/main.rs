@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     if let cli::Command::Bench(args) = cli.command {
         return bench(args);
     }
-    let (job, outputs) = match cli.command.into_job() {
+    let (job, targets) = match cli.command.into_job() {
         Ok(j) => j,
         Err(e) => {
             eprintln!("error: {e}");
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     };
     // A report that cannot be written would be lost after the whole run:
     // refuse a missing folder now rather than create it behind the user's back.
-    if let Some(path) = &outputs.report {
+    if let Some(path) = &targets.report {
         let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         if !folder.is_dir() {
             eprintln!("error: --report {}: folder {} does not exist", path.display(), folder.display());
@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     // The run's own status wins (1 some failed, 130 interrupted); a report
     // that cannot be written turns only a clean run into 2. --json still prints.
     let mut status = report.exit_status();
-    if let Some(path) = &outputs.report
+    if let Some(path) = &targets.report
         && let Err(e) = report.write_json(path)
     {
         eprintln!("error: cannot write report {}: {e}", path.display());
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
             status = ExitStatus::Usage;
         }
     }
-    if outputs.json {
+    if targets.json {
         println!("{}", report.to_json());
     }
     exit(status)

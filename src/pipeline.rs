@@ -1,8 +1,8 @@
 //! The fan-out / fan-in pipeline:
 //!
 //! ```text
-//!  walker ──bounded(queue)──▶ N workers ──bounded(queue)──▶ writer/collector
-//!     └──────────── failures and skips ─────────────────────────▲
+//!  walker ──bounded(queue)──▶ N workers ──bounded(queue)──▶ writer
+//!     └──────────── failures and skips ─────────────────▲
 //! ```
 //!
 //! The walker (one thread) plans tasks; the workers (a rayon pool of
@@ -215,8 +215,8 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
                 let _ = walker_results.send(Msg::WalkerDone);
             })
             .map_err(|e| SetupError::Pool(e.to_string()))?;
-        let collector = Collector::new(job, &shared, cancel);
-        if collector.progress.shown() {
+        let writer = Writer::new(job, &shared, cancel);
+        if writer.progress.shown() {
             // Only the bar needs the total: a second walk, listings and stats only.
             let (tally, stop) = (&tally, &shared.stop);
             std::thread::Builder::new()
@@ -224,7 +224,7 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
                 .spawn_scoped(s, move || walk::count(job, tally, stop))
                 .map_err(|e| SetupError::Pool(e.to_string()))?;
         }
-        Ok::<_, SetupError>(collector.run(&result_rx, &tally))
+        Ok::<_, SetupError>(writer.run(&result_rx, &tally))
     })?;
     report.summary.hidden_ignored = counts.hidden.load(Ordering::Relaxed);
     report.summary.links_ignored = counts.links.load(Ordering::Relaxed);
@@ -291,9 +291,9 @@ fn lossy(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// The writer/collector: writes outputs, prints, watches timeouts and
+/// The writer (the run's collector too): writes outputs, prints, watches timeouts and
 /// builds the report.
-struct Collector<'a> {
+struct Writer<'a> {
     job: &'a Job,
     shared: &'a Arc<Shared>,
     cancel: &'a AtomicBool,
@@ -311,9 +311,9 @@ struct Collector<'a> {
     next_plan: u64,
 }
 
-impl<'a> Collector<'a> {
+impl<'a> Writer<'a> {
     fn new(job: &'a Job, shared: &'a Arc<Shared>, cancel: &'a AtomicBool) -> Self {
-        Collector {
+        Writer {
             job,
             shared,
             cancel,
