@@ -259,12 +259,16 @@ fn worker(shared: &Arc<Shared>, id: usize) {
         shared.running().insert(id, entry);
         let held = Cell::new(0);
         let mut admit = |need: u64| shared.admit(id, &held, need);
-        let result =
-            panic::catch_unwind(AssertUnwindSafe(|| (shared.step)(&task, &shared.opts, &mut resampler, &mut admit)));
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            if task.up_to_date {
+                return Ok(existing_outputs(&task));
+            }
+            (shared.step)(&task, &shared.opts, &mut resampler, &mut admit).map(Outcome::Done)
+        }));
         // The file's memory is gone now, whether or not the run still waits for it.
         shared.budget.release(held.get());
         let outcome = match result {
-            Ok(Ok(done)) => Outcome::Done(done),
+            Ok(Ok(outcome)) => outcome,
             Ok(Err(e)) => Outcome::Failed(e),
             Err(_) => {
                 // The resampler may hold half-updated buffers: start afresh.
@@ -461,13 +465,14 @@ impl<'a> Writer<'a> {
         let input = r.input.as_path();
         let bytes = self.input_bytes(input);
         let (rec, pixels) = match r.outcome {
-            Outcome::Skipped(paths) => {
-                let outputs = paths
+            Outcome::Skipped(existing) => {
+                let outputs = existing
                     .iter()
-                    .map(|p| {
-                        let bytes = std::fs::metadata(p).map_or(0, |m| m.len());
-                        let (width, height) = image::image_dimensions(p).unwrap_or((0, 0));
-                        OutputRecord { path: lossy(p), width, height, bytes }
+                    .map(|(p, width, height, bytes)| OutputRecord {
+                        path: lossy(p),
+                        width: *width,
+                        height: *height,
+                        bytes: *bytes,
                     })
                     .collect();
                 (FileRecord { outputs, ..FileRecord::new(input, Status::Skipped, ms) }, 0)
@@ -525,6 +530,21 @@ impl<'a> Writer<'a> {
         self.progress.inc(failed, bytes.0, bytes.1);
         self.report.record(rec, pixels);
     }
+}
+
+/// The outputs of an input that is up to date, with their sizes from their
+/// headers: read on a worker, so the single writer thread never decodes.
+fn existing_outputs(task: &Task) -> Outcome {
+    let existing = task
+        .outputs
+        .iter()
+        .map(|(p, _)| {
+            let bytes = std::fs::metadata(p).map_or(0, |m| m.len());
+            let (width, height) = image::image_dimensions(p).unwrap_or((0, 0));
+            (p.clone(), width, height, bytes)
+        })
+        .collect();
+    Outcome::Skipped(existing)
 }
 
 /// Writes every output of one input (unless the run writes nothing): all of

@@ -18,6 +18,9 @@ pub struct Task {
     /// Its place in the walk (0, 1, 2, …), so the writer can list a dry
     /// run's plan in walk order whatever order the workers finish in.
     pub seq: u64,
+    /// Every output is already up to date: a worker only reads their sizes
+    /// for the report (so the writer never opens an image).
+    pub up_to_date: bool,
     /// Encoding of every output of this input.
     pub format: OutFormat,
     /// Output path and target size, one per output.
@@ -55,8 +58,8 @@ pub struct Processed {
 pub enum Outcome {
     /// Processed; the outputs still have to be written.
     Done(Processed),
-    /// Every output already up to date.
-    Skipped(Vec<PathBuf>),
+    /// Every output already up to date: path, width, height, bytes of each.
+    Skipped(Vec<(PathBuf, u32, u32, u64)>),
     /// No output.
     Failed(FileError),
     /// Found while walking a folder but not an image (a video, a sidecar, a

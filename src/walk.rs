@@ -294,7 +294,7 @@ impl<'a> Walker<'a> {
                 task.seq = self.next_seq();
                 self.tasks.send(task).map_err(|_| Disconnected)
             }
-            Ok(Planned::UpToDate(outputs)) => self.report(path.to_path_buf(), Outcome::Skipped(outputs)),
+
             Err(FileError::NotAnImage(_)) if !named && !is_candidate(path.as_os_str()) => {
                 self.report(path.to_path_buf(), Outcome::NotImage(kind_of(path)))
             }
@@ -329,16 +329,13 @@ impl<'a> Walker<'a> {
             self.claimed.insert(out.clone(), path.to_path_buf());
         }
         let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
-        if !self.job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths)) {
-            return Ok(Planned::UpToDate(paths));
-        }
-        Ok(Planned::Task(Task { input: path.to_path_buf(), seq: 0, format, outputs }))
+        let up_to_date = !self.job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
+        Ok(Planned::Task(Task { input: path.to_path_buf(), seq: 0, up_to_date, format, outputs }))
     }
 }
 
 enum Planned {
     Task(Task),
-    UpToDate(Vec<PathBuf>),
 }
 
 #[cfg(test)]
