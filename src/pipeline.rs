@@ -154,12 +154,13 @@ impl Shared {
     /// a file abandoned after `--timeout` keeps its share until the thread
     /// stuck in its decoder really returns, since that thread still holds
     /// the memory.
-    fn admit(&self, id: usize, held: &Cell<u64>, need: u64) -> Result<(), FileError> {
+    fn admit(&self, id: usize, held: &Cell<u64>, waited: &Cell<f64>, need: u64) -> Result<(), FileError> {
         if let Some(r) = self.running().get_mut(&id) {
             r.waiting = true;
         }
         let asked = Instant::now();
         let acquired = self.budget.grow(held.get(), need);
+        waited.set(waited.get() + asked.elapsed().as_secs_f64());
         if acquired.is_ok() {
             held.set(held.get() + need);
         }
@@ -257,8 +258,8 @@ fn worker(shared: &Arc<Shared>, id: usize) {
         let start = Instant::now();
         let entry = Running { input: task.input.clone(), seq: task.seq, since: start, waiting: false };
         shared.running().insert(id, entry);
-        let held = Cell::new(0);
-        let mut admit = |need: u64| shared.admit(id, &held, need);
+        let (held, waited) = (Cell::new(0), Cell::new(0.0));
+        let mut admit = |need: u64| shared.admit(id, &held, &waited, need);
         let result = panic::catch_unwind(AssertUnwindSafe(|| {
             if task.up_to_date {
                 return Ok(existing_outputs(&task));
@@ -267,6 +268,7 @@ fn worker(shared: &Arc<Shared>, id: usize) {
         }));
         // The file's memory is gone now, whether or not the run still waits for it.
         shared.budget.release(held.get());
+        waits.wait_memory_s += waited.get();
         let outcome = match result {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(e)) => Outcome::Failed(e),

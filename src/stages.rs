@@ -18,6 +18,8 @@ pub struct StageTimes {
     pub write_s: f64,
     /// Workers blocked because the writer's queue was full.
     pub wait_output_s: f64,
+    /// Workers waiting for room in the `--max-memory` budget.
+    pub wait_memory_s: f64,
 }
 
 impl StageTimes {
@@ -29,6 +31,7 @@ impl StageTimes {
         self.encode_s += o.encode_s;
         self.write_s += o.write_s;
         self.wait_output_s += o.wait_output_s;
+        self.wait_memory_s += o.wait_memory_s;
     }
 
     /// Every time divided by `n` (the mean over `n` runs).
@@ -40,6 +43,7 @@ impl StageTimes {
             encode_s: self.encode_s / n,
             write_s: self.write_s / n,
             wait_output_s: self.wait_output_s / n,
+            wait_memory_s: self.wait_memory_s / n,
         }
     }
 }

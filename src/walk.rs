@@ -277,6 +277,20 @@ impl<'a> Walker<'a> {
         self.results.send(Msg::File(r)).map_err(|_| Disconnected)
     }
 
+    /// Queues a task, waiting while the queue is full, but not past a stop:
+    /// after Ctrl-C a worker stuck in a decoder may never take another task,
+    /// and a walker blocked on its queue would keep the run from ending.
+    fn send(&self, mut task: Task) -> Result<(), Disconnected> {
+        use crossbeam_channel::SendTimeoutError;
+        loop {
+            match self.tasks.send_timeout(task, Duration::from_millis(100)) {
+                Ok(()) => return Ok(()),
+                Err(SendTimeoutError::Timeout(t)) if !self.cancel.load(Ordering::Relaxed) => task = t,
+                Err(_) => return Err(Disconnected),
+            }
+        }
+    }
+
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq - 1
@@ -292,9 +306,8 @@ impl<'a> Walker<'a> {
         match self.plan(path, rel) {
             Ok(Planned::Task(mut task)) => {
                 task.seq = self.next_seq();
-                self.tasks.send(task).map_err(|_| Disconnected)
+                self.send(task)
             }
-
             Err(FileError::NotAnImage(_)) if !named && !is_candidate(path.as_os_str()) => {
                 self.report(path.to_path_buf(), Outcome::NotImage(kind_of(path)))
             }

@@ -46,6 +46,29 @@ fn wait_for(child: &mut Child, limit: Duration) -> ExitStatus {
     }
 }
 
+/// Waits until process `pid` has started its workers and its walker thread
+/// has ended (read from the thread names in /proc): an event, not a guess
+/// at how long the walk takes on a loaded machine.
+fn wait_until_walked(pid: u32) {
+    let names = || -> Vec<String> {
+        let tasks = fs::read_dir(format!("/proc/{pid}/task")).map(|d| d.flatten().collect()).unwrap_or_else(|_| vec![]);
+        tasks
+            .iter()
+            .filter_map(|t| fs::read_to_string(t.path().join("comm")).ok())
+            .map(|n| n.trim().to_string())
+            .collect()
+    };
+    let start = Instant::now();
+    loop {
+        let n = names();
+        if n.iter().any(|t| t.starts_with("imgbatch-worker")) && !n.iter().any(|t| t == "imgbatch-walker") {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the walk never ended: {n:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// The input ending in `name` failed with an error that mentions `reason`.
 fn assert_failed(report: &serde_json::Value, name: &str, reason: &str) {
     let e = entry(report, name);
@@ -81,7 +104,8 @@ fn a_stuck_file_times_out_and_a_vanished_one_fails_while_the_rest_finish() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // Once the walker thread has ended, every file is planned and queued.
+    wait_until_walked(child.id());
     fs::remove_file(dir.path().join("b_gone.jpg")).unwrap();
     let status = wait_for(&mut child, Duration::from_secs(60));
     let output = child.wait_with_output().unwrap();
@@ -99,13 +123,14 @@ fn a_stuck_file_times_out_and_a_vanished_one_fails_while_the_rest_finish() {
 #[test]
 fn max_memory_queues_large_images_and_refuses_one_that_can_never_fit() {
     let dir = tempfile::tempdir().unwrap();
-    // 1000x1000 RGB: 3 MB decoded; 2500x2500: 18.75 MB.
+    // 1400x1400 RGB: 5.9 MB decoded, about 11 MB with its file and resize
+    // buffers; 2500x2500: 18.75 MB decoded.
     for i in 0..4 {
-        fs::write(dir.path().join(format!("m{i}.png")), noise_png(1000, 1000, i)).unwrap();
+        fs::write(dir.path().join(format!("m{i}.png")), noise_png(1400, 1400, i)).unwrap();
     }
     fs::write(dir.path().join("huge.png"), noise_png(2500, 2500, 9)).unwrap();
     let out = tempfile::tempdir().unwrap();
-    // Room for about two of the small ones at once, never for the huge one.
+    // Room for one of the others at a time, never for the huge one.
     let o = bin()
         .args(["resize", "--width", "100", "--workers", "4", "--max-memory", "16M", "--json", "-o"])
         .arg(out.path())
@@ -118,6 +143,9 @@ fn max_memory_queues_large_images_and_refuses_one_that_can_never_fit() {
     }
     assert_failed(&r, "huge.png", "over --max-memory (16 MiB)");
     assert_eq!(assert_whole_outputs(out.path()).len(), 4);
+    // Four workers took the four images together: all but one had to wait.
+    let waited = r["summary"]["stages"]["wait_memory_s"].as_f64().unwrap();
+    assert!(waited > 0.0, "no worker waited for memory: {}", r["summary"]["stages"]);
     // With a budget big enough, the same image goes through.
     let out2 = tempfile::tempdir().unwrap();
     bin()
@@ -297,16 +325,32 @@ fn sigterm_stops_like_sigint_with_a_report() {
 
 #[test]
 fn a_second_sigint_exits_at_once_leaving_only_whole_files() {
-    let dir = many_inputs(200);
+    let dir = many_inputs(20);
     let out = tempfile::tempdir().unwrap();
-    let mut child = spawn_resize(dir.path(), out.path(), &[]);
-    wait_for_outputs(out.path(), 2);
+    let report = dir.path().join("report.json");
+    let o = out.path().join("o");
+    // p002 never finishes: after the first signal the run would wait out
+    // the 2 s grace for it, then write its report.
+    let mut child = StdCommand::new(exe())
+        .env("IMGBATCH_INJECT_HANG", "p002")
+        .args(["resize", "--width", "300", "--workers", "1", "--timeout", "0", "--quiet", "--report"])
+        .arg(&report)
+        .arg("-o")
+        .arg(&o)
+        .arg(dir.path())
+        .spawn()
+        .unwrap();
+    wait_for_outputs(&o, 2);
+    // Two different signals: two SIGINTs sent at once merge into one.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
-        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(child.id() as i32, libc::SIGTERM);
     }
     assert_eq!(wait_for(&mut child, Duration::from_secs(20)).code(), Some(130));
-    assert!(assert_whole_outputs(out.path()).len() < 200);
+    assert_eq!(assert_whole_outputs(&o).len(), 2);
+    // At once: the first signal alone ends with a report; the second exits
+    // before the run gets there.
+    assert!(!report.exists(), "the second signal let the run finish and write its report");
 }
 
 #[test]
@@ -336,7 +380,9 @@ fn after_kill_9_the_next_run_does_only_the_rest() {
 
 #[test]
 fn ctrl_c_does_not_wait_for_a_stuck_decoder() {
-    let dir = many_inputs(6);
+    let dir = many_inputs(30);
+    // 30 files, queue 2: the walker is blocked on the full queue behind the
+    // stuck worker, and must not hold the exit either.
     let out = tempfile::tempdir().unwrap();
     let report = out.path().join("report.json");
     let o = out.path().join("o");

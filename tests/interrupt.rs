@@ -21,7 +21,13 @@ fn sigint_stops_the_run_with_exit_130_and_a_report() {
         .arg(dir.path())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Interrupt once outputs appear (the run is under way), not after a
+    // fixed sleep that a loaded machine can outrun or never reach.
+    let started = Instant::now();
+    while files_under(&out.path().join("o")).iter().filter(|f| !f.starts_with('.')).count() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no output appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let start = Instant::now();
     let status = loop {

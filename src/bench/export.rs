@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{BenchReport, BenchRow};
 use crate::units::human_bytes;
 
-const HEADERS: [&str; 15] = [
+const HEADERS: [&str; 16] = [
     "workers",
     "queue",
     "time (mean ± σ)",
@@ -20,6 +20,7 @@ const HEADERS: [&str; 15] = [
     "resize",
     "encode",
     "wait writer",
+    "wait memory",
     "write",
 ];
 
@@ -66,6 +67,7 @@ fn cells(r: &BenchRow) -> Vec<String> {
         pct(s.resize_s, worker_time),
         pct(s.encode_s, worker_time),
         pct(s.wait_output_s, worker_time),
+        pct(s.wait_memory_s, worker_time),
         pct(s.write_s, r.mean_s),
     ]
 }
@@ -140,7 +142,7 @@ pub fn markdown(r: &BenchReport) -> String {
 pub fn csv(r: &BenchReport) -> String {
     let mut out = String::from(
         "workers,queue,mean_s,stddev_s,min_s,max_s,images,images_per_s,megapixels_per_s,speedup,efficiency,\
-         serial_fraction,peak_rss_bytes,wait_input_s,decode_s,resize_s,encode_s,wait_output_s,write_s,failed\n",
+         serial_fraction,peak_rss_bytes,wait_input_s,decode_s,resize_s,encode_s,wait_output_s,wait_memory_s,write_s,failed\n",
     );
     let o = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
     for row in &r.rows {
@@ -148,7 +150,7 @@ pub fn csv(r: &BenchReport) -> String {
         let max = row.times_s.iter().cloned().fold(0.0, f64::max);
         let s = &row.stages;
         out += &format!(
-            "{},{},{:.6},{:.6},{:.6},{:.6},{},{:.3},{:.3},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{}\n",
+            "{},{},{:.6},{:.6},{:.6},{:.6},{},{:.3},{:.3},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{}\n",
             row.workers,
             row.queue,
             row.mean_s,
@@ -167,6 +169,7 @@ pub fn csv(r: &BenchReport) -> String {
             s.resize_s,
             s.encode_s,
             s.wait_output_s,
+            s.wait_memory_s,
             s.write_s,
             row.failed
         );
