@@ -35,6 +35,8 @@ fuzz_target!(|data: &[u8]| {
     let format = [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp][sel as usize % 3];
     let fit = [Fit::Inside, Fit::Cover, Fit::Contain, Fit::Fill][(sel as usize / 3) % 4];
     let task = Task {
+        seq: 0,
+        up_to_date: false,
         // A RAW extension sends TIFF-like bytes to rawler's camera decoders
         // (without one, only DNGs get there).
         input: if sel & 0x20 != 0 { "fuzz.nef".into() } else { "fuzz".into() },
