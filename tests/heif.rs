@@ -112,7 +112,15 @@ fn a_phone_export_comes_out_whole() {
     assert_eq!(r["summary"]["failed"], 0, "{r}");
     assert_eq!(r["summary"]["not_images"], 3);
     let files = files_under(out.path());
-    let want = ["IMG_0001", "IMG_0002", "IMG_0003", "IMG_0004", "IMG_0005", "IMG_1001"].map(|n| format!("{n}_128.jpg"));
+    // The JPEG keeps its extension as written; the other formats become .jpg.
+    let want = [
+        "IMG_0001_128.JPG",
+        "IMG_0002_128.jpg",
+        "IMG_0003_128.jpg",
+        "IMG_0004_128.jpg",
+        "IMG_0005_128.jpg",
+        "IMG_1001_128.jpg",
+    ];
     assert_eq!(files, want);
     assert_eq!(dims(&out.path().join("IMG_0005_128.jpg")), (85, 128));
     assert_eq!(dims(&out.path().join("IMG_0002_128.jpg")), (85, 128));
