@@ -386,7 +386,9 @@ impl<'a> Writer<'a> {
         let dropped: Vec<Running> = self.shared.running().drain().map(|(_, r)| r).collect();
         self.live_workers -= dropped.len();
         for r in dropped {
-            self.plan_lines(r.seq, Vec::new());
+            if self.listing() {
+                self.plan_lines(r.seq, Vec::new());
+            }
             let ms = r.since.elapsed().as_millis() as u64;
             let error = Some("interrupted before it finished".into());
             let bytes = self.input_bytes(&r.input);
@@ -404,7 +406,9 @@ impl<'a> Writer<'a> {
             ids.into_iter().filter_map(|id| running.remove(&id).map(|r| (id, r))).collect()
         };
         for (_, r) in expired {
-            self.plan_lines(r.seq, Vec::new());
+            if self.listing() {
+                self.plan_lines(r.seq, Vec::new());
+            }
             self.live_workers -= 1;
             let id = self.next_worker_id;
             self.next_worker_id += 1;
@@ -437,13 +441,15 @@ impl<'a> Writer<'a> {
         (len, self.costs.of(input, len))
     }
 
+    /// Whether this run lists its planned outputs (a dry run without --json).
+    fn listing(&self) -> bool {
+        self.job.output_mode == (OutputMode::DryRun { list: true })
+    }
+
     /// Prints a dry run's plan lines in walk order: those of file `seq` wait
     /// until every file before it has been heard of (a few, at most the
     /// queues' worth).
     fn plan_lines(&mut self, seq: u64, lines: Vec<String>) {
-        if self.job.output_mode != (OutputMode::DryRun { list: true }) {
-            return;
-        }
         self.plan.insert(seq, lines);
         while let Some(lines) = self.plan.remove(&self.next_plan) {
             for l in lines {
@@ -455,15 +461,17 @@ impl<'a> Writer<'a> {
 
     fn file(&mut self, r: FileResult) {
         let ms = r.elapsed.as_millis() as u64;
-        let planned = match &r.outcome {
-            Outcome::Done(done) => done
-                .outputs
-                .iter()
-                .map(|o| format!("would write {} ({}x{})", o.path.display(), o.width, o.height))
-                .collect(),
-            _ => Vec::new(),
-        };
-        self.plan_lines(r.seq, planned);
+        if self.listing() {
+            let planned = match &r.outcome {
+                Outcome::Done(done) => done
+                    .outputs
+                    .iter()
+                    .map(|o| format!("would write {} ({}x{})", o.path.display(), o.width, o.height))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            self.plan_lines(r.seq, planned);
+        }
         let input = r.input.as_path();
         let bytes = self.input_bytes(input);
         let (rec, pixels) = match r.outcome {

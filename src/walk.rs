@@ -304,7 +304,7 @@ impl<'a> Walker<'a> {
     /// an image and one that is not fails.
     fn handle_file(&mut self, path: &Path, rel: &Path, named: bool) -> Result<(), Disconnected> {
         match self.plan(path, rel) {
-            Ok(Planned::Task(mut task)) => {
+            Ok(mut task) => {
                 task.seq = self.next_seq();
                 self.send(task)
             }
@@ -316,7 +316,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Sniffs the format, maps and claims the outputs, checks for up-to-date.
-    fn plan(&mut self, path: &Path, rel: &Path) -> Result<Planned, FileError> {
+    fn plan(&mut self, path: &Path, rel: &Path) -> Result<Task, FileError> {
         let (file, meta) = open_input(path)?;
         let mut head = Vec::with_capacity(HEAD_LEN);
         file.take(HEAD_LEN as u64).read_to_end(&mut head).map_err(FileError::Read)?;
@@ -343,12 +343,8 @@ impl<'a> Walker<'a> {
         }
         let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
         let up_to_date = !self.job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
-        Ok(Planned::Task(Task { input: path.to_path_buf(), seq: 0, up_to_date, format, outputs }))
+        Ok(Task { input: path.to_path_buf(), seq: 0, up_to_date, format, outputs })
     }
-}
-
-enum Planned {
-    Task(Task),
 }
 
 #[cfg(test)]
