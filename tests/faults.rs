@@ -18,20 +18,6 @@ fn good_jpeg(w: u32, h: u32) -> Vec<u8> {
     jpeg_bytes(&upright(w, h), 90, None, None)
 }
 
-/// Pseudo-random RGB pixels: incompressible, so outputs are large.
-fn noise_png(w: u32, h: u32, seed: u32) -> Vec<u8> {
-    let mut s = seed.wrapping_mul(2_654_435_761) | 1;
-    let img = image::RgbImage::from_fn(w, h, |_, _| {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        image::Rgb([s as u8, (s >> 8) as u8, (s >> 16) as u8])
-    });
-    let mut v = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut v), image::ImageFormat::Png).unwrap();
-    v
-}
-
 fn wait_for(child: &mut Child, limit: Duration) -> ExitStatus {
     let start = Instant::now();
     loop {
@@ -168,15 +154,7 @@ fn a_full_disk_stops_the_run_early_with_exit_2() {
         .arg(out.path())
         .arg(dir.path());
     // Any file over 8 KiB fails with EFBIG, as on a full disk every write does.
-    unsafe {
-        cmd.pre_exec(|| {
-            let lim = libc::rlimit { rlim_cur: 8192, rlim_max: 8192 };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    limit_file_size(&mut cmd, 8192);
     let o = assert_cmd::Command::from_std(cmd).timeout(Duration::from_secs(60)).assert().code(2);
     let r = json(&o.get_output().stdout);
     let stopped = r["stopped"].as_str().expect("report says why it stopped");

@@ -7,7 +7,6 @@ mod common;
 use common::hostile;
 use common::*;
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 
 /// Runs imgbatch with `args` on `input` into `out`, expecting exit `code`;
@@ -155,38 +154,18 @@ fn names_that_are_not_utf8_keep_their_exact_bytes_in_the_report() {
     assert_eq!(exact, vec![names[1].to_vec(), names[0].to_vec()]);
 }
 
-/// Pseudo-random RGB pixels: incompressible, so outputs are large.
-fn noise_png(path: &Path, w: u32, h: u32) {
-    let mut s: u32 = 0x9E37_79B9;
-    let img = image::RgbImage::from_fn(w, h, |_, _| {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        image::Rgb([s as u8, (s >> 8) as u8, (s >> 16) as u8])
-    });
-    img.save(path).unwrap();
-}
-
 #[test]
 fn a_thumbnail_set_is_written_all_or_none_when_the_disk_fills() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..3 {
-        noise_png(&dir.path().join(format!("n{i}.png")), 200, 200);
+        fs::write(dir.path().join(format!("n{i}.png")), noise_png(200, 200, i)).unwrap();
     }
     let out = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("imgbatch"));
     cmd.args(["thumbs", "--sizes", "16,200", "--format", "png", "--json", "-o"]).arg(out.path()).arg(dir.path());
     // The 16 px thumbnail fits under 8 KiB, the 200 px one does not: as on a
     // disk that fills up between the two writes.
-    unsafe {
-        cmd.pre_exec(|| {
-            let lim = libc::rlimit { rlim_cur: 8192, rlim_max: 8192 };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    limit_file_size(&mut cmd, 8192);
     let o = assert_cmd::Command::from_std(cmd).assert().code(1);
     let r = json(&o.get_output().stdout);
     for i in 0..3 {

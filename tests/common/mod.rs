@@ -112,3 +112,33 @@ pub fn files_under(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Pseudo-random RGB pixels: incompressible, so outputs are large.
+pub fn noise_png(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    let mut s = seed.wrapping_mul(2_654_435_761) | 1;
+    let img = image::RgbImage::from_fn(w, h, |_, _| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        image::Rgb([s as u8, (s >> 8) as u8, (s >> 16) as u8])
+    });
+    let mut v = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut v), image::ImageFormat::Png).unwrap();
+    v
+}
+
+/// Makes every file the command writes fail past `bytes` (EFBIG), as on a
+/// disk that is full.
+pub fn limit_file_size(cmd: &mut std::process::Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
