@@ -15,6 +15,7 @@
 
 pub mod bench;
 pub mod budget;
+pub mod cost;
 pub mod error;
 pub mod geometry;
 pub mod job;

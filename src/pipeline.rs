@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::budget::Budget;
+use crate::cost::CostModel;
 use crate::error::{FileError, SetupError};
 use crate::job::{Job, OutputMode, Verbosity};
 use crate::output;
@@ -123,6 +124,8 @@ pub(crate) type Step =
 struct Running {
     input: PathBuf,
     seq: u64,
+    /// Its estimated cost, for the bar.
+    cost: u64,
     since: Instant,
     /// Waiting for memory: the timeout clock does not run.
     waiting: bool,
@@ -209,16 +212,18 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
     let mut report = std::thread::scope(|s| {
         let walker_results = shared.results.clone();
         let (counts, stop) = (&counts, &shared.stop);
+        let writer = Writer::new(job, &shared, cancel);
+        let bar = writer.progress.shown();
         std::thread::Builder::new()
             .name("imgbatch-walker".into())
             .spawn_scoped(s, move || {
-                Walker::new(job, task_tx, walker_results.clone(), counts, stop).run();
+                let walker = Walker::new(job, task_tx, walker_results.clone(), counts, stop);
+                if bar { walker.estimating_costs() } else { walker }.run();
                 let _ = walker_results.send(Msg::WalkerDone);
             })
             .map_err(|e| SetupError::Pool(e.to_string()))?;
-        let writer = Writer::new(job, &shared, cancel);
-        if writer.progress.shown() {
-            // Only the bar needs the total: a second walk, listings and stats only.
+        if bar {
+            // Only the bar needs the total: a listing, then a sample of heads.
             let (tally, stop) = (&tally, &shared.stop);
             std::thread::Builder::new()
                 .name("imgbatch-counter".into())
@@ -256,7 +261,7 @@ fn worker(shared: &Arc<Shared>, id: usize) {
             continue;
         }
         let start = Instant::now();
-        let entry = Running { input: task.input.clone(), seq: task.seq, since: start, waiting: false };
+        let entry = Running { input: task.input.clone(), seq: task.seq, cost: task.cost, since: start, waiting: false };
         shared.running().insert(id, entry);
         let (held, waited) = (Cell::new(0), Cell::new(0.0));
         let mut admit = |need: u64| shared.admit(id, &held, &waited, need);
@@ -283,7 +288,8 @@ fn worker(shared: &Arc<Shared>, id: usize) {
             // Timed out: the writer has reported this file and replaced us.
             return;
         }
-        let r = FileResult { input: task.input, seq: task.seq, elapsed: start.elapsed(), outcome };
+        let (seq, cost, elapsed) = (task.seq, Some(task.cost), start.elapsed());
+        let r = FileResult { input: task.input, seq, elapsed, cost, outcome };
         let blocked = Instant::now();
         if shared.results.send(Msg::File(r)).is_err() {
             break;
@@ -309,8 +315,8 @@ struct Writer<'a> {
     next_worker_id: usize,
     /// Failed writes since the last successful one.
     write_failures: u32,
-    /// How the bar weighs a finished file.
-    costs: walk::Costs,
+    /// How the bar weighs a file the walker did not estimate.
+    costs: CostModel,
     /// A dry run's plan lines waiting for the files before them in the walk.
     plan: std::collections::BTreeMap<u64, Vec<String>>,
     /// The place in the walk of the next file whose plan may be printed.
@@ -328,15 +334,20 @@ impl<'a> Writer<'a> {
             live_workers: job.workers,
             next_worker_id: job.workers,
             write_failures: 0,
-            costs: walk::Costs::for_job(job),
+            costs: CostModel::for_job(job),
             plan: std::collections::BTreeMap::new(),
             next_plan: 0,
         }
     }
 
     fn show_total(&mut self, tally: &Tally) {
+        if !self.progress.shown() {
+            return;
+        }
         let (files, bytes) = (tally.files.load(Ordering::Relaxed), tally.bytes.load(Ordering::Relaxed));
-        self.progress.set_total(files, bytes, tally.cost.load(Ordering::Relaxed), tally.done.load(Ordering::Relaxed));
+        self.progress.set_total(files, bytes, tally.cost(), tally.done.load(Ordering::Relaxed));
+        let in_flight = self.shared.running().values().map(|r| r.cost).sum();
+        self.progress.set_in_flight(in_flight);
     }
 
     fn run(mut self, results: &Receiver<Msg>, tally: &Tally) -> Report {
@@ -391,7 +402,7 @@ impl<'a> Writer<'a> {
             }
             let ms = r.since.elapsed().as_millis() as u64;
             let error = Some("interrupted before it finished".into());
-            let bytes = self.input_bytes(&r.input);
+            let bytes = self.input_bytes(&r.input, Some(r.cost));
             self.finish(FileRecord { error, ..FileRecord::new(&r.input, Status::Interrupted, ms) }, 0, bytes);
         }
     }
@@ -427,18 +438,19 @@ impl<'a> Writer<'a> {
             let elapsed = r.since.elapsed();
             let e = FileError::Timeout(limit.as_secs_f64());
             let rec = FileRecord::failed(&r.input, &e, elapsed.as_millis() as u64);
-            let bytes = self.input_bytes(&r.input);
+            let bytes = self.input_bytes(&r.input, Some(r.cost));
             self.finish(rec, 0, bytes);
         }
     }
 
-    /// The size and estimated cost of an input, for the bar only.
-    fn input_bytes(&self, input: &Path) -> (u64, u64) {
+    /// The size and estimated cost of an input (the walker's estimate when
+    /// it made one), for the bar only.
+    fn input_bytes(&self, input: &Path, cost: Option<u64>) -> (u64, u64) {
         if !self.progress.shown() {
             return (0, 0);
         }
         let len = std::fs::metadata(input).map_or(0, |m| m.len());
-        (len, self.costs.of(input, len))
+        (len, cost.unwrap_or_else(|| self.costs.guess(input, len)))
     }
 
     /// Whether this run lists its planned outputs (a dry run without --json).
@@ -473,7 +485,7 @@ impl<'a> Writer<'a> {
             self.plan_lines(r.seq, planned);
         }
         let input = r.input.as_path();
-        let bytes = self.input_bytes(input);
+        let bytes = self.input_bytes(input, r.cost);
         let (rec, pixels) = match r.outcome {
             Outcome::Skipped(existing) => {
                 let outputs = existing

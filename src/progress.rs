@@ -7,10 +7,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Progress display fed by the writer. The bar fills with the estimated
-/// cost of the inputs done (bytes weighted by format, see
-/// [`crate::walk::Costs`]: that tracks time far better than a count of files
-/// of any size), against the total a counting pass finds ahead of the walker;
-/// the files and bytes done are its message.
+/// cost of the inputs done (see [`crate::cost`]: that tracks time far better
+/// than a count of files or bytes), against the total a counting pass finds
+/// ahead of the walker; the files and bytes done are its message.
 pub struct Progress {
     bar: Option<ProgressBar>,
     started: std::time::Instant,
@@ -20,6 +19,10 @@ pub struct Progress {
     bytes_total: u64,
     failed: u64,
     counted: bool,
+    /// Estimated cost of the inputs finished.
+    cost_done: u64,
+    /// Estimated cost of the inputs on a worker now.
+    in_flight: u64,
 }
 
 /// The terminal settings of stderr before the bar turned control-character
@@ -98,6 +101,8 @@ impl Progress {
             bytes_total: 0,
             failed: 0,
             counted: false,
+            cost_done: 0,
+            in_flight: 0,
         }
     }
 
@@ -139,9 +144,26 @@ impl Progress {
         self.failed += failed as u64;
         self.files_done += 1;
         self.bytes_done += bytes;
+        self.cost_done += cost;
+        self.in_flight = self.in_flight.saturating_sub(cost);
+        self.show_position();
+        self.show_files();
+    }
+
+    /// The estimated cost of the inputs the workers hold now. Each counts as
+    /// half done, what it is on average: with only finished files counted, a
+    /// run on N workers looks up to N files behind, and on a short run the
+    /// ETA came out a third too long.
+    pub fn set_in_flight(&mut self, cost: u64) {
+        self.in_flight = cost;
+        self.show_position();
+    }
+
+    fn show_position(&self) {
         if let Some(b) = &self.bar {
-            b.inc(cost);
-            self.show_files();
+            // Never backwards: a file finishing early gives back more than
+            // the half of it that was counted.
+            b.set_position((self.cost_done + self.in_flight / 2).max(b.position()));
         }
     }
 

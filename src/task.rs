@@ -21,6 +21,9 @@ pub struct Task {
     /// Every output is already up to date: a worker only reads their sizes
     /// for the report (so the writer never opens an image).
     pub up_to_date: bool,
+    /// Its estimated cost for the progress bar (see [`crate::cost`]); 0 when
+    /// no bar is drawn.
+    pub cost: u64,
     /// Encoding of every output of this input.
     pub format: OutFormat,
     /// Output path and target size, one per output.
@@ -76,6 +79,8 @@ pub struct FileResult {
     pub seq: u64,
     /// Time spent on it by a worker.
     pub elapsed: Duration,
+    /// Its estimated cost from the walker's task, when it got one.
+    pub cost: Option<u64>,
     /// What happened.
     pub outcome: Outcome,
 }

@@ -15,8 +15,9 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use walkdir::{DirEntry, WalkDir};
 
+use crate::cost::{self, Class, CostModel};
 use crate::error::FileError;
-use crate::job::{FormatChoice, Job, OutFormat};
+use crate::job::{FormatChoice, Job, OutFormat, Target};
 use crate::output;
 use crate::process::decode::{self, HEAD_LEN, InFormat};
 use crate::process::open_input;
@@ -110,82 +111,140 @@ fn entries<F: Fn()>(
     })
 }
 
-/// The size of the job, counted ahead of the walker for the progress bar:
-/// only directory listings and `stat`s, no file is opened.
+/// The size of the job, found ahead of the walker for the progress bar: a
+/// listing pass (directory listings and `stat`s, no file opened) gives the
+/// total at once, in costs guessed from names and sizes; a header pass then
+/// reads the head of a sample of files spread over the whole walk (every
+/// one up to [`SAMPLES`] files) and rescales each class's guess by what the
+/// heads say (see [`crate::cost`]).
 #[derive(Debug, Default)]
 pub struct Tally {
-    /// Files the walker will hand on (images or not).
+    /// Files found so far.
     pub files: AtomicU64,
-    /// Their bytes.
+    /// Their total size.
     pub bytes: AtomicU64,
-    /// Their estimated cost, see [`Costs::of`].
-    pub cost: AtomicU64,
-    /// The count is complete.
+    /// The listing is complete.
     pub done: AtomicBool,
+    /// Guessed cost of the files found, per [`Class`].
+    guessed: [AtomicU64; Class::COUNT],
+    /// Guessed cost of the files sampled by the header pass, per class.
+    sample_guessed: [AtomicU64; Class::COUNT],
+    /// Their cost as estimated from their heads, per class.
+    sample_estimated: [AtomicU64; Class::COUNT],
 }
 
-/// How the cost of a file is guessed for the progress bar (see [`Costs::of`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Costs {
-    /// A byte of PNG against a byte of JPEG.
-    png: f64,
-}
+/// How many files the header pass reads the head of, at most: enough for
+/// the per-class scales to settle, few enough that a folder of a million
+/// files costs the pass a moment.
+pub const SAMPLES: u64 = 1000;
 
-impl Costs {
-    /// The weights for `job`. Measured on the photo corpus, 1 worker: a byte
-    /// of PNG costs 0.27 of a byte of JPEG when JPEGs are decoded whole
-    /// (resize to 1600: 45 MB of JPEG in 4.37 s, 48 MB of PNG in 1.23 s) and
-    /// 0.375 when they shrink on load (thumbs 256: 2.76 s and 1.10 s).
-    pub fn for_job(job: &Job) -> Costs {
-        let largest = job.operation.outputs().iter().map(|(_, t)| t.width.max(t.height).unwrap_or(u32::MAX)).max();
-        let shrinks = job.shrink_on_load && largest.is_some_and(|s| s <= 512);
-        Costs { png: if shrinks { 0.375 } else { 0.27 } }
+impl Tally {
+    fn add(&self, class: Class, len: u64, guess: u64) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(len, Ordering::Relaxed);
+        self.guessed[class.index()].fetch_add(guess, Ordering::Relaxed);
     }
 
-    /// The time a file will take, in units of a JPEG byte, guessed from its
-    /// size and extension alone: what the progress bar fills and its ETA runs
-    /// on. A camera RAW is mostly sensor data its embedded preview lets us
-    /// skip; a file that is not an image costs next to nothing.
-    pub fn of(&self, path: &Path, len: u64) -> u64 {
-        let ext = path.extension().and_then(OsStr::to_str).map(str::to_ascii_lowercase);
-        let per_byte = match ext.as_deref() {
-            Some("jpg" | "jpeg" | "jpe" | "jfif" | "webp" | "gif") => 1.0,
-            Some("png" | "apng") => self.png,
-            Some("tif" | "tiff" | "bmp") => 0.15,
-            Some("heic" | "heif" | "avif" | "jxl") => 2.0,
-            Some(e) if EXTENSIONS.iter().any(|c| c.eq_ignore_ascii_case(e)) => 0.1,
-            _ => 0.01,
-        };
-        (len as f64 * per_byte) as u64 + 1
+    fn sample(&self, class: Class, guess: u64, estimate: u64) {
+        self.sample_estimated[class.index()].fetch_add(estimate, Ordering::Relaxed);
+        self.sample_guessed[class.index()].fetch_add(guess, Ordering::Relaxed);
+    }
+
+    /// The estimated cost of the whole job so far: each class's guess scaled
+    /// by what its sampled heads said.
+    pub fn cost(&self) -> u64 {
+        let load = |a: &[AtomicU64; Class::COUNT], i: usize| a[i].load(Ordering::Relaxed) as f64;
+        (0..Class::COUNT)
+            .map(|i| {
+                let (sampled, guessed) = (load(&self.sample_estimated, i), load(&self.sample_guessed, i));
+                let scale = if guessed > 0.0 { sampled / guessed } else { 1.0 };
+                (load(&self.guessed, i) * scale) as u64
+            })
+            .sum()
     }
 }
 
-/// Counts what the walker will find (the same walk, without reading files)
-/// into `tally`; stops early when `cancel` is set.
-pub fn count(job: &Job, tally: &Tally, cancel: &AtomicBool) {
+/// Calls `f` with each file the walker will look at (path, path relative to
+/// its input root, size), in walk order, until `f` or `cancel` says stop.
+fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64)) -> bool {
     let out_dir = std::fs::canonicalize(&job.output_dir).ok();
-    let costs = Costs::for_job(job);
-    let add = |path: &Path, len: u64| {
-        tally.files.fetch_add(1, Ordering::Relaxed);
-        tally.bytes.fetch_add(len, Ordering::Relaxed);
-        tally.cost.fetch_add(costs.of(path, len), Ordering::Relaxed);
-    };
     for root in &job.inputs {
         if !root.is_dir() {
-            add(root, std::fs::metadata(root).map_or(0, |m| m.len()));
+            let rel = root.file_name().map_or_else(|| root.to_path_buf(), PathBuf::from);
+            f(root, &rel, std::fs::metadata(root).map_or(0, |m| m.len()));
             continue;
         }
         for entry in entries(job, root, out_dir.clone(), || {}).flatten() {
             if cancel.load(Ordering::Relaxed) {
-                return;
+                return false;
             }
             let ft = entry.file_type();
             if !ft.is_dir() && !ft.is_symlink() {
-                add(entry.path(), entry.metadata().map_or(0, |m| m.len()));
+                let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                f(entry.path(), rel, entry.metadata().map_or(0, |m| m.len()));
             }
         }
     }
+    true
+}
+
+/// Sizes up what the walker will find (the same walk, ahead of it) into
+/// `tally`: a listing, then a header pass over a sample; stops early when
+/// `cancel` is set.
+pub fn count(job: &Job, tally: &Tally, cancel: &AtomicBool) {
+    let model = CostModel::for_job(job);
+    let listed = each_file(job, cancel, |path, _, len| tally.add(Class::of(path), len, model.guess(path, len)));
+    if !listed {
+        return;
+    }
     tally.done.store(true, Ordering::Relaxed);
+    let every = tally.files.load(Ordering::Relaxed).div_ceil(SAMPLES).max(1);
+    let mut n = 0u64;
+    each_file(job, cancel, |path, rel, len| {
+        if n.is_multiple_of(every) {
+            let guess = model.guess(path, len);
+            let estimate = inspect(job, path, rel, Some(&model)).map_or(guess, |i| i.cost);
+            tally.sample(Class::of(path), guess, estimate);
+        }
+        n += 1;
+    });
+}
+
+/// What the walker learns of a file before handing it on.
+struct Inspected {
+    format: OutFormat,
+    outputs: Vec<(PathBuf, Target)>,
+    up_to_date: bool,
+    /// Estimated cost for the bar; 0 when no bar is drawn.
+    cost: u64,
+    meta: std::fs::Metadata,
+}
+
+/// Sniffs the format, maps the outputs, checks whether they are up to date
+/// and, for the bar (`model`), estimates the cost from the file's head.
+fn inspect(job: &Job, path: &Path, rel: &Path, model: Option<&CostModel>) -> Result<Inspected, FileError> {
+    let (file, meta) = open_input(path)?;
+    let want = if model.is_some() { cost::HEAD } else { HEAD_LEN };
+    let mut head = Vec::with_capacity(want);
+    file.take(want as u64).read_to_end(&mut head).map_err(FileError::Read)?;
+    let extension = path.extension().and_then(OsStr::to_str);
+    let sniffed = decode::sniff(&head[..head.len().min(HEAD_LEN)], extension)?;
+    let format = choose_format(job.format, decode::readable(sniffed)?);
+    let ext = output_extension(format, extension, job.lowercase_ext);
+    let outputs: Vec<_> = job
+        .operation
+        .outputs()
+        .into_iter()
+        .map(|(suffix, target)| (output::output_path(&job.output_dir, rel, suffix.as_deref(), &ext), target))
+        .collect();
+    let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
+    let up_to_date = !job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
+    let cost = match model {
+        None => 0,
+        Some(m) if up_to_date => m.up_to_date(),
+        Some(m) => m.estimate(path, meta.len(), &head),
+    };
+    Ok(Inspected { format, outputs, up_to_date, cost, meta })
 }
 
 /// Walker state for one run.
@@ -201,6 +260,8 @@ pub struct Walker<'a> {
     cancel: &'a AtomicBool,
     /// Files handed on so far: the next one's place in the walk.
     seq: u64,
+    /// Set when a progress bar needs each task's cost.
+    model: Option<CostModel>,
 }
 
 /// Set when the receiving side has gone away; the walk stops.
@@ -216,7 +277,14 @@ impl<'a> Walker<'a> {
         cancel: &'a AtomicBool,
     ) -> Self {
         let out_dir = std::fs::canonicalize(&job.output_dir).ok();
-        Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel, seq: 0 }
+        Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel, seq: 0, model: None }
+    }
+
+    /// Estimates each task's cost for the progress bar (which costs the
+    /// walker a longer read of each file's head).
+    pub fn estimating_costs(mut self) -> Self {
+        self.model = Some(CostModel::for_job(self.job));
+        self
     }
 
     /// Walks every input in order; returns when done, cancelled or disconnected.
@@ -273,7 +341,7 @@ impl<'a> Walker<'a> {
     /// Hands an input that needs no worker (failed or up to date) to the writer.
     fn report(&mut self, input: PathBuf, outcome: Outcome) -> Result<(), Disconnected> {
         let seq = self.next_seq();
-        let r = FileResult { input, seq, elapsed: Duration::ZERO, outcome };
+        let r = FileResult { input, seq, elapsed: Duration::ZERO, cost: None, outcome };
         self.results.send(Msg::File(r)).map_err(|_| Disconnected)
     }
 
@@ -315,21 +383,9 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Sniffs the format, maps and claims the outputs, checks for up-to-date.
+    /// Inspects the file and claims its outputs.
     fn plan(&mut self, path: &Path, rel: &Path) -> Result<Task, FileError> {
-        let (file, meta) = open_input(path)?;
-        let mut head = Vec::with_capacity(HEAD_LEN);
-        file.take(HEAD_LEN as u64).read_to_end(&mut head).map_err(FileError::Read)?;
-        let extension = path.extension().and_then(OsStr::to_str);
-        let format = choose_format(self.job.format, decode::readable(decode::sniff(&head, extension)?)?);
-        let ext = output_extension(format, extension, self.job.lowercase_ext);
-        let outputs: Vec<_> = self
-            .job
-            .operation
-            .outputs()
-            .into_iter()
-            .map(|(suffix, target)| (output::output_path(&self.job.output_dir, rel, suffix.as_deref(), &ext), target))
-            .collect();
+        let Inspected { format, outputs, up_to_date, cost, meta } = inspect(self.job, path, rel, self.model.as_ref())?;
         for (out, _) in &outputs {
             if let Some(first) = self.claimed.get(out) {
                 return Err(FileError::Collision { output: out.clone(), first: first.clone() });
@@ -341,9 +397,7 @@ impl<'a> Walker<'a> {
         for (out, _) in &outputs {
             self.claimed.insert(out.clone(), path.to_path_buf());
         }
-        let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
-        let up_to_date = !self.job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
-        Ok(Task { input: path.to_path_buf(), seq: 0, up_to_date, format, outputs })
+        Ok(Task { input: path.to_path_buf(), seq: 0, up_to_date, cost, format, outputs })
     }
 }
 
@@ -395,15 +449,33 @@ mod tests {
     }
 
     #[test]
-    fn a_byte_of_png_costs_less_than_a_byte_of_jpeg() {
-        let job = Job::new(vec![], "out".into(), Operation::Thumbs { sizes: vec![256], crop: false });
-        let costs = Costs::for_job(&job);
-        let (jpeg, png, text) = (
-            costs.of(Path::new("a.JPG"), 1000),
-            costs.of(Path::new("a.png"), 1000),
-            costs.of(Path::new("a.txt"), 1000),
+    fn the_header_pass_rescales_what_sizes_alone_guessed() {
+        let dir = tempfile::tempdir().unwrap();
+        // Flat images compress to almost nothing: by size they cost nothing,
+        // but each has 16 MP to filter and shrink.
+        for name in ["a.png", "b.png", "c.png"] {
+            image::GrayImage::new(4000, 4000).save(dir.path().join(name)).unwrap();
+        }
+        let job = Job::new(
+            vec![dir.path().to_path_buf()],
+            dir.path().join("out"),
+            Operation::Thumbs { sizes: vec![256], crop: false },
         );
-        assert!(png < jpeg && text < png, "{jpeg} {png} {text}");
+        let model = CostModel::for_job(&job);
+        let guessed: u64 = ["a.png", "b.png", "c.png"]
+            .iter()
+            .map(|f| model.guess(Path::new(f), std::fs::metadata(dir.path().join(f)).unwrap().len()))
+            .sum();
+        let tally = Tally::default();
+        count(&job, &tally, &AtomicBool::new(false));
+        assert!(tally.cost() > 20 * guessed, "{} against {guessed}", tally.cost());
+        // The walker estimates each file the same way, so a finished run fills the bar.
+        let (tasks, task_rx) = crossbeam_channel::unbounded();
+        let (results, _result_rx) = crossbeam_channel::unbounded();
+        let counts = WalkCounts::default();
+        Walker::new(&job, tasks, results, &counts, &AtomicBool::new(false)).estimating_costs().run();
+        let walked: u64 = task_rx.try_iter().map(|t| t.cost).sum();
+        assert_eq!(walked, tally.cost());
     }
 
     #[test]

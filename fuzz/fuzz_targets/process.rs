@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
     let task = Task {
         seq: 0,
         up_to_date: false,
+        cost: 0,
         // A RAW extension sends TIFF-like bytes to rawler's camera decoders
         // (without one, only DNGs get there).
         input: if sel & 0x20 != 0 { "fuzz.nef".into() } else { "fuzz".into() },
