@@ -15,11 +15,10 @@ use crate::error::FileError;
 
 fn corrupt(kind: HeifKind, e: libheif_rs::HeifError) -> FileError {
     let format = InFormat::Heif(kind).name();
-    let detail = e.to_string();
-    if detail.to_ascii_lowercase().contains("end of data") {
+    if matches!(e.sub_code, libheif_rs::HeifErrorSubCode::EndOfData) {
         return FileError::Truncated(format);
     }
-    FileError::Corrupt { format, detail }
+    FileError::Corrupt { format, detail: super::classify::tidy(&e.message) }
 }
 
 /// Displayed size of the primary image (transformations applied).

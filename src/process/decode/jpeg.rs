@@ -18,7 +18,9 @@ use image::DynamicImage;
 use image::metadata::Orientation;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions as ZuneOptions;
+use zune_jpeg::errors::DecodeErrors;
 
+use super::classify::tidy;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
 use crate::error::FileError;
 use crate::process::Admit;
@@ -128,12 +130,6 @@ impl std::io::Read for Probe<'_> {
     }
 }
 
-/// Whether a probed decode failed on the 1-bits (no Huffman code is all
-/// ones), rather than on something else the probe changed.
-fn ran_into_the_ones(e: &FileError) -> bool {
-    matches!(e, FileError::Corrupt { detail, .. } if detail.to_ascii_lowercase().contains("huffman"))
-}
-
 /// A file that decodes, but only with the decoder filling in data it does
 /// not have: an error, or under `--allow-truncated` the decode with a warning.
 fn truncated<T>(decoded: T, opts: &DecodeOptions, warning: &mut Option<String>) -> Result<T, FileError> {
@@ -183,7 +179,7 @@ fn with_zune(
     admit: &mut Admit<'_>,
 ) -> Result<Decoded, FileError> {
     let mut d = zune(bytes, false);
-    d.decode_headers().map_err(|e| header_error(&e))?;
+    d.decode_headers().map_err(|e| header_error(e, info))?;
     let (w, h) = d.dimensions().ok_or(FileError::Truncated(NAME))?;
     let size = (w as u32, h as u32);
     check_pixels(size, opts)?;
@@ -200,21 +196,25 @@ fn with_zune(
     // The probe copy of the file, the decoder's peak and the profile.
     let icc_len = icc.as_ref().map_or(0, |p| p.len() as u64);
     admit(bytes.len() as u64 + decoder_peak(output, color, progressive) + icc_len)?;
-    let run = |data: &[u8], strict: bool| -> Result<Vec<u8>, FileError> {
+    let run = |data: &[u8], strict: bool| -> Result<Vec<u8>, DecodeErrors> {
         let mut d = zune(data, strict);
         d.set_options(d.options().jpeg_set_out_colorspace(out));
-        d.decode().map_err(|e| corrupt(format!("{e:?}").trim_matches('"')))
+        d.decode()
     };
     let pixels = match run(&with_ones_before_eoi(bytes, info), true) {
         Ok(p) => p,
-        Err(e) => match run(bytes, true) {
-            Ok(p) if ran_into_the_ones(&e) => truncated(p, opts, &mut warning)?,
+        Err(probed) => match run(bytes, true) {
+            // The probe failed inside entropy-coded data where the file
+            // itself decodes: a scan read into the 1-bits, its data ended early.
+            Ok(p) if in_scan_data(&probed) => truncated(p, opts, &mut warning)?,
+            // Failed between segments: strict mode minding the 1-bits after
+            // the last scan (a progressive file with scans left out).
             Ok(p) => p,
             // The data itself is damaged (or only strict mode minds it):
             // decode what can be, as browsers do, and say so.
             Err(e) => {
-                let p = run(bytes, false)?;
-                warn(&mut warning, format!("damaged JPEG data ({e}); decoded what was readable"));
+                let p = run(bytes, false).map_err(|e| corrupt(zune_message(&e)))?;
+                warn(&mut warning, format!("damaged JPEG data ({}); decoded what was readable", zune_message(&e)));
                 p
             }
         },
@@ -223,15 +223,27 @@ fn with_zune(
     Ok(Decoded { image, source_size: size, orientation, icc, format: InFormat::Jpeg, warning })
 }
 
-/// Errors before the first pixel, worded as `image` words them.
-fn header_error(e: &zune_jpeg::errors::DecodeErrors) -> FileError {
-    let detail = format!("{e:?}");
-    let detail = detail.trim_matches('"');
-    let lower = detail.to_ascii_lowercase();
-    if lower.contains("premature") || lower.contains("eof") || lower.contains("exhausted") {
-        return FileError::Truncated(NAME);
+/// Errors before the first pixel. The marker walk, not the error's words,
+/// says whether the data ran out (no end marker).
+fn header_error(e: DecodeErrors, info: &JpegInfo) -> FileError {
+    if !info.complete {
+        FileError::Truncated(NAME)
+    } else if info.scans == 0 {
+        corrupt("no image data before the end marker")
+    } else {
+        corrupt(zune_message(&e))
     }
-    corrupt(detail)
+}
+
+/// Whether zune-jpeg failed while decoding entropy-coded data (a code no
+/// table has, or an MCU it could not finish), as opposed to in the markers.
+fn in_scan_data(e: &DecodeErrors) -> bool {
+    matches!(e, DecodeErrors::Format(_) | DecodeErrors::HuffmanDecode(_) | DecodeErrors::MCUError(_))
+}
+
+/// zune-jpeg's message without its quotes, on one line.
+fn zune_message(e: &DecodeErrors) -> String {
+    tidy(format!("{e:?}").trim_matches('"'))
 }
 
 /// 8-bit grey or RGB pixels into an image.
@@ -287,11 +299,8 @@ fn with_jpeg_decoder(
                 plain.read_info().map_err(corrupt)?;
                 plain.scale(w, h).map_err(corrupt)?;
             }
-            match plain.decode().map_err(corrupt) {
-                Ok(p) if ran_into_the_ones(&e) => truncated(p, opts, &mut warning)?,
-                Ok(p) => p,
-                Err(e) => return Err(e),
-            }
+            // It decodes without the 1-bits only if it read into them.
+            truncated(plain.decode().map_err(|_| e)?, opts, &mut warning)?
         }
     };
     let image = match header.pixel_format {

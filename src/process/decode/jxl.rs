@@ -14,12 +14,11 @@ use crate::units::human_bytes;
 
 const NAME: &str = "JPEG XL";
 
-fn corrupt(e: impl std::fmt::Display) -> FileError {
-    let detail = e.to_string();
-    if detail.contains("UnexpectedEof") || detail.to_ascii_lowercase().contains("unexpected end") {
+fn corrupt(e: &(dyn std::error::Error + 'static)) -> FileError {
+    if super::classify::ran_out(e) {
         return FileError::Truncated(NAME);
     }
-    FileError::Corrupt { format: NAME, detail }
+    FileError::Corrupt { format: NAME, detail: super::classify::tidy(&e.to_string()) }
 }
 
 /// The encoded size of the embedded ICC profile, from the image header
@@ -58,7 +57,7 @@ fn open(bytes: &[u8], opts: &DecodeOptions) -> Result<JxlImage, FileError> {
         .pool(JxlThreadPool::none())
         .alloc_tracker(AllocTracker::with_limit(super::max_alloc(opts) as usize))
         .read(Cursor::new(bytes))
-        .map_err(corrupt)
+        .map_err(|e| corrupt(&*e))
 }
 
 /// Displayed size (orientation applied); nothing left to turn.
@@ -83,7 +82,7 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::super::Admi
     // jxl-oxide renders into f32 planes (one per channel, plus a frame
     // buffer of the same size) before our 8-bit copy.
     admit(pixels * channels * (4 + 4 + 1))?;
-    let render = image.render_frame(0).map_err(corrupt)?;
+    let render = image.render_frame(0).map_err(|e| corrupt(&*e))?;
     let mut stream = render.stream();
     let out_channels = stream.channels() as usize;
     let mut buf = vec![0u8; pixels as usize * out_channels];

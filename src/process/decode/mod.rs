@@ -3,6 +3,7 @@
 //! module per family beside this one (JPEG XL, HEIF, camera RAW); JPEG, PNG,
 //! WebP, GIF, BMP and TIFF go through `image` here.
 
+mod classify;
 mod gif;
 #[cfg(feature = "heif")]
 mod heif;
@@ -16,7 +17,7 @@ use std::borrow::Cow;
 use std::io::Cursor;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use crate::error::FileError;
 pub use crate::job::RawMode;
@@ -136,28 +137,6 @@ pub(crate) fn check_pixels(size: (u32, u32), opts: &DecodeOptions) -> Result<(),
     Ok(())
 }
 
-/// Turns a decoder error into the reason a person reads.
-pub(crate) fn map_err(e: ImageError, format: &'static str) -> FileError {
-    match e {
-        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => FileError::Truncated(format),
-        ImageError::Unsupported(u) => FileError::Unsupported(u.to_string()),
-        ImageError::Limits(l) => FileError::Unsupported(format!("exceeds decoder limits ({l})")),
-        other => {
-            let s = other.to_string();
-            // "Format error decoding Png: x" → "x": the format is already named.
-            let detail = match s.split_once(": ") {
-                Some((head, rest)) if head.starts_with("Format error") => rest.to_string(),
-                _ => s,
-            };
-            let lower = detail.to_ascii_lowercase();
-            if lower.contains("unexpected end") || lower.contains("eof") || lower.contains("truncated") {
-                return FileError::Truncated(format);
-            }
-            FileError::Corrupt { format, detail }
-        }
-    }
-}
-
 /// Peak bytes a decode holds, from the size of its output: progressive JPEGs
 /// keep every DCT coefficient (2 bytes per sample) until the last scan, and
 /// 16-bit or float images are converted to an 8-bit copy.
@@ -175,9 +154,8 @@ pub(crate) fn decoder_peak(output: u64, color: image::ColorType, progressive: bo
 
 /// Reads the header only: size and orientation.
 pub fn header(bytes: &[u8], extension: Option<&str>, opts: &DecodeOptions) -> Result<Header, FileError> {
-    let format = sniff_bytes(bytes, extension)?;
-    let name = format.name();
-    let format = match format {
+    let sniffed = sniff_bytes(bytes, extension)?;
+    let format = match sniffed {
         InFormat::Jxl => return jxl::header(bytes, opts),
         #[cfg(feature = "heif")]
         InFormat::Heif(kind) => return heif::header(bytes, kind, opts),
@@ -189,7 +167,7 @@ pub fn header(bytes: &[u8], extension: Option<&str>, opts: &DecodeOptions) -> Re
     let (bytes, _) = without_metadata_bombs(bytes, format);
     let mut reader = ImageReader::with_format(Cursor::new(&bytes[..]), format);
     reader.limits(limits(opts));
-    let mut dec = reader.into_decoder().map_err(|e| map_err(e, name))?;
+    let mut dec = reader.into_decoder().map_err(|e| classify::image_error(e, sniffed, &bytes))?;
     let size = dec.dimensions();
     check_pixels(size, opts)?;
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
@@ -241,7 +219,6 @@ fn decode_any(
     enough: &Enough<'_>,
 ) -> Result<Decoded, FileError> {
     let sniffed = sniff_bytes(bytes, extension)?;
-    let name = sniffed.name();
     let format = match sniffed {
         InFormat::Jxl => return jxl::decode(bytes, opts, admit),
         #[cfg(feature = "heif")]
@@ -262,7 +239,7 @@ fn decode_any(
     let mut reader = ImageReader::with_format(Cursor::new(&bytes[..]), format);
     let mut limits = limits(opts);
     reader.limits(limits.clone());
-    let mut dec = reader.into_decoder().map_err(|e| map_err(e, name))?;
+    let mut dec = reader.into_decoder().map_err(|e| classify::image_error(e, sniffed, &bytes))?;
     check_pixels(dec.dimensions(), opts)?;
     // `into_decoder()` skips the allocation check that `decode()` makes; a
     // 186-byte JPEG declaring 65535x65535 would otherwise allocate 4 GB.
@@ -275,7 +252,7 @@ fn decode_any(
     let icc = dec.icc_profile().ok().flatten();
     let icc_len = icc.as_ref().map_or(0, |p| p.len() as u64);
     admit(decoder_peak(dec.total_bytes(), dec.color_type(), false) + icc_len)?;
-    let image = match DynamicImage::from_decoder(dec).map_err(|e| map_err(e, name)) {
+    let image = match DynamicImage::from_decoder(dec).map_err(|e| classify::image_error(e, sniffed, &bytes)) {
         Ok(image) => image,
         // `image` drops the rows it had; read them again ourselves.
         Err(FileError::Truncated("PNG")) if opts.allow_truncated => return png::decode_partial(&bytes, opts, admit),
