@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
 use imgbatch::job::{DEFAULT_MAX_PIXELS, OutputMode, parse_color};
+use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, Subsampling, Target, Verbosity};
 
@@ -149,6 +150,12 @@ pub struct Common {
     /// Print what would be written; write nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// Take only shard K of N of the inputs (by a stable hash of each path
+    /// relative to its input root), to split one job over processes or
+    /// machines. auto/N reads K from SLURM_ARRAY_TASK_ID (minus
+    /// SLURM_ARRAY_TASK_MIN), JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub processing: Processing,
 }
@@ -345,6 +352,9 @@ impl Command {
         job.queue = c.queue.unwrap_or(2 * job.workers);
         job.force = c.force;
         job.lowercase_ext = c.lowercase_ext;
+        if let Some(s) = &c.shard {
+            job.shard = Some(Shard::parse(s, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?);
+        }
         if c.dry_run {
             job.output_mode = OutputMode::DryRun { list: !c.json };
         }

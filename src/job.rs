@@ -210,6 +210,8 @@ pub struct Job {
     pub max_memory: u64,
     /// Input files larger than this fail before a byte of them is read.
     pub max_file_size: u64,
+    /// Only this shard's inputs (`--shard K/N`); all of them when `None`.
+    pub shard: Option<crate::shard::Shard>,
     /// How much to print.
     pub verbosity: Verbosity,
     /// Draw a progress bar (only honoured when stderr is a terminal).
@@ -304,6 +306,7 @@ impl Job {
             timeout: Some(DEFAULT_TIMEOUT),
             max_memory: crate::budget::default_max_memory(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            shard: None,
             verbosity: Verbosity::Normal,
             progress: true,
         }

@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod process;
 pub mod progress;
 pub mod report;
+pub mod shard;
 pub mod stages;
 pub mod task;
 pub mod units;

@@ -98,7 +98,7 @@ fn bench(args: cli::BenchArgs) -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
-    let bar = imgbatch::progress::Progress::new(true);
+    let bar = imgbatch::progress::Progress::new(true, None);
     let report = imgbatch::bench::run(&job, &plan, |label, done, total| bar.step(label, done, total));
     bar.finish();
     let report = match report {

@@ -234,6 +234,7 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
     })?;
     report.summary.hidden_ignored = counts.hidden.load(Ordering::Relaxed);
     report.summary.links_ignored = counts.links.load(Ordering::Relaxed);
+    report.summary.shard = job.shard.map(|k| k.to_string());
     report.summary.elapsed_s = start.elapsed().as_secs_f64();
     report.interrupted = cancel.load(Ordering::Relaxed);
     report.files.sort_by(|a, b| a.input.cmp(&b.input));
@@ -330,7 +331,7 @@ impl<'a> Writer<'a> {
             shared,
             cancel,
             report: Report::default(),
-            progress: Progress::new(job.progress && job.verbosity != Verbosity::Quiet),
+            progress: Progress::new(job.progress && job.verbosity != Verbosity::Quiet, job.shard),
             live_workers: job.workers,
             next_worker_id: job.workers,
             write_failures: 0,

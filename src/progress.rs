@@ -23,6 +23,8 @@ pub struct Progress {
     cost_done: u64,
     /// Estimated cost of the inputs on a worker now.
     in_flight: u64,
+    /// `shard 2/4 · ` when the job is split, so a log of several shards says which is which.
+    shard: String,
 }
 
 /// The terminal settings of stderr before the bar turned control-character
@@ -84,7 +86,7 @@ fn style(template: &str) -> ProgressStyle {
 
 impl Progress {
     /// A bar on stderr when `enabled` and stderr is a terminal; otherwise silent.
-    pub fn new(enabled: bool) -> Self {
+    pub fn new(enabled: bool, shard: Option<crate::shard::Shard>) -> Self {
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(style(COUNTING));
@@ -103,6 +105,7 @@ impl Progress {
             counted: false,
             cost_done: 0,
             in_flight: 0,
+            shard: shard.map_or_else(String::new, |k| format!("shard {k} · ")),
         }
     }
 
@@ -133,8 +136,8 @@ impl Progress {
             let rate = mib(self.bytes_done) / self.started.elapsed().as_secs_f64().max(1e-3);
             let (done, all) = (mib(self.bytes_done), mib(self.bytes_total.max(self.bytes_done)));
             b.set_message(format!(
-                "{}/{total}{more} files{failed} · {done:.1}/{all:.1}{more} MiB · {rate:.1} MiB/s",
-                self.files_done
+                "{}{}/{total}{more} files{failed} · {done:.1}/{all:.1}{more} MiB · {rate:.1} MiB/s",
+                self.shard, self.files_done
             ));
         }
     }

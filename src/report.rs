@@ -117,6 +117,9 @@ pub struct Summary {
     pub hidden_ignored: u64,
     /// Symbolic links not followed (no `--follow`).
     pub links_ignored: u64,
+    /// This run's shard (`"2/4"`) when the job was split with `--shard`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// A file the walk found that is not an image.
@@ -290,6 +293,10 @@ impl Report {
             " · stopped early".into()
         } else {
             String::new()
+        };
+        let what = match &s.shard {
+            Some(k) => format!("{what} (shard {k})"),
+            None => what.to_string(),
         };
         format!(
             "{what}: {} ok, {} skipped, {} failed · {:.1} MP in · {outputs} · {:.2} s{rate}{ignored}{end}",

@@ -171,7 +171,9 @@ fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64
     for root in &job.inputs {
         if !root.is_dir() {
             let rel = root.file_name().map_or_else(|| root.to_path_buf(), PathBuf::from);
-            f(root, &rel, std::fs::metadata(root).map_or(0, |m| m.len()));
+            if mine(job, &rel) {
+                f(root, &rel, std::fs::metadata(root).map_or(0, |m| m.len()));
+            }
             continue;
         }
         for entry in entries(job, root, out_dir.clone(), || {}).flatten() {
@@ -179,8 +181,8 @@ fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64
                 return false;
             }
             let ft = entry.file_type();
-            if !ft.is_dir() && !ft.is_symlink() {
-                let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            if !ft.is_dir() && !ft.is_symlink() && mine(job, rel) {
                 f(entry.path(), rel, entry.metadata().map_or(0, |m| m.len()));
             }
         }
@@ -208,6 +210,11 @@ pub fn count(job: &Job, tally: &Tally, cancel: &AtomicBool) {
         }
         n += 1;
     });
+}
+
+/// Whether the input at `rel` is this process's (always, without `--shard`).
+fn mine(job: &Job, rel: &Path) -> bool {
+    job.shard.is_none_or(|s| s.owns(rel))
 }
 
 /// What the walker learns of a file before handing it on.
@@ -301,6 +308,9 @@ impl<'a> Walker<'a> {
         // and a link named there is followed, as fd and ripgrep do.
         if !root.is_dir() {
             let rel = root.file_name().map(PathBuf::from).unwrap_or_else(|| root.to_path_buf());
+            if !mine(self.job, &rel) {
+                return Ok(());
+            }
             return self.handle_file(root, &rel, true);
         }
         let counts = self.counts;
@@ -333,7 +343,10 @@ impl<'a> Walker<'a> {
                 continue;
             }
             let rel = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
-            self.handle_file(entry.path(), &rel, false)?;
+            // Another shard's file is not opened, counted or reported here.
+            if mine(self.job, &rel) {
+                self.handle_file(entry.path(), &rel, false)?;
+            }
         }
         Ok(())
     }

@@ -1,0 +1,155 @@
+//! Splitting one job across processes or machines (`--shard K/N`): each
+//! input belongs to exactly one shard, decided by a hash of its path
+//! relative to its input root. The hash is XXH64 with seed 0 over the path's
+//! bytes as the operating system gives them, `/`-separated: a published
+//! algorithm, so the split is the same on every machine, in every version of
+//! imgbatch, whatever the walk order or the number of workers. The same
+//! input always lands in the same shard, so shards writing into one output
+//! tree can never collide.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::error::SetupError;
+
+/// This process's part of the job: shard `index` of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 0.
+    pub index: u32,
+    /// How many shards the job is split into.
+    pub count: u32,
+}
+
+/// Scheduler variables that give an array task's index, in the order they
+/// are tried by `--shard auto/N`.
+pub const INDEX_VARIABLES: [&str; 3] = ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
+
+impl Shard {
+    /// Whether the input at `rel` (relative to its input root) is this shard's.
+    pub fn owns(&self, rel: &Path) -> bool {
+        shard_of(rel, self.count) == self.index
+    }
+
+    /// Parses `K/N`, or `auto/N` with K read from the scheduler through `var`
+    /// (the process environment in the binary).
+    pub fn parse(s: &str, var: impl Fn(&str) -> Option<String>) -> Result<Shard, SetupError> {
+        let bad = |why: &str| SetupError::Invalid(format!("--shard {s}: {why}"));
+        let (k, n) = s.split_once('/').ok_or_else(|| bad("give K/N, e.g. 0/4, or auto/N"))?;
+        let count: u32 = n.parse().map_err(|_| bad("N must be a whole number"))?;
+        if count == 0 {
+            return Err(bad("N must be at least 1"));
+        }
+        let index = if k == "auto" {
+            from_scheduler(&var).ok_or_else(|| {
+                bad(&format!(
+                    "no array index in the environment (looked for {}, {} and {})",
+                    INDEX_VARIABLES[0], INDEX_VARIABLES[1], INDEX_VARIABLES[2]
+                ))
+            })??
+        } else {
+            k.parse().map_err(|_| bad("K must be a whole number or auto"))?
+        };
+        if index >= count {
+            return Err(bad(&format!("shard {index} does not exist: shards are 0 to {}", count - 1)));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// The array index the scheduler set, if any: Slurm's counted from the
+/// array's first index (`--array=1-4` gives shards 0 to 3).
+fn from_scheduler(var: &impl Fn(&str) -> Option<String>) -> Option<Result<u32, SetupError>> {
+    let (name, value) = INDEX_VARIABLES.iter().find_map(|&n| var(n).map(|v| (n, v)))?;
+    let number = |name: &str, v: &str| {
+        v.trim().parse::<u32>().map_err(|_| SetupError::Invalid(format!("--shard auto: {name}={v} is not an index")))
+    };
+    let index = number(name, &value);
+    if name != "SLURM_ARRAY_TASK_ID" {
+        return Some(index);
+    }
+    let min = var("SLURM_ARRAY_TASK_MIN").map_or(Ok(0), |m| number("SLURM_ARRAY_TASK_MIN", &m));
+    Some(index.and_then(|i| {
+        let min = min?;
+        i.checked_sub(min)
+            .ok_or_else(|| SetupError::Invalid(format!("--shard auto: {name}={i} is below SLURM_ARRAY_TASK_MIN={min}")))
+    }))
+}
+
+/// The shard of `count` that the input at `rel` belongs to.
+pub fn shard_of(rel: &Path, count: u32) -> u32 {
+    (twox_hash::XxHash64::oneshot(0, rel.as_os_str().as_bytes()) % count as u64) as u32
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn the_split_is_the_published_hash_and_never_changes() {
+        // XXH64("", seed 0) is the algorithm's published test value; the
+        // others pin the split so that no later version can move a file.
+        assert_eq!(twox_hash::XxHash64::oneshot(0, b""), 0xEF46_DB37_51D8_E999);
+        assert_eq!(shard_of(Path::new("2024/IMG_0001.JPG"), 4), shard_of(Path::new("2024/IMG_0001.JPG"), 4));
+        let pinned: Vec<u32> =
+            ["a.jpg", "b.jpg", "2024/IMG_0001.JPG", "x/y/z.png"].iter().map(|p| shard_of(Path::new(p), 7)).collect();
+        assert_eq!(pinned, PINNED);
+    }
+
+    /// The shards of 7 of the paths above, as computed by this version.
+    const PINNED: [u32; 4] = [2, 3, 1, 0];
+
+    #[test]
+    fn three_thousand_files_spread_within_ten_per_cent_over_eight_shards() {
+        let mut per = [0u32; 8];
+        for i in 0..3000 {
+            per[shard_of(Path::new(&format!("2023/{:02}/IMG_{i:04}.JPG", i % 12 + 1)), 8) as usize] += 1;
+        }
+        for (k, n) in per.iter().enumerate() {
+            assert!((337..=413).contains(n), "shard {k} got {n} of 3000: {per:?}");
+        }
+    }
+
+    #[test]
+    fn every_file_is_in_exactly_one_shard() {
+        for n in [1, 3, 4, 7] {
+            for p in ["a.jpg", "b/c.png", "d/e/f.heic"] {
+                let owners = (0..n).filter(|&k| Shard { index: k, count: n }.owns(Path::new(p))).count();
+                assert_eq!(owners, 1, "{p} in {owners} of {n} shards");
+            }
+        }
+    }
+
+    #[test]
+    fn k_of_n_and_auto_from_each_scheduler() {
+        assert_eq!(Shard::parse("2/4", env(&[])).unwrap(), Shard { index: 2, count: 4 });
+        let slurm = env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "3")]);
+        assert_eq!(Shard::parse("auto/4", slurm).unwrap(), Shard { index: 2, count: 4 });
+        assert_eq!(Shard::parse("auto/4", env(&[("JOB_COMPLETION_INDEX", "3")])).unwrap().index, 3);
+        assert_eq!(Shard::parse("auto/4", env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "0")])).unwrap().index, 0);
+    }
+
+    #[test]
+    fn a_shard_that_cannot_be_says_why() {
+        let err = |s: &str, e| Shard::parse(s, e).unwrap_err().to_string();
+        let none = err("auto/4", env(&[]));
+        for v in INDEX_VARIABLES {
+            assert!(none.contains(v), "{none}");
+        }
+        assert!(err("4/4", env(&[])).contains("shards are 0 to 3"));
+        assert!(err("auto/2", env(&[("JOB_COMPLETION_INDEX", "2")])).contains("shards are 0 to 1"));
+        assert!(err("1/0", env(&[])).contains("at least 1"));
+        assert!(err("1", env(&[])).contains("K/N"));
+        assert!(err("auto/2", env(&[("JOB_COMPLETION_INDEX", "x")])).contains("not an index"));
+    }
+}

@@ -1,0 +1,150 @@
+//! `--shard K/N`: a job split over processes gives exactly the outputs of
+//! one run, every input in exactly one shard.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use common::{bin, files_under, json, write_jpeg, write_png};
+
+/// A photo folder of 24 images in nested folders, plus a sidecar.
+fn folder(dir: &Path) {
+    for i in 0..24 {
+        let sub = dir.join(format!("{}/{:02}", 2020 + i % 3, i % 5));
+        fs::create_dir_all(&sub).unwrap();
+        if i % 4 == 0 {
+            write_png(&sub.join(format!("scan_{i}.png")), 40 + i, 30);
+        } else {
+            write_jpeg(&sub.join(format!("IMG_{i:04}.JPG")), 64, 48 + i);
+        }
+    }
+    fs::write(dir.join("2020/notes.txt"), "not an image").unwrap();
+}
+
+/// Every file under `dir` with its content.
+fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    files_under(dir).into_iter().map(|f| (f.clone(), fs::read(dir.join(&f)).unwrap())).collect()
+}
+
+fn thumbs(input: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    bin().args(["thumbs", "--sizes", "32,16", "--json", "-o"]).arg(out).arg(input).args(extra).assert()
+}
+
+fn inputs_of(report: &serde_json::Value) -> Vec<String> {
+    report["files"].as_array().unwrap().iter().map(|f| f["input"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn n_shards_give_the_outputs_of_one_run_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    folder(&input);
+    let single_out = dir.path().join("single");
+    let single = json(&thumbs(&input, &single_out, &[]).success().get_output().stdout);
+    let expected = contents(&single_out);
+    assert_eq!(expected.len(), 48);
+    for n in [1, 3, 4, 7] {
+        let out = dir.path().join(format!("sharded{n}"));
+        let mut seen = Vec::new();
+        let mut ok = 0;
+        for k in 0..n {
+            let r = json(&thumbs(&input, &out, &["--shard", &format!("{k}/{n}")]).success().get_output().stdout);
+            assert_eq!(r["summary"]["shard"], format!("{k}/{n}"));
+            seen.extend(inputs_of(&r));
+            ok += r["summary"]["ok"].as_u64().unwrap();
+        }
+        seen.sort();
+        let all = inputs_of(&single);
+        assert_eq!(seen, all, "{n} shards: every input in exactly one shard report");
+        assert_eq!(ok, single["summary"]["ok"].as_u64().unwrap());
+        assert_eq!(contents(&out), expected, "{n} shards: outputs differ from one run");
+    }
+}
+
+#[test]
+fn a_shard_reports_only_its_own_files_and_says_which_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    folder(&input);
+    let out = dir.path().join("out");
+    let a = thumbs(&input, &out, &["--shard", "1/3"]).success();
+    let r = json(&a.get_output().stdout);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr);
+    assert!(stderr.contains("thumbs (shard 1/3): "), "{stderr}");
+    let mine = inputs_of(&r);
+    assert!(!mine.is_empty() && mine.len() < 24, "{mine:?}");
+    // Nothing of the other shards: not skipped, not failed, not counted.
+    assert_eq!(r["summary"]["total"].as_u64().unwrap() as usize, mine.len());
+    let written: Vec<String> = files_under(&out);
+    assert_eq!(written.len(), 2 * mine.len());
+}
+
+#[test]
+fn auto_takes_the_index_from_the_scheduler_and_refuses_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    folder(&input);
+    let by_hand = json(&thumbs(&input, &dir.path().join("a"), &["--shard", "2/4"]).success().get_output().stdout);
+    for (var, value) in
+        [("JOB_COMPLETION_INDEX", "2"), ("AWS_BATCH_JOB_ARRAY_INDEX", "2"), ("SLURM_ARRAY_TASK_ID", "2")]
+    {
+        let out = dir.path().join(var);
+        let a = bin()
+            .env_remove("SLURM_ARRAY_TASK_MIN")
+            .env(var, value)
+            .args(["thumbs", "--sizes", "32,16", "--json", "--shard", "auto/4", "-o"])
+            .arg(&out)
+            .arg(&input)
+            .assert()
+            .success();
+        assert_eq!(inputs_of(&json(&a.get_output().stdout)), inputs_of(&by_hand), "{var}");
+    }
+    // Slurm arrays may start anywhere: --array=1-4 is shards 0 to 3.
+    let a = bin()
+        .env("SLURM_ARRAY_TASK_ID", "3")
+        .env("SLURM_ARRAY_TASK_MIN", "1")
+        .args(["thumbs", "--sizes", "32,16", "--json", "--shard", "auto/4", "-o"])
+        .arg(dir.path().join("slurm1"))
+        .arg(&input)
+        .assert()
+        .success();
+    assert_eq!(inputs_of(&json(&a.get_output().stdout)), inputs_of(&by_hand));
+    let mut cmd = bin();
+    for v in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"] {
+        cmd.env_remove(v);
+    }
+    let refused =
+        cmd.args(["thumbs", "--shard", "auto/4", "-o"]).arg(dir.path().join("x")).arg(&input).assert().code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr);
+    for v in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"] {
+        assert!(stderr.contains(v), "{stderr}");
+    }
+    let too_big = bin().args(["thumbs", "--shard", "4/4", "-o"]).arg(dir.path().join("y")).arg(&input).assert().code(2);
+    assert!(String::from_utf8_lossy(&too_big.get_output().stderr).contains("shards are 0 to 3"));
+    assert!(!dir.path().join("x").exists() && !dir.path().join("y").exists());
+}
+
+#[test]
+fn a_shard_run_again_redoes_only_its_missing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    folder(&input);
+    let out = dir.path().join("out");
+    let first = json(&thumbs(&input, &out, &["--shard", "0/2"]).success().get_output().stdout);
+    let mine = inputs_of(&first);
+    // As if the shard had been killed before its last outputs were written.
+    let lost: Vec<String> = files_under(&out).into_iter().take(3).collect();
+    for f in &lost {
+        fs::remove_file(out.join(f)).unwrap();
+    }
+    let again = json(&thumbs(&input, &out, &["--shard", "0/2"]).success().get_output().stdout);
+    assert_eq!(inputs_of(&again), mine);
+    let redone = again["summary"]["ok"].as_u64().unwrap();
+    assert!((2..=3).contains(&redone), "{redone} redone for 3 lost outputs of at most 3 inputs");
+    assert_eq!(again["summary"]["skipped"].as_u64().unwrap() as usize, mine.len() - redone as usize);
+    for f in &lost {
+        assert!(out.join(f).exists(), "{f} not written again");
+    }
+}
