@@ -30,6 +30,23 @@ pub enum Command {
     /// Time the same job with different worker counts (and queue sizes); outputs stay in memory unless --write.
     #[command(mut_arg("quality", |a| a.help("JPEG/WebP quality [default: 80, or 85 with --width/--height]")))]
     Bench(BenchArgs),
+    /// Work with JSON reports (merge the reports of a job split with --shard).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// One report from the reports of a split job: files sorted, counts
+    /// summed, elapsed the wall span; exit 1 if any file failed, as one run.
+    Merge {
+        /// The reports (each part's --report FILE.json).
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Write the merged report here [default: stdout].
+        #[arg(short, long, value_name = "OUT.json")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -342,7 +359,7 @@ impl Command {
         let (operation, c) = match self {
             Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
             Command::Resize(a) => (a.target.operation()?, a.common),
-            Command::Bench(_) => return Err("bench is not a processing job".into()),
+            Command::Bench(_) | Command::Report(_) => return Err("not a processing job".into()),
         };
         let mut job = Job::new(c.inputs, c.output, operation);
         c.processing.apply(&mut job)?;

@@ -26,10 +26,12 @@ fn main() -> ExitCode {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
     let cli = cli::Cli::parse();
-    if let cli::Command::Bench(args) = cli.command {
-        return bench(args);
-    }
-    let (job, targets) = match cli.command.into_job() {
+    let command = match cli.command {
+        cli::Command::Bench(args) => return bench(args),
+        cli::Command::Report(cli::ReportCommand::Merge { reports, output }) => return merge(&reports, output),
+        c => c,
+    };
+    let (job, targets) = match command.into_job() {
         Ok(j) => j,
         Err(e) => {
             eprintln!("error: {e}");
@@ -87,6 +89,38 @@ fn main() -> ExitCode {
         println!("{}", report.to_json());
     }
     exit(status)
+}
+
+/// `imgbatch report merge`: one report from many, on stdout or into `output`;
+/// the exit status is the one a single run with every file would have had.
+fn merge(reports: &[std::path::PathBuf], output: Option<std::path::PathBuf>) -> ExitCode {
+    let merged = match imgbatch::merge::merge_files(reports) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit(ExitStatus::Usage);
+        }
+    };
+    match &output {
+        Some(path) => {
+            if let Err(e) = merged.write_json(path) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return exit(ExitStatus::Usage);
+            }
+        }
+        None => println!("{}", merged.to_json()),
+    }
+    let s = &merged.summary;
+    eprintln!(
+        "merged {} reports: {} ok, {} skipped, {} failed · {} files written · {:.2} s wall",
+        reports.len(),
+        s.ok,
+        s.skipped,
+        s.failed,
+        s.output_files,
+        s.elapsed_s
+    );
+    exit(merged.exit_status())
 }
 
 /// `imgbatch bench`: the sweep, the table on stdout, the exports.

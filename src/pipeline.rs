@@ -194,6 +194,8 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
         .build()
         .map_err(|e| SetupError::Pool(e.to_string()))?;
     let start = Instant::now();
+    let started_unix_s =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
     let (task_tx, task_rx) = bounded::<Task>(job.queue);
     let (result_tx, result_rx) = bounded::<Msg>(job.queue);
     let counts = WalkCounts::default();
@@ -236,6 +238,7 @@ pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Resul
     report.summary.links_ignored = counts.links.load(Ordering::Relaxed);
     report.summary.shard = job.shard.map(|k| k.to_string());
     report.summary.elapsed_s = start.elapsed().as_secs_f64();
+    report.summary.started_unix_s = started_unix_s;
     report.interrupted = cancel.load(Ordering::Relaxed);
     report.files.sort_by(|a, b| a.input.cmp(&b.input));
     report.not_images.sort_by(|a, b| a.input.cmp(&b.input));

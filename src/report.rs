@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::FileError;
 pub use crate::stages::StageTimes;
 pub use crate::units::human_bytes;
 
 /// Final status of one input in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// All outputs written.
@@ -24,7 +24,7 @@ pub enum Status {
 }
 
 /// One output file in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputRecord {
     /// Output path.
     pub path: String,
@@ -37,7 +37,7 @@ pub struct OutputRecord {
 }
 
 /// One input in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileRecord {
     /// The path as the walker found it (bytes that are not UTF-8 replaced by U+FFFD).
     pub input: String,
@@ -87,7 +87,7 @@ pub fn exact_bytes(path: &Path) -> Option<String> {
 }
 
 /// Totals of a run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     /// Inputs seen.
     pub total: u64,
@@ -101,6 +101,10 @@ pub struct Summary {
     pub interrupted: u64,
     /// Wall time of the run, seconds.
     pub elapsed_s: f64,
+    /// When the run started, seconds since the Unix epoch: lets
+    /// `report merge` give the wall span of runs on several machines.
+    #[serde(default)]
+    pub started_unix_s: f64,
     /// Megapixels decoded.
     pub input_megapixels: f64,
     /// Bytes written (or that would be, in a dry run).
@@ -123,7 +127,7 @@ pub struct Summary {
 }
 
 /// A file the walk found that is not an image.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OtherFile {
     /// The path as the walker found it.
     pub input: String,
@@ -135,7 +139,7 @@ pub struct OtherFile {
 }
 
 /// Everything a run did; serialised as the JSON report.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {
     /// Totals.
     pub summary: Summary,

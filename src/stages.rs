@@ -1,10 +1,10 @@
 //! Where a run's time goes, stage by stage.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Seconds spent per stage, summed over every worker (so with N workers
 /// they add up to about N × wall time). Shows where a run's time goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageTimes {
     /// Workers idle, waiting for the walker to hand out a task.
     pub wait_input_s: f64,

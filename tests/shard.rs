@@ -148,3 +148,40 @@ fn a_shard_run_again_redoes_only_its_missing_files() {
         assert!(out.join(f).exists(), "{f} not written again");
     }
 }
+
+#[test]
+fn report_merge_makes_the_shard_reports_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    folder(&input);
+    // One broken photo: the merged run failed as a single run would have.
+    fs::write(input.join("2021/broken.jpg"), b"\xFF\xD8\xFF\xE0 not really").unwrap();
+    let single = json(&thumbs(&input, &dir.path().join("single"), &[]).code(1).get_output().stdout);
+    let out = dir.path().join("out");
+    let mut parts = Vec::new();
+    for k in 0..4 {
+        let report = dir.path().join(format!("part{k}.json"));
+        let shard = format!("{k}/4");
+        let a = thumbs(&input, &out, &["--shard", &shard, "--report", report.to_str().unwrap()]);
+        assert!(matches!(a.get_output().status.code(), Some(0 | 1)));
+        parts.push(report);
+    }
+    let merged_path = dir.path().join("all.json");
+    let a = bin().args(["report", "merge", "-o"]).arg(&merged_path).args(&parts).assert().code(1);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr);
+    assert!(stderr.contains("merged 4 reports: 24 ok, 0 skipped, 1 failed"), "{stderr}");
+    let merged: serde_json::Value = serde_json::from_slice(&fs::read(&merged_path).unwrap()).unwrap();
+    for key in ["total", "ok", "skipped", "failed", "output_files", "output_bytes", "not_images"] {
+        assert_eq!(merged["summary"][key], single["summary"][key], "{key}");
+    }
+    assert_eq!(inputs_of(&merged), inputs_of(&single));
+    assert!(merged["summary"].get("shard").is_none());
+    // The same part twice is an overlap, named, not a doubled count.
+    let twice = bin().args(["report", "merge"]).args([&parts[0], &parts[1], &parts[0]]).assert().code(2);
+    let stderr = String::from_utf8_lossy(&twice.get_output().stderr);
+    assert!(stderr.contains("in more than one report"), "{stderr}");
+    let not_json = dir.path().join("notes.txt");
+    fs::write(&not_json, "hello").unwrap();
+    let bad = bin().args(["report", "merge"]).arg(&not_json).assert().code(2);
+    assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("is not an imgbatch JSON report"));
+}

@@ -1,0 +1,127 @@
+//! `imgbatch report merge`: the reports of a job split with `--shard` (or
+//! run piecewise any other way) made into the report of one run.
+
+use std::path::{Path, PathBuf};
+
+use crate::report::Report;
+
+/// Why reports could not be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// A report file cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The report.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file is not an imgbatch report.
+    #[error("{} is not an imgbatch JSON report: {source}", path.display())]
+    Parse {
+        /// The report.
+        path: PathBuf,
+        /// What the JSON parser said.
+        source: serde_json::Error,
+    },
+    /// The same input is in more than one report: the runs overlapped, so
+    /// the merged counts would be wrong.
+    #[error("{} input(s) in more than one report, e.g. {}", .0.len(), .0.iter().take(3).map(String::as_str).collect::<Vec<_>>().join(", "))]
+    Duplicates(Vec<String>),
+}
+
+/// Reads and merges the reports at `paths`.
+pub fn merge_files(paths: &[PathBuf]) -> Result<Report, MergeError> {
+    let read = |path: &Path| -> Result<Report, MergeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| MergeError::Read { path: path.into(), source })?;
+        serde_json::from_str(&text).map_err(|source| MergeError::Parse { path: path.into(), source })
+    };
+    merge(paths.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// One report for the whole run: files sorted, counts summed, the elapsed
+/// time the wall span from the first start to the last end, interrupted or
+/// stopped if any part was. Walk-wide counts (hidden files, links) are the
+/// same in every shard and are taken once.
+pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
+    let mut all = Report::default();
+    let (mut first, mut last, mut longest) = (f64::INFINITY, 0.0f64, 0.0f64);
+    for r in reports {
+        let (s, m) = (r.summary, &mut all.summary);
+        m.total += s.total;
+        m.ok += s.ok;
+        m.skipped += s.skipped;
+        m.failed += s.failed;
+        m.interrupted += s.interrupted;
+        m.input_megapixels += s.input_megapixels;
+        m.output_bytes += s.output_bytes;
+        m.output_files += s.output_files;
+        m.stages.add(&s.stages);
+        m.not_images += s.not_images;
+        for (kind, n) in s.not_image_kinds {
+            *m.not_image_kinds.entry(kind).or_default() += n;
+        }
+        m.hidden_ignored = m.hidden_ignored.max(s.hidden_ignored);
+        m.links_ignored = m.links_ignored.max(s.links_ignored);
+        longest = longest.max(s.elapsed_s);
+        if s.started_unix_s > 0.0 {
+            first = first.min(s.started_unix_s);
+            last = last.max(s.started_unix_s + s.elapsed_s);
+        }
+        all.files.extend(r.files);
+        all.not_images.extend(r.not_images);
+        all.interrupted |= r.interrupted;
+        all.stopped = all.stopped.or(r.stopped);
+    }
+    // Reports from before start times were recorded: the longest part.
+    (all.summary.elapsed_s, all.summary.started_unix_s) =
+        if first.is_finite() { ((last - first).max(longest), first) } else { (longest, 0.0) };
+    all.files.sort_by(|a, b| a.input.cmp(&b.input));
+    all.not_images.sort_by(|a, b| a.input.cmp(&b.input));
+    let inputs = all.files.iter().map(|f| &f.input).chain(all.not_images.iter().map(|f| &f.input));
+    let mut sorted: Vec<&String> = inputs.collect();
+    sorted.sort();
+    let mut twice: Vec<String> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
+    twice.dedup();
+    if !twice.is_empty() {
+        return Err(MergeError::Duplicates(twice));
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{FileRecord, Status};
+
+    fn part(files: &[(&str, Status)], started: f64, elapsed: f64) -> Report {
+        let mut r = Report::default();
+        for (name, status) in files {
+            r.record(FileRecord::new(Path::new(name), *status, 1), 1_000_000);
+        }
+        r.summary.started_unix_s = started;
+        r.summary.elapsed_s = elapsed;
+        r
+    }
+
+    #[test]
+    fn counts_add_up_files_sort_and_time_is_the_wall_span() {
+        let a = part(&[("b.jpg", Status::Ok), ("d.jpg", Status::Failed)], 100.0, 5.0);
+        let b = part(&[("a.jpg", Status::Ok), ("c.jpg", Status::Skipped)], 102.0, 10.0);
+        let m = merge(vec![a, b]).unwrap();
+        let names: Vec<&str> = m.files.iter().map(|f| f.input.as_str()).collect();
+        assert_eq!(names, ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]);
+        let s = &m.summary;
+        assert_eq!((s.total, s.ok, s.skipped, s.failed), (4, 2, 1, 1));
+        assert_eq!(s.elapsed_s, 12.0);
+        assert_eq!(m.exit_status(), crate::ExitStatus::SomeFailed);
+    }
+
+    #[test]
+    fn an_input_in_two_reports_is_named() {
+        let a = part(&[("x/same.jpg", Status::Ok)], 1.0, 1.0);
+        let b = part(&[("x/same.jpg", Status::Ok), ("y.jpg", Status::Ok)], 1.0, 1.0);
+        let e = merge(vec![a, b]).unwrap_err().to_string();
+        assert!(e.contains("x/same.jpg") && !e.contains("y.jpg"), "{e}");
+    }
+}
