@@ -173,6 +173,17 @@ pub struct Common {
     /// SLURM_ARRAY_TASK_MIN), JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Take only the files listed in FILE (- for stdin), one path per line,
+    /// relative to the one input folder, instead of walking it.
+    #[arg(long, value_name = "FILE", conflicts_with = "retry_failed")]
+    pub files_from: Option<PathBuf>,
+    /// --files-from entries are separated by NUL bytes (as find -print0 writes).
+    #[arg(short = '0', long = "null", requires = "files_from")]
+    pub null: bool,
+    /// Run again only the files that failed or were interrupted in REPORT.json
+    /// (the --report of an earlier run on the same input folder).
+    #[arg(long, value_name = "REPORT.json")]
+    pub retry_failed: Option<PathBuf>,
     #[command(flatten)]
     pub processing: Processing,
 }
@@ -369,6 +380,22 @@ impl Command {
         job.queue = c.queue.unwrap_or(2 * job.workers);
         job.force = c.force;
         job.lowercase_ext = c.lowercase_ext;
+        if c.files_from.is_some() || c.retry_failed.is_some() {
+            let [root] = &job.inputs[..] else {
+                return Err("--files-from and --retry-failed take exactly one input folder".into());
+            };
+            if !root.is_dir() {
+                return Err(format!("--files-from and --retry-failed: {} is not a folder", root.display()));
+            }
+            job.listed = Some(
+                match (&c.files_from, &c.retry_failed) {
+                    (Some(list), _) => imgbatch::list::read_list(list, c.null, root),
+                    (None, Some(report)) => imgbatch::list::failed_in_report(report, root),
+                    (None, None) => unreachable!("one of them is given"),
+                }
+                .map_err(|e| e.to_string())?,
+            );
+        }
         if let Some(s) = &c.shard {
             job.shard = Some(Shard::parse(s, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?);
         }

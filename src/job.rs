@@ -212,6 +212,9 @@ pub struct Job {
     pub max_file_size: u64,
     /// Only this shard's inputs (`--shard K/N`); all of them when `None`.
     pub shard: Option<crate::shard::Shard>,
+    /// Files to take instead of walking the one input folder, relative to it
+    /// (`--files-from`, `--retry-failed`), in this order.
+    pub listed: Option<Vec<PathBuf>>,
     /// How much to print.
     pub verbosity: Verbosity,
     /// Draw a progress bar (only honoured when stderr is a terminal).
@@ -307,6 +310,7 @@ impl Job {
             max_memory: crate::budget::default_max_memory(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             shard: None,
+            listed: None,
             verbosity: Verbosity::Normal,
             progress: true,
         }

@@ -19,6 +19,7 @@ pub mod cost;
 pub mod error;
 pub mod geometry;
 pub mod job;
+pub mod list;
 pub mod merge;
 pub mod output;
 pub mod pipeline;

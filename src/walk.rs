@@ -167,6 +167,16 @@ impl Tally {
 /// Calls `f` with each file the walker will look at (path, path relative to
 /// its input root, size), in walk order, until `f` or `cancel` says stop.
 fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64)) -> bool {
+    if let (Some(list), [root]) = (&job.listed, &job.inputs[..]) {
+        for rel in list.iter().filter(|rel| mine(job, rel)) {
+            if cancel.load(Ordering::Relaxed) {
+                return false;
+            }
+            let path = root.join(rel);
+            f(&path, rel, std::fs::metadata(&path).map_or(0, |m| m.len()));
+        }
+        return true;
+    }
     let out_dir = std::fs::canonicalize(&job.output_dir).ok();
     for root in &job.inputs {
         if !root.is_dir() {
@@ -296,6 +306,15 @@ impl<'a> Walker<'a> {
 
     /// Walks every input in order; returns when done, cancelled or disconnected.
     pub fn run(mut self) {
+        let job = self.job;
+        if let (Some(list), [root]) = (&job.listed, &job.inputs[..]) {
+            for rel in list.iter().filter(|rel| mine(job, rel)) {
+                if self.cancel.load(Ordering::Relaxed) || self.handle_file(&root.join(rel), rel, false).is_err() {
+                    return;
+                }
+            }
+            return;
+        }
         for root in &self.job.inputs {
             if self.walk_root(root).is_err() {
                 return;

@@ -185,3 +185,80 @@ fn report_merge_makes_the_shard_reports_one_run() {
     let bad = bin().args(["report", "merge"]).arg(&not_json).assert().code(2);
     assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("is not an imgbatch JSON report"));
 }
+
+#[test]
+fn files_from_takes_exactly_the_listed_files_where_a_full_run_puts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    folder(&input);
+    let single_out = dir.path().join("single");
+    thumbs(&input, &single_out, &[]).success();
+    let all = files_under(&input);
+    let listed: Vec<&String> = all.iter().filter(|f| f.ends_with(".JPG")).take(5).collect();
+    let list = dir.path().join("list.txt");
+    fs::write(&list, listed.iter().map(|f| format!("{f}\n")).collect::<String>()).unwrap();
+    let out = dir.path().join("out");
+    let r = json(&thumbs(&input, &out, &["--files-from", list.to_str().unwrap()]).success().get_output().stdout);
+    let mut want: Vec<String> = listed.iter().map(|f| input.join(f).to_string_lossy().into_owned()).collect();
+    want.sort();
+    assert_eq!(inputs_of(&r), want);
+    // The same bytes as the full run wrote for those files, at the same places.
+    let got = contents(&out);
+    assert_eq!(got.len(), 10);
+    let single = contents(&single_out);
+    for (f, bytes) in &got {
+        assert_eq!(Some(bytes), single.get(f), "{f}");
+    }
+    // NUL-separated from stdin, shards applying to the list.
+    let nul: Vec<u8> = listed.iter().flat_map(|f| f.bytes().chain([0])).collect();
+    let mut seen = Vec::new();
+    for k in 0..2 {
+        let a = bin()
+            .args([
+                "thumbs",
+                "--sizes",
+                "32,16",
+                "--json",
+                "--files-from",
+                "-",
+                "-0",
+                "--shard",
+                &format!("{k}/2"),
+                "-o",
+            ])
+            .arg(dir.path().join("nul"))
+            .arg(&input)
+            .write_stdin(nul.clone())
+            .assert()
+            .success();
+        seen.extend(inputs_of(&json(&a.get_output().stdout)));
+    }
+    seen.sort();
+    assert_eq!(seen, want);
+    // A listed file that is gone is that file's error; one outside the folder is refused.
+    fs::write(&list, "2020/00/gone.jpg\n").unwrap();
+    let gone = json(&thumbs(&input, &out, &["--files-from", list.to_str().unwrap()]).code(1).get_output().stdout);
+    assert_eq!(gone["summary"]["failed"], 1);
+    fs::write(&list, "../elsewhere.jpg\n").unwrap();
+    let a = bin().args(["thumbs", "--files-from"]).arg(&list).arg("-o").arg(&out).arg(&input).assert().code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("is not under the input folder"));
+}
+
+#[test]
+fn retry_failed_runs_again_only_what_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    folder(&input);
+    let broken = input.join("2021/01/broken.jpg");
+    fs::write(&broken, b"\xFF\xD8\xFF\xE0 cut").unwrap();
+    let out = dir.path().join("out");
+    let report = dir.path().join("first.json");
+    thumbs(&input, &out, &["--report", report.to_str().unwrap()]).code(1);
+    // Fixed since: a real photo in its place.
+    write_jpeg(&broken, 64, 48);
+    let again =
+        json(&thumbs(&input, &out, &["--retry-failed", report.to_str().unwrap()]).success().get_output().stdout);
+    assert_eq!(inputs_of(&again), [broken.to_string_lossy()]);
+    assert_eq!(again["summary"]["ok"], 1);
+    assert!(out.join("2021/01/broken_32.jpg").exists());
+}
