@@ -40,40 +40,43 @@ impl Shard {
         if count == 0 {
             return Err(bad("N must be at least 1"));
         }
-        let index = if k == "auto" {
-            from_scheduler(&var).ok_or_else(|| {
+        let (index, from) = if k == "auto" {
+            let found = from_scheduler(&var).ok_or_else(|| {
                 bad(&format!(
                     "no array index in the environment (looked for {}, {} and {})",
                     INDEX_VARIABLES[0], INDEX_VARIABLES[1], INDEX_VARIABLES[2]
                 ))
-            })??
+            })??;
+            (found.0, format!(" (from {})", found.1))
         } else {
-            k.parse().map_err(|_| bad("K must be a whole number or auto"))?
+            (k.parse().map_err(|_| bad("K must be a whole number or auto"))?, String::new())
         };
         if index >= count {
-            return Err(bad(&format!("shard {index} does not exist: shards are 0 to {}", count - 1)));
+            return Err(bad(&format!("shard {index}{from} does not exist: shards are 0 to {}", count - 1)));
         }
         Ok(Shard { index, count })
     }
 }
 
-/// The array index the scheduler set, if any: Slurm's counted from the
-/// array's first index (`--array=1-4` gives shards 0 to 3).
-fn from_scheduler(var: &impl Fn(&str) -> Option<String>) -> Option<Result<u32, SetupError>> {
+/// The array index the scheduler set, if any, and where it came from:
+/// Slurm's counted from the array's first index (`--array=1-4` gives shards
+/// 0 to 3).
+fn from_scheduler(var: &impl Fn(&str) -> Option<String>) -> Option<Result<(u32, String), SetupError>> {
     let (name, value) = INDEX_VARIABLES.iter().find_map(|&n| var(n).map(|v| (n, v)))?;
     let number = |name: &str, v: &str| {
         v.trim().parse::<u32>().map_err(|_| SetupError::Invalid(format!("--shard auto: {name}={v} is not an index")))
     };
-    let index = number(name, &value);
-    if name != "SLURM_ARRAY_TASK_ID" {
-        return Some(index);
-    }
-    let min = var("SLURM_ARRAY_TASK_MIN").map_or(Ok(0), |m| number("SLURM_ARRAY_TASK_MIN", &m));
-    Some(index.and_then(|i| {
-        let min = min?;
-        i.checked_sub(min)
-            .ok_or_else(|| SetupError::Invalid(format!("--shard auto: {name}={i} is below SLURM_ARRAY_TASK_MIN={min}")))
-    }))
+    let found = number(name, &value).and_then(|i| {
+        let Some(min) = var("SLURM_ARRAY_TASK_MIN").filter(|_| name == "SLURM_ARRAY_TASK_ID") else {
+            return Ok((i, format!("{name}={i}")));
+        };
+        let min = number("SLURM_ARRAY_TASK_MIN", &min)?;
+        let index = i.checked_sub(min).ok_or_else(|| {
+            SetupError::Invalid(format!("--shard auto: {name}={i} is below SLURM_ARRAY_TASK_MIN={min}"))
+        })?;
+        Ok((index, format!("{name}={i} minus SLURM_ARRAY_TASK_MIN={min}")))
+    });
+    Some(found)
 }
 
 /// The shard of `count` that the input at `rel` belongs to.
@@ -147,7 +150,8 @@ mod tests {
             assert!(none.contains(v), "{none}");
         }
         assert!(err("4/4", env(&[])).contains("shards are 0 to 3"));
-        assert!(err("auto/2", env(&[("JOB_COMPLETION_INDEX", "2")])).contains("shards are 0 to 1"));
+        let high = err("auto/2", env(&[("JOB_COMPLETION_INDEX", "2")]));
+        assert!(high.contains("shard 2 (from JOB_COMPLETION_INDEX=2) does not exist: shards are 0 to 1"), "{high}");
         assert!(err("1/0", env(&[])).contains("at least 1"));
         assert!(err("1", env(&[])).contains("K/N"));
         assert!(err("auto/2", env(&[("JOB_COMPLETION_INDEX", "x")])).contains("not an index"));
