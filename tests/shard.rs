@@ -262,3 +262,30 @@ fn retry_failed_runs_again_only_what_failed() {
     assert_eq!(again["summary"]["ok"], 1);
     assert!(out.join("2021/01/broken_32.jpg").exists());
 }
+
+#[test]
+fn two_inputs_for_one_output_are_reported_once_not_written_by_two_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    folder(&input);
+    // Both become trip_32.jpg with --format jpeg.
+    write_jpeg(&input.join("2020/trip.jpg"), 64, 48);
+    write_png(&input.join("2020/trip.png"), 64, 48);
+    let out = dir.path().join("out");
+    let mut collisions = 0;
+    for k in 0..4 {
+        let shard = format!("{k}/4");
+        let a = thumbs(&input, &out, &["--format", "jpeg", "--shard", &shard]);
+        let r = json(&a.get_output().stdout);
+        let names: Vec<String> = inputs_of(&r);
+        let both = names.iter().filter(|n| n.contains("/2020/trip.")).count();
+        assert!(both == 0 || both == 2, "shard {k} has {both} of the pair");
+        collisions += r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["error"].as_str().is_some_and(|e| e.contains("trip")))
+            .count();
+    }
+    assert_eq!(collisions, 1);
+}
