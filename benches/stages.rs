@@ -123,5 +123,12 @@ fn formats(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, pipeline, formats);
+/// What `--shard` adds per input: one call of `shard_of` on a typical path
+/// (against tens of milliseconds to process the file).
+fn shard(c: &mut Criterion) {
+    let path = std::path::Path::new("2024/07/holiday in Crete/IMG_1234.HEIC");
+    c.bench_function("shard_of_path", |b| b.iter(|| imgbatch::shard::shard_of(std::hint::black_box(path), 8)));
+}
+
+criterion_group!(benches, stages, pipeline, formats, shard);
 criterion_main!(benches);
