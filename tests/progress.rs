@@ -110,3 +110,36 @@ fn no_bar_is_drawn_with_quiet_or_when_stderr_is_not_a_terminal() {
     assert!(piped.status.success() && !stderr.contains("ETA"), "{stderr}");
     assert!(stderr.contains("thumbs: 3 ok"), "{stderr}");
 }
+
+#[test]
+fn a_shard_says_which_it_is_on_the_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("in"), dir.path().join("out"));
+    fs::create_dir(&input).unwrap();
+    photos(&input, 12);
+    // Hang whichever file of shard 1/2 comes first, so the bar is drawn a while.
+    let first = (0..12)
+        .map(|i| format!("p{i:02}"))
+        .find(|n| imgbatch::shard::shard_of(Path::new(&format!("{n}.jpg")), 2) == 1)
+        .unwrap();
+    let (code, screen) = run_on_a_terminal(
+        &[
+            "thumbs",
+            "--sizes",
+            "64",
+            "--workers",
+            "1",
+            "--timeout",
+            "1",
+            "--shard",
+            "1/2",
+            "-o",
+            out.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
+        &[("IMGBATCH_INJECT_HANG", &first)],
+    );
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("shard 1/2 · "), "{screen}");
+    assert!(screen.contains("thumbs (shard 1/2): "), "{screen}");
+}
