@@ -130,5 +130,20 @@ fn shard(c: &mut Criterion) {
     c.bench_function("shard_of_path", |b| b.iter(|| imgbatch::shard::shard_of(std::hint::black_box(path), 8)));
 }
 
-criterion_group!(benches, stages, pipeline, formats, shard);
+/// `--colour srgb` on a tagged input: building the transform (once per
+/// file) and converting one megapixel (a 1000x1000 output).
+fn colour(c: &mut Criterion) {
+    use imgbatch::process::colour::{Colour, ColourMode};
+    let adobe = moxcms::ColorProfile::new_adobe_rgb().encode().expect("profile");
+    c.bench_function("colour_transform_setup", |b| {
+        b.iter(|| Colour::for_input(ColourMode::Srgb, Some(adobe.clone()), false, false))
+    });
+    let colour = Colour::for_input(ColourMode::Srgb, Some(adobe.clone()), false, false);
+    let img = DynamicImage::ImageRgb8(photo(1000, 1000));
+    c.bench_function("colour_adobe_to_srgb_1mp", |b| {
+        b.iter_batched(|| img.clone(), |mut i| colour.apply(&mut i).expect("convert"), criterion::BatchSize::LargeInput)
+    });
+}
+
+criterion_group!(benches, stages, pipeline, formats, shard, colour);
 criterion_main!(benches);

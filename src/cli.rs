@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
 use imgbatch::job::{DEFAULT_MAX_PIXELS, OutputMode, parse_color};
+use imgbatch::process::colour::ColourMode;
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, Subsampling, Target, Verbosity};
@@ -116,6 +117,14 @@ pub enum RawArg {
     Preview,
     /// Always the raw data, demosaiced.
     Full,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColourArg {
+    /// Convert inputs tagged with another profile to sRGB, write no profile.
+    Srgb,
+    /// Leave the pixels as they are and copy the input's profile.
+    Keep,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -233,6 +242,9 @@ pub struct Processing {
     /// (demosaics) the raw data.
     #[arg(long, value_enum, default_value_t = RawArg::Preview)]
     pub raw: RawArg,
+    /// Colour profiles: convert to sRGB (what every viewer shows alike) or keep them.
+    #[arg(long, value_enum, default_value_t = ColourArg::Srgb, alias = "color")]
+    pub colour: ColourArg,
     /// Give up on a file after this many seconds (0: never) [default: 60].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -333,6 +345,10 @@ impl Processing {
         job.max_pixels = self.max_pixels;
         job.allow_truncated = self.allow_truncated;
         job.shrink_on_load = !self.no_shrink_on_load;
+        job.colour = match self.colour {
+            ColourArg::Srgb => ColourMode::Srgb,
+            ColourArg::Keep => ColourMode::Keep,
+        };
         job.raw = match self.raw {
             RawArg::Preview => RawMode::Preview,
             RawArg::Full => RawMode::Full,

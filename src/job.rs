@@ -210,6 +210,8 @@ pub struct Job {
     pub max_memory: u64,
     /// Input files larger than this fail before a byte of them is read.
     pub max_file_size: u64,
+    /// Convert tagged inputs to sRGB (default) or keep their profile.
+    pub colour: crate::process::colour::ColourMode,
     /// Only this shard's inputs (`--shard K/N`); all of them when `None`.
     pub shard: Option<crate::shard::Shard>,
     /// Files to take instead of walking the one input folder, relative to it
@@ -310,6 +312,7 @@ impl Job {
             max_memory: crate::budget::default_max_memory(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             shard: None,
+            colour: crate::process::colour::ColourMode::Srgb,
             listed: None,
             verbosity: Verbosity::Normal,
             progress: true,

@@ -39,7 +39,9 @@ fn centre(p: &Path) -> [u8; 3] {
 #[test]
 fn jxl_is_turned_by_its_header_and_keeps_alpha() {
     let out = tempfile::tempdir().unwrap();
-    let (r, _) = thumbs_json(&formats().join("jxl"), out.path(), &["--sizes", "128", "--format", "png"], 0);
+    // --colour keep: the default converts to sRGB and writes no profile.
+    let (r, _) =
+        thumbs_json(&formats().join("jxl"), out.path(), &["--sizes", "128", "--format", "png", "--colour", "keep"], 0);
     assert_eq!(r["summary"]["ok"], 5, "{r}");
     // An embedded profile reaches the output whole.
     let png = fs::File::open(out.path().join("icc_128.png")).unwrap();

@@ -12,9 +12,11 @@ fn heif(name: &str) -> std::path::PathBuf {
     fixtures().join("formats/heif").join(name)
 }
 
+/// A thumbnail with the input's colours and profile as stored (--colour
+/// keep): these tests check decoding; tests/colour.rs checks conversion.
 fn thumb(input: &Path, out: &Path, size: u32, format: &str) {
     bin()
-        .args(["thumbs", "--sizes", &size.to_string(), "--format", format, "-o"])
+        .args(["thumbs", "--colour", "keep", "--sizes", &size.to_string(), "--format", format, "-o"])
         .arg(out)
         .arg(input)
         .assert()
@@ -76,6 +78,16 @@ fn an_nclx_colour_description_becomes_an_icc_profile() {
     assert!(p3.windows(6).any(|w| w == b"\0P\x003\0_"), "not a P3 profile");
     // nclx saying sRGB needs no profile.
     assert!(icc("alpha_32.png").is_none());
+    // By default the P3 image is converted: sRGB pixels and no profile.
+    let srgb = tempfile::tempdir().unwrap();
+    bin()
+        .args(["thumbs", "--sizes", "32", "--format", "png", "-o"])
+        .arg(srgb.path())
+        .arg(heif("p3-nclx.avif"))
+        .assert()
+        .success();
+    let f = fs::File::open(srgb.path().join("p3-nclx_32.png")).unwrap();
+    assert!(image::codecs::png::PngDecoder::new(std::io::BufReader::new(f)).unwrap().icc_profile().unwrap().is_none());
 }
 
 #[test]

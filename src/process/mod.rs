@@ -1,6 +1,7 @@
 //! One image, entirely in memory: read → decode → resize → orient → encode.
 //! Runs on a worker thread; never prints and never writes files.
 
+pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod jpeg;
@@ -17,6 +18,7 @@ use crate::geometry;
 use crate::job::Job;
 use crate::stages::StageTimes;
 pub use crate::task::{Processed, Rendered, Task};
+use colour::{Colour, ColourMode};
 use decode::{DecodeOptions, swaps_axes};
 use encode::EncodeOptions;
 pub use read::open_input;
@@ -42,6 +44,8 @@ pub struct ProcessOptions {
     pub max_file_size: u64,
     /// Decode JPEGs at 1/4 or 1/8 scale when the outputs are small enough.
     pub shrink_on_load: bool,
+    /// Convert tagged inputs to sRGB, or keep their profile.
+    pub colour: ColourMode,
 }
 
 impl ProcessOptions {
@@ -56,6 +60,7 @@ impl ProcessOptions {
             dry_run: job.dry_run(),
             max_file_size: job.max_file_size,
             shrink_on_load: job.shrink_on_load,
+            colour: job.colour,
         }
     }
 }
@@ -165,6 +170,11 @@ pub fn process_bytes(
     } else {
         resize::flatten_in_place(&mut decoded.image, opts.background);
     }
+    let (grey, alpha) = (decoded.image.color().channel_count() < 3, decoded.image.color().has_alpha());
+    let colour = Colour::for_input(opts.colour, decoded.icc.take(), grey, alpha);
+    if let Some(w) = colour.warning.clone() {
+        decode::warn(&mut decoded.warning, w);
+    }
     stages.decode_s = lap(&mut clock);
     let orientation = if opts.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
     let stored = decoded.source_size;
@@ -186,13 +196,16 @@ pub fn process_bytes(
         if premultiplied {
             resize::unpremultiply(&mut img)?;
         }
+        // On the small image, and before any background is added (the
+        // background is given in sRGB).
+        colour.apply(&mut img).map_err(|detail| FileError::Internal { stage: "converting to sRGB", detail })?;
         img.apply_orientation(orientation);
         img = resize::letterbox(img, plan.canvas, opts.background);
         if !task.format.has_alpha() {
             img = resize::flatten(img, opts.background);
         }
         stages.resize_s += lap(&mut clock);
-        let bytes = encode::encode(&img, task.format, opts.encode, decoded.icc.as_deref())?;
+        let bytes = encode::encode(&img, task.format, opts.encode, colour.embed.as_deref())?;
         stages.encode_s += lap(&mut clock);
         outputs.push(Rendered { path: path.clone(), width: img.width(), height: img.height(), bytes });
     }

@@ -1,0 +1,135 @@
+//! Colour: outputs in sRGB by default (`--colour srgb`). An input tagged
+//! with another profile (Adobe RGB, ProPhoto, Display P3, a camera's) is
+//! converted with moxcms, a pure-Rust CMS, after the resize (on the small
+//! image), and written without a profile: what browsers, mail clients and
+//! viewers that ignore profiles all show the same. `--colour keep` leaves
+//! the pixels alone and copies the profile, as before.
+
+use std::sync::Arc;
+
+use image::DynamicImage;
+use moxcms::{ColorProfile, DataColorSpace, Layout, RenderingIntent, Transform8BitExecutor, TransformOptions};
+
+/// What happens to an input's colour profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColourMode {
+    /// Convert to sRGB and write no profile.
+    #[default]
+    Srgb,
+    /// Keep the pixels as they are and copy the profile.
+    Keep,
+}
+
+/// What the outputs of one input get: pixels converted by `transform` (if
+/// any), and the profile to embed (if any).
+pub struct Colour {
+    transform: Option<Arc<Transform8BitExecutor>>,
+    /// The profile written into every output.
+    pub embed: Option<Vec<u8>>,
+    /// Something the user should know (a profile that could not be used).
+    pub warning: Option<String>,
+}
+
+impl Colour {
+    /// Decides for an input decoded as `has_alpha`/grey, tagged with `icc`.
+    pub fn for_input(mode: ColourMode, icc: Option<Vec<u8>>, grey: bool, has_alpha: bool) -> Colour {
+        let none = Colour { transform: None, embed: None, warning: None };
+        let Some(icc) = icc else { return none };
+        if mode == ColourMode::Keep {
+            return Colour { embed: Some(icc), ..none };
+        }
+        let profile = match ColorProfile::new_from_slice(&icc) {
+            Ok(p) => p,
+            Err(e) => return Colour { warning: Some(format!("ICC profile unreadable ({e}), taken as sRGB")), ..none },
+        };
+        // A grey profile's tone curve is near sRGB's; its pixels stay as they are.
+        if grey || profile.color_space != DataColorSpace::Rgb {
+            return none;
+        }
+        let layout = if has_alpha { Layout::Rgba } else { Layout::Rgb };
+        let options = TransformOptions { rendering_intent: RenderingIntent::Perceptual, ..TransformOptions::default() };
+        match profile.create_transform_8bit(layout, &ColorProfile::new_srgb(), layout, options) {
+            Ok(t) if is_identity(&*t, has_alpha) => none,
+            Ok(t) => Colour { transform: Some(t), ..none },
+            Err(e) => Colour { warning: Some(format!("ICC profile not usable ({e}), taken as sRGB")), ..none },
+        }
+    }
+
+    /// Converts `img` (8-bit RGB or RGBA, not premultiplied) to sRGB.
+    pub fn apply(&self, img: &mut DynamicImage) -> Result<(), String> {
+        let Some(t) = &self.transform else { return Ok(()) };
+        let pixels: &mut [u8] = match img {
+            DynamicImage::ImageRgb8(i) => i,
+            DynamicImage::ImageRgba8(i) => i,
+            _ => return Ok(()),
+        };
+        let src = pixels.to_vec();
+        t.transform(&src, pixels).map_err(|e| format!("colour conversion failed: {e}"))
+    }
+}
+
+/// Whether a transform leaves colours as they are (an sRGB profile under
+/// another name, as cameras and phones embed): then nothing is done.
+fn is_identity(t: &Transform8BitExecutor, alpha: bool) -> bool {
+    let channels = if alpha { 4 } else { 3 };
+    let mut src = Vec::new();
+    for v in (0..=255u16).step_by(15) {
+        for c in [[v, 0, 0], [0, v, 0], [0, 0, v], [v, v, v], [v, 255 - v, 128]] {
+            src.extend(c.iter().map(|&x| x as u8));
+            if alpha {
+                src.push(255);
+            }
+        }
+    }
+    let mut dst = vec![0u8; src.len()];
+    t.transform(&src, &mut dst).is_ok()
+        && src
+            .chunks(channels)
+            .zip(dst.chunks(channels))
+            .all(|(a, b)| a.iter().zip(b).all(|(x, y)| x.abs_diff(*y) <= 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn icc(p: ColorProfile) -> Vec<u8> {
+        p.encode().unwrap()
+    }
+
+    fn rgb(c: [u8; 3]) -> DynamicImage {
+        DynamicImage::ImageRgb8(image::RgbImage::from_pixel(4, 4, image::Rgb(c)))
+    }
+
+    #[test]
+    fn adobe_rgb_green_is_pulled_into_srgb_and_srgb_is_left_alone() {
+        let adobe = Colour::for_input(ColourMode::Srgb, Some(icc(ColorProfile::new_adobe_rgb())), false, false);
+        assert!(adobe.embed.is_none() && adobe.warning.is_none());
+        let mut img = rgb([0, 255, 0]);
+        adobe.apply(&mut img).unwrap();
+        // Adobe RGB's green is outside sRGB: clipped to full green, red and
+        // blue at 0; a mid green gets more saturated, not the same value.
+        let mut mid = rgb([64, 160, 64]);
+        adobe.apply(&mut mid).unwrap();
+        let p = mid.to_rgb8().get_pixel(0, 0).0;
+        assert!(p[1] > 160 && p[0] < 64, "{p:?}");
+        let srgb = Colour::for_input(ColourMode::Srgb, Some(icc(ColorProfile::new_srgb())), false, false);
+        assert!(srgb.transform.is_none() && srgb.embed.is_none());
+    }
+
+    #[test]
+    fn keep_copies_the_profile_and_leaves_pixels() {
+        let p = icc(ColorProfile::new_pro_photo_rgb());
+        let keep = Colour::for_input(ColourMode::Keep, Some(p.clone()), false, false);
+        assert_eq!(keep.embed, Some(p));
+        let mut img = rgb([10, 200, 30]);
+        keep.apply(&mut img).unwrap();
+        assert_eq!(img.to_rgb8().get_pixel(0, 0).0, [10, 200, 30]);
+    }
+
+    #[test]
+    fn a_broken_profile_is_a_warning_not_a_failure() {
+        let c = Colour::for_input(ColourMode::Srgb, Some(vec![1, 2, 3]), false, false);
+        assert!(c.warning.is_some_and(|w| w.contains("taken as sRGB")));
+    }
+}

@@ -1,0 +1,98 @@
+//! `--colour`: inputs tagged with a profile come out in sRGB without one by
+//! default, or as stored with their profile under `--colour keep`. The
+//! profiles are made here with moxcms; the images are flat patches, so the
+//! expected colours are known exactly.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{bin, jpeg_bytes};
+use image::{ImageDecoder, RgbImage};
+use moxcms::{ColorProfile, Layout, TransformOptions};
+
+/// A 64x64 picture of one colour, as a JPEG tagged with `icc` (quality 100,
+/// 4:4:4 would be exact; 4:2:0 at 100 is within a few levels on a flat patch).
+fn tagged(path: &Path, rgb: [u8; 3], icc: &[u8]) {
+    let img = RgbImage::from_pixel(64, 64, image::Rgb(rgb));
+    fs::write(path, jpeg_bytes(&img, 100, None, Some(icc))).unwrap();
+}
+
+fn centre(path: &Path) -> [u8; 3] {
+    image::open(path).unwrap().to_rgb8().get_pixel(16, 16).0
+}
+
+fn icc_of(path: &Path) -> Option<Vec<u8>> {
+    let f = std::io::BufReader::new(fs::File::open(path).unwrap());
+    image::codecs::jpeg::JpegDecoder::new(f).unwrap().icc_profile().unwrap()
+}
+
+fn close(a: [u8; 3], b: [u8; 3], tol: u8) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tol)
+}
+
+/// What moxcms makes of `rgb` in `profile`, in sRGB: the expected output.
+fn in_srgb(profile: &ColorProfile, rgb: [u8; 3]) -> [u8; 3] {
+    let t = profile
+        .create_transform_8bit(Layout::Rgb, &ColorProfile::new_srgb(), Layout::Rgb, TransformOptions::default())
+        .unwrap();
+    let mut out = [0u8; 3];
+    t.transform(&rgb, &mut out).unwrap();
+    out
+}
+
+fn run(input: &Path, out: &Path, extra: &[&str]) {
+    bin().args(["thumbs", "--sizes", "32", "-o"]).arg(out).arg(input).args(extra).assert().success();
+}
+
+#[test]
+fn an_adobe_rgb_photo_comes_out_in_srgb_without_a_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let adobe = ColorProfile::new_adobe_rgb();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let green = [70, 170, 60];
+    tagged(&input.join("adobe.jpg"), green, &adobe.encode().unwrap());
+    let out = dir.path().join("out");
+    run(&input, &out, &[]);
+    let got = centre(&out.join("adobe_32.jpg"));
+    let want = in_srgb(&adobe, green);
+    assert!(close(got, want, 4), "got {got:?}, want {want:?} (as stored: {green:?})");
+    // The conversion did something: Adobe RGB's green is wider than sRGB's.
+    assert!(!close(want, green, 8), "{want:?}");
+    assert_eq!(icc_of(&out.join("adobe_32.jpg")), None);
+    // --colour keep: the pixels as stored and the profile with them.
+    let kept = dir.path().join("kept");
+    run(&input, &kept, &["--colour", "keep"]);
+    assert!(close(centre(&kept.join("adobe_32.jpg")), green, 4));
+    assert_eq!(icc_of(&kept.join("adobe_32.jpg")), Some(adobe.encode().unwrap()));
+}
+
+#[test]
+fn a_profile_with_red_and_green_swapped_has_them_swapped_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut swapped = ColorProfile::new_srgb();
+    std::mem::swap(&mut swapped.red_colorant, &mut swapped.green_colorant);
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    // Stored as "red": displayed, through its profile, as green.
+    tagged(&input.join("swapped.jpg"), [200, 30, 30], &swapped.encode().unwrap());
+    let out = dir.path().join("out");
+    run(&input, &out, &[]);
+    let got = centre(&out.join("swapped_32.jpg"));
+    assert!(close(got, [30, 200, 30], 6), "{got:?}");
+}
+
+#[test]
+fn an_srgb_profile_under_another_name_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let colour = [180, 90, 40];
+    tagged(&input.join("camera.jpg"), colour, &ColorProfile::new_srgb().encode().unwrap());
+    let out = dir.path().join("out");
+    run(&input, &out, &[]);
+    assert!(close(centre(&out.join("camera_32.jpg")), colour, 4));
+    assert_eq!(icc_of(&out.join("camera_32.jpg")), None);
+}
