@@ -96,3 +96,41 @@ fn an_srgb_profile_under_another_name_changes_nothing() {
     assert!(close(centre(&out.join("camera_32.jpg")), colour, 4));
     assert_eq!(icc_of(&out.join("camera_32.jpg")), None);
 }
+
+#[test]
+fn a_camera_in_adobe_rgb_mode_is_converted_by_its_exif_alone() {
+    use exif::{Field, In, Tag, Value};
+    // ColorSpace = Uncalibrated and interoperability index R03, no profile.
+    let cs = Field { tag: Tag::ColorSpace, ifd_num: In::PRIMARY, value: Value::Short(vec![0xFFFF]) };
+    let ix =
+        Field { tag: Tag::InteroperabilityIndex, ifd_num: In::PRIMARY, value: Value::Ascii(vec![b"R03".to_vec()]) };
+    let mut w = exif::experimental::Writer::new();
+    w.push_field(&cs);
+    w.push_field(&ix);
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    w.write(&mut tiff, false).unwrap();
+    let green = [70, 170, 60];
+    let img = RgbImage::from_pixel(64, 64, image::Rgb(green));
+    let mut jpeg = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut jpeg, 100);
+    enc.add_exif_metadata(tiff.get_ref()).unwrap();
+    enc.encode(img.as_raw(), 64, 64, jpeg_encoder::ColorType::Rgb).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    fs::write(input.join("DSC_0001.JPG"), &jpeg).unwrap();
+    // 256 px of a 64 px image: no shrink-on-load, the zune-jpeg path; 16 px:
+    // shrunk by jpeg-decoder. Both read the EXIF.
+    for size in ["64", "8"] {
+        let out = dir.path().join(format!("out{size}"));
+        bin().args(["thumbs", "--sizes", size, "-o"]).arg(&out).arg(&input).assert().success();
+        let got = centre_at(&out.join(format!("DSC_0001_{size}.JPG")));
+        let want = in_srgb(&ColorProfile::new_adobe_rgb(), green);
+        assert!(close(got, want, 4), "{size} px: got {got:?}, want {want:?}");
+    }
+}
+
+fn centre_at(path: &Path) -> [u8; 3] {
+    let img = image::open(path).unwrap().to_rgb8();
+    img.get_pixel(img.width() / 2, img.height() / 2).0
+}

@@ -70,14 +70,20 @@ fn no_auto_orient_keeps_pixels_as_stored() {
 }
 
 #[test]
-fn outputs_carry_no_orientation_but_keep_the_icc_profile() {
+fn outputs_carry_no_orientation_but_keep_the_icc_profile_when_asked() {
     use image::ImageDecoder;
     let dir = tempfile::tempdir().unwrap();
     let icc: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
     let bytes = jpeg_bytes(&stored_for(&upright(120, 80), 6), 95, Some(6), Some(&icc));
     std::fs::write(dir.path().join("p.jpg"), bytes).unwrap();
     let out = tempfile::tempdir().unwrap();
-    bin().args(["thumbs", "--sizes", "60", "-o"]).arg(out.path()).arg(dir.path()).assert().success();
+    // --colour keep copies the profile (the default converts to sRGB instead).
+    bin()
+        .args(["thumbs", "--sizes", "60", "--colour", "keep", "-o"])
+        .arg(out.path())
+        .arg(dir.path())
+        .assert()
+        .success();
     let data = std::fs::read(out.path().join("p_60.jpg")).unwrap();
     let mut dec = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&data)).unwrap();
     assert_eq!(dec.orientation().unwrap(), Orientation::NoTransforms);

@@ -68,6 +68,21 @@ impl Colour {
     }
 }
 
+/// The Adobe RGB profile for an image whose EXIF says so without embedding
+/// one: ColorSpace = Uncalibrated (0xFFFF) and the interoperability index
+/// `R03`, as cameras set in their Adobe RGB mode (DCF 2.0). `exif` is the
+/// APP1 payload, with or without its `Exif\0\0` header.
+pub fn profile_from_exif(exif: &[u8]) -> Option<Vec<u8>> {
+    use exif::{In, Tag, Value};
+    let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
+    let parsed = exif::Reader::new().read_raw(tiff.to_vec()).ok()?;
+    let uncalibrated = parsed.get_field(Tag::ColorSpace, In::PRIMARY).and_then(|f| f.value.get_uint(0)) == Some(0xFFFF);
+    let r03 = parsed
+        .get_field(Tag::InteroperabilityIndex, In::PRIMARY)
+        .is_some_and(|f| matches!(&f.value, Value::Ascii(v) if v.first().is_some_and(|s| s.starts_with(b"R03"))));
+    (uncalibrated && r03).then(|| ColorProfile::new_adobe_rgb().encode().ok()).flatten()
+}
+
 /// Whether a transform leaves colours as they are (an sRGB profile under
 /// another name, as cameras and phones embed): then nothing is done.
 fn is_identity(t: &Transform8BitExecutor, alpha: bool) -> bool {
@@ -125,6 +140,29 @@ mod tests {
         let mut img = rgb([10, 200, 30]);
         keep.apply(&mut img).unwrap();
         assert_eq!(img.to_rgb8().get_pixel(0, 0).0, [10, 200, 30]);
+    }
+
+    /// An EXIF block with ColorSpace and InteroperabilityIndex, as a camera writes it.
+    fn exif_block(colour_space: u16, index: &[u8; 3]) -> Vec<u8> {
+        use exif::{Field, In, Tag, Value};
+        let cs = Field { tag: Tag::ColorSpace, ifd_num: In::PRIMARY, value: Value::Short(vec![colour_space]) };
+        let ix =
+            Field { tag: Tag::InteroperabilityIndex, ifd_num: In::PRIMARY, value: Value::Ascii(vec![index.to_vec()]) };
+        let mut w = exif::experimental::Writer::new();
+        w.push_field(&cs);
+        w.push_field(&ix);
+        let mut tiff = std::io::Cursor::new(Vec::new());
+        w.write(&mut tiff, true).unwrap();
+        [&b"Exif\0\0"[..], tiff.get_ref()].concat()
+    }
+
+    #[test]
+    fn exif_saying_adobe_rgb_without_a_profile_gets_one() {
+        let adobe = profile_from_exif(&exif_block(0xFFFF, b"R03")).expect("Adobe RGB");
+        assert_eq!(adobe, ColorProfile::new_adobe_rgb().encode().unwrap());
+        assert_eq!(profile_from_exif(&exif_block(1, b"R98")), None, "sRGB");
+        assert_eq!(profile_from_exif(&exif_block(0xFFFF, b"R98")), None, "uncalibrated, no R03");
+        assert_eq!(profile_from_exif(b"Exif\0\0junk"), None);
     }
 
     #[test]

@@ -24,6 +24,7 @@ use super::classify::tidy;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
 use crate::error::FileError;
 use crate::process::Admit;
+use crate::process::colour::profile_from_exif;
 use crate::process::jpeg::{self, JpegInfo, Process};
 
 /// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
@@ -189,7 +190,7 @@ fn with_zune(
         _ => ColorSpace::RGB,
     };
     let orientation = d.exif().and_then(|e| Orientation::from_exif_chunk(e)).unwrap_or(Orientation::NoTransforms);
-    let icc = d.icc_profile();
+    let icc = d.icc_profile().or_else(|| d.exif().and_then(|e| profile_from_exif(e)));
     let output = size.0 as u64 * size.1 as u64 * out.num_components() as u64;
     let color = if out.num_components() == 1 { image::ColorType::L8 } else { image::ColorType::Rgb8 };
     let progressive = info.process() == Process::Progressive;
@@ -289,7 +290,7 @@ fn with_jpeg_decoder(
     // Component planes plus the interleaved output; a progressive file also
     // keeps every coefficient (i16) of the full-size image until its last scan.
     let coefficients = if header.coding_process == jpeg_decoder::CodingProcess::DctProgressive { 6 * full } else { 0 };
-    let icc = d.icc_profile();
+    let icc = d.icc_profile().or_else(|| d.exif_data().and_then(profile_from_exif));
     admit(2 * output + coefficients + icc.as_ref().map_or(0, |p| p.len() as u64))?;
     let pixels = match d.decode().map_err(corrupt) {
         Ok(p) => p,
