@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use imgbatch::RawMode;
 use imgbatch::job::{Fit, OutFormat, Target};
+use imgbatch::process::colour::ColourMode;
 use imgbatch::process::decode::DecodeOptions;
 use imgbatch::process::encode::EncodeOptions;
 use imgbatch::process::resize::Resampler;
@@ -62,6 +63,8 @@ fuzz_target!(|data: &[u8]| {
         // Most inputs fit; the file path below also meets files one byte too large.
         max_file_size: 1 << 20,
         shrink_on_load: sel & 0x20 != 0,
+        // Converting runs every embedded profile through moxcms's parser.
+        colour: if sel & 0x08 != 0 { ColourMode::Keep } else { ColourMode::Srgb },
     };
     let mut resampler = Resampler::new();
     let mut admit = |_| Ok(());
