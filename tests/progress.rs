@@ -47,6 +47,16 @@ fn run_on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, Strin
     (status.code(), String::from_utf8_lossy(&out).into_owned())
 }
 
+/// `thumbs` on one worker with the input whose name holds `stuck` hanging
+/// until `--timeout 1`: the run lasts over a second, so the bar is drawn
+/// many times, with the count long finished.
+fn thumbs_with_a_stuck_file(input: &Path, out: &Path, extra: &[&str], stuck: &str) -> (Option<i32>, String) {
+    let (out, input) = (out.to_str().unwrap(), input.to_str().unwrap());
+    let mut args = vec!["thumbs", "--sizes", "64", "--workers", "1", "--timeout", "1", "-o", out, input];
+    args.extend_from_slice(extra);
+    run_on_a_terminal(&args, &[("IMGBATCH_INJECT_HANG", stuck)])
+}
+
 fn photos(dir: &Path, n: usize) {
     for i in 0..n {
         write_jpeg(&dir.join(format!("p{i:02}.jpg")), 640, 480);
@@ -59,23 +69,7 @@ fn the_bar_shows_the_whole_job_and_is_gone_before_the_summary() {
     let (input, out) = (dir.path().join("in"), dir.path().join("out"));
     fs::create_dir(&input).unwrap();
     photos(&input, 7);
-    // One file hangs until --timeout: the run lasts over a second, so the bar
-    // is drawn many times, with the count long finished.
-    let (code, screen) = run_on_a_terminal(
-        &[
-            "thumbs",
-            "--sizes",
-            "64",
-            "--workers",
-            "1",
-            "--timeout",
-            "1",
-            "-o",
-            out.to_str().unwrap(),
-            input.to_str().unwrap(),
-        ],
-        &[("IMGBATCH_INJECT_HANG", "p03")],
-    );
+    let (code, screen) = thumbs_with_a_stuck_file(&input, &out, &[], "p03");
     assert_eq!(code, Some(1), "{screen}");
     // The total is the whole folder from the start of the run (not the files
     // the walker has reached), with an ETA once counted.
@@ -122,23 +116,7 @@ fn a_shard_says_which_it_is_on_the_bar() {
         .map(|i| format!("p{i:02}"))
         .find(|n| imgbatch::shard::shard_of(Path::new(&format!("{n}.jpg")), 2) == 1)
         .unwrap();
-    let (code, screen) = run_on_a_terminal(
-        &[
-            "thumbs",
-            "--sizes",
-            "64",
-            "--workers",
-            "1",
-            "--timeout",
-            "1",
-            "--shard",
-            "1/2",
-            "-o",
-            out.to_str().unwrap(),
-            input.to_str().unwrap(),
-        ],
-        &[("IMGBATCH_INJECT_HANG", &first)],
-    );
+    let (code, screen) = thumbs_with_a_stuck_file(&input, &out, &["--shard", "1/2"], &first);
     assert_eq!(code, Some(1), "{screen}");
     assert!(screen.contains("shard 1/2 · "), "{screen}");
     assert!(screen.contains("thumbs (shard 1/2): "), "{screen}");
