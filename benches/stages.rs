@@ -57,16 +57,20 @@ fn stages(c: &mut Criterion) {
     g.bench_function("resize_to_1600", |b| b.iter(|| r.resize(&dynimg, full, (1600, 1200)).expect("resize")));
     let medium = r.resize(&dynimg, full, (1600, 1200)).expect("resize");
     let q = EncodeOptions::new(85);
-    g.bench_function("encode_jpeg_1600", |b| b.iter(|| encode::encode(&medium, OutFormat::Jpeg, q, None)));
+    g.bench_function("encode_jpeg_1600", |b| {
+        b.iter(|| encode::encode(&medium, OutFormat::Jpeg, q, None, &Default::default()))
+    });
     let prog = EncodeOptions { progressive: true, ..q };
     g.bench_function("encode_jpeg_1600_progressive", |b| {
-        b.iter(|| encode::encode(&medium, OutFormat::Jpeg, prog, None))
+        b.iter(|| encode::encode(&medium, OutFormat::Jpeg, prog, None, &Default::default()))
     });
     let full_chroma = EncodeOptions { subsampling: imgbatch::Subsampling::S444, ..q };
     g.bench_function("encode_jpeg_1600_444", |b| {
-        b.iter(|| encode::encode(&medium, OutFormat::Jpeg, full_chroma, None))
+        b.iter(|| encode::encode(&medium, OutFormat::Jpeg, full_chroma, None, &Default::default()))
     });
-    g.bench_function("encode_webp_1600", |b| b.iter(|| encode::encode(&medium, OutFormat::Webp, q, None)));
+    g.bench_function("encode_webp_1600", |b| {
+        b.iter(|| encode::encode(&medium, OutFormat::Webp, q, None, &Default::default()))
+    });
     g.finish();
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
-use imgbatch::job::{DEFAULT_MAX_PIXELS, OutputMode, parse_color};
+use imgbatch::job::{DEFAULT_AVIF_EFFORT, DEFAULT_AVIF_QUALITY, DEFAULT_MAX_PIXELS, OutputMode, parse_color};
 use imgbatch::process::colour::ColourMode;
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
@@ -23,13 +23,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write one or more thumbnail sizes of every image (decoded once).
-    #[command(mut_arg("quality", |a| a.help("JPEG/WebP quality [default: 80]")))]
+    #[command(mut_arg("quality", |a| a.help("JPEG/WebP/AVIF quality [default: 80; 50 for AVIF]")))]
     Thumbs(ThumbsArgs),
     /// Resize every image to fit a box (sharp's fit modes).
-    #[command(mut_arg("quality", |a| a.help("JPEG/WebP quality [default: 85]")))]
+    #[command(mut_arg("quality", |a| a.help("JPEG/WebP/AVIF quality [default: 85; 50 for AVIF]")))]
     Resize(ResizeArgs),
     /// Time the same job with different worker counts (and queue sizes); outputs stay in memory unless --write.
-    #[command(mut_arg("quality", |a| a.help("JPEG/WebP quality [default: 80, or 85 with --width/--height]")))]
+    #[command(mut_arg("quality", |a| a.help("JPEG/WebP/AVIF quality [default: 80, or 85 with --width/--height; 50 for AVIF]")))]
     Bench(BenchArgs),
     /// Work with JSON reports (merge the reports of a job split with --shard).
     #[command(subcommand)]
@@ -109,6 +109,9 @@ pub enum FormatArg {
     Png,
     /// WebP (lossy, keeps alpha).
     Webp,
+    /// AVIF (AV1, lossy, 8-bit 4:4:4 as sharp writes it, keeps alpha; slow to encode,
+    /// see --effort; quality 50 unless told).
+    Avif,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -203,7 +206,7 @@ pub struct Processing {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Same)]
     pub format: FormatArg,
-    /// JPEG/WebP quality [default: 80 for thumbs, 85 for resize].
+    /// JPEG/WebP/AVIF quality [default: 80 for thumbs, 85 for resize, 50 for AVIF].
     #[arg(long, short = 'q', value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Option<u8>,
     /// JPEG chroma subsampling.
@@ -212,6 +215,9 @@ pub struct Processing {
     /// Write progressive JPEGs (load blurry-to-sharp; often a little smaller).
     #[arg(long)]
     pub progressive: bool,
+    /// AVIF encoder effort: 0 fastest, 10 smallest files (as sharp's, where 4 is the default).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=10), default_value_t = DEFAULT_AVIF_EFFORT)]
+    pub effort: u8,
     /// Include hidden files and folders.
     #[arg(long)]
     pub hidden: bool,
@@ -245,6 +251,13 @@ pub struct Processing {
     /// Colour profiles: convert to sRGB (what every viewer shows alike) or keep them.
     #[arg(long, value_enum, default_value_t = ColourArg::Srgb, alias = "color")]
     pub colour: ColourArg,
+    /// Copy EXIF (capture date, camera, copyright…; Orientation set to 1, its thumbnail and
+    /// MakerNote dropped, dimensions updated), XMP and IPTC to the outputs [default: strip all].
+    #[arg(long)]
+    pub keep_metadata: bool,
+    /// With --keep-metadata: leave out GPS location (EXIF and XMP).
+    #[arg(long, requires = "keep_metadata")]
+    pub strip_gps: bool,
     /// Give up on a file after this many seconds (0: never) [default: 60].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -327,10 +340,14 @@ impl Processing {
             FormatArg::Jpeg => FormatChoice::Fixed(OutFormat::Jpeg),
             FormatArg::Png => FormatChoice::Fixed(OutFormat::Png),
             FormatArg::Webp => FormatChoice::Fixed(OutFormat::Webp),
+            FormatArg::Avif => FormatChoice::Fixed(OutFormat::Avif),
         };
-        if let Some(q) = self.quality {
-            job.quality = q;
+        match self.quality {
+            Some(q) => job.quality = q,
+            None if job.format == FormatChoice::Fixed(OutFormat::Avif) => job.quality = DEFAULT_AVIF_QUALITY,
+            None => {}
         }
+        job.effort = self.effort;
         job.subsampling = match self.subsampling {
             SubsamplingArg::S420 => Subsampling::S420,
             SubsamplingArg::S422 => Subsampling::S422,
@@ -349,6 +366,8 @@ impl Processing {
             ColourArg::Srgb => ColourMode::Srgb,
             ColourArg::Keep => ColourMode::Keep,
         };
+        job.keep_metadata = self.keep_metadata;
+        job.strip_gps = self.strip_gps;
         job.raw = match self.raw {
             RawArg::Preview => RawMode::Preview,
             RawArg::Full => RawMode::Full,

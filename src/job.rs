@@ -89,6 +89,8 @@ pub enum OutFormat {
     Png,
     /// Lossy WebP.
     Webp,
+    /// Lossy AVIF (AV1 in HEIF), 8-bit.
+    Avif,
 }
 
 impl OutFormat {
@@ -98,6 +100,7 @@ impl OutFormat {
             OutFormat::Jpeg => "jpg",
             OutFormat::Png => "png",
             OutFormat::Webp => "webp",
+            OutFormat::Avif => "avif",
         }
     }
 
@@ -107,6 +110,7 @@ impl OutFormat {
             OutFormat::Jpeg => &["jpg", "jpeg", "jpe", "jfif"],
             OutFormat::Png => &["png"],
             OutFormat::Webp => &["webp"],
+            OutFormat::Avif => &["avif"],
         };
         names.iter().any(|n| n.eq_ignore_ascii_case(ext))
     }
@@ -117,6 +121,7 @@ impl OutFormat {
             OutFormat::Jpeg => "JPEG",
             OutFormat::Png => "PNG",
             OutFormat::Webp => "WebP",
+            OutFormat::Avif => "AVIF",
         }
     }
 
@@ -169,12 +174,14 @@ pub struct Job {
     pub operation: Operation,
     /// Output encoding.
     pub format: FormatChoice,
-    /// JPEG/WebP quality, 1–100.
+    /// JPEG/WebP/AVIF quality, 1–100.
     pub quality: u8,
     /// JPEG chroma subsampling.
     pub subsampling: Subsampling,
     /// Write progressive JPEGs.
     pub progressive: bool,
+    /// AVIF encoder effort, 0 (fastest) to 10 (smallest files).
+    pub effort: u8,
     /// Worker threads.
     pub workers: usize,
     /// Capacity of each bounded channel.
@@ -212,6 +219,10 @@ pub struct Job {
     pub max_file_size: u64,
     /// Convert tagged inputs to sRGB (default) or keep their profile.
     pub colour: crate::process::colour::ColourMode,
+    /// Copy EXIF (Orientation 1, no thumbnail, output size), XMP and IPTC to the outputs.
+    pub keep_metadata: bool,
+    /// With `keep_metadata`: leave GPS out of EXIF and XMP.
+    pub strip_gps: bool,
     /// Only this shard's inputs (`--shard K/N`); all of them when `None`.
     pub shard: Option<crate::shard::Shard>,
     /// Files to take instead of walking the one input folder, relative to it
@@ -245,6 +256,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// enough that a stray disk image or video named `.jpg` is refused unread.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 
+/// sharp's and libvips' AVIF effort (libaom's speed 5 of 0–9).
+pub const DEFAULT_AVIF_EFFORT: u8 = 4;
+
+/// AVIF quality when none is given: sharp's and libvips' default. AV1 at 50
+/// looks like JPEG at about 80, so the JPEG/WebP defaults would be wasteful.
+pub const DEFAULT_AVIF_QUALITY: u8 = 50;
+
 /// sharp's `limitInputPixels` default: 0x3FFF × 0x3FFF.
 pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
 
@@ -265,6 +283,9 @@ impl Job {
         }
         if !(1..=100).contains(&self.quality) {
             return Err(SetupError::Invalid(format!("--quality {} must be 1-100", self.quality)));
+        }
+        if self.effort > 10 {
+            return Err(SetupError::Invalid(format!("--effort {} must be 0-10", self.effort)));
         }
         if let Operation::Thumbs { sizes, .. } = &self.operation
             && (sizes.is_empty() || sizes.contains(&0))
@@ -294,6 +315,7 @@ impl Job {
             quality,
             subsampling: Subsampling::S420,
             progressive: false,
+            effort: DEFAULT_AVIF_EFFORT,
             workers,
             queue: 2 * workers,
             force: false,
@@ -313,6 +335,8 @@ impl Job {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             shard: None,
             colour: crate::process::colour::ColourMode::Srgb,
+            keep_metadata: false,
+            strip_gps: false,
             listed: None,
             verbosity: Verbosity::Normal,
             progress: true,

@@ -5,8 +5,9 @@
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder};
 
+use super::metadata::{self, Blocks};
 use crate::error::FileError;
-use crate::job::{OutFormat, Subsampling};
+use crate::job::{DEFAULT_AVIF_EFFORT, OutFormat, Subsampling};
 
 /// Encoder settings shared by every output of a run.
 #[derive(Debug, Clone, Copy)]
@@ -17,34 +18,40 @@ pub struct EncodeOptions {
     pub subsampling: Subsampling,
     /// Progressive JPEG.
     pub progressive: bool,
+    /// AVIF effort, 0–10.
+    pub effort: u8,
 }
 
 impl EncodeOptions {
     /// libjpeg's defaults: 4:2:0, baseline.
     pub fn new(quality: u8) -> Self {
-        EncodeOptions { quality, subsampling: Subsampling::S420, progressive: false }
+        EncodeOptions { quality, subsampling: Subsampling::S420, progressive: false, effort: DEFAULT_AVIF_EFFORT }
     }
 }
 
-/// Encodes `img` (8-bit L, Rgb, or with alpha for PNG/WebP).
+/// Encodes `img` (8-bit L, Rgb, or with alpha for PNG/WebP/AVIF), with the
+/// ICC profile `icc` (not in AVIF: see [`encode_avif`]) and the metadata
+/// `blocks` (`--keep-metadata`).
 pub fn encode(
     img: &DynamicImage,
     format: OutFormat,
     opts: EncodeOptions,
     icc: Option<&[u8]>,
+    blocks: &Blocks,
 ) -> Result<Vec<u8>, FileError> {
     let fail = |detail: String| FileError::Encode { format: format.name(), detail };
-    match format {
-        OutFormat::Jpeg => encode_jpeg(img, opts, icc).map_err(fail),
-        OutFormat::Png => encode_png(img, icc).map_err(fail),
-        OutFormat::Webp => {
-            let webp = encode_webp(img, opts.quality).map_err(fail)?;
-            Ok(match icc {
-                Some(icc) => webp_with_icc(&webp, icc, img.width(), img.height()).map_err(fail)?,
-                None => webp,
-            })
-        }
+    let bytes = match format {
+        OutFormat::Jpeg => encode_jpeg(img, opts, icc),
+        OutFormat::Png => encode_png(img, icc),
+        OutFormat::Webp => encode_webp(img, opts.quality),
+        OutFormat::Avif => encode_avif(img, opts, blocks.exif.as_deref()),
     }
+    .map_err(fail)?;
+    let webp_icc = icc.filter(|_| format == OutFormat::Webp);
+    if webp_icc.is_none() && (*blocks == Blocks::default() || format == OutFormat::Avif) {
+        return Ok(bytes);
+    }
+    metadata::embed(bytes, format, blocks, webp_icc).map_err(fail)
 }
 
 fn encode_jpeg(img: &DynamicImage, opts: EncodeOptions, icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
@@ -104,45 +111,37 @@ fn encode_webp(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, String> {
     Ok(mem.to_vec())
 }
 
-/// Adds an ICCP chunk to a WebP file from libwebp's simple encoder, which has
-/// no option for it: the file becomes (or stays) the extended VP8X format,
-/// with the ICC flag set and the profile right after the VP8X header.
-fn webp_with_icc(webp: &[u8], icc: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
-    const ICC_FLAG: u8 = 0x20;
-    if webp.len() < 12 || &webp[0..4] != b"RIFF" || &webp[8..12] != b"WEBP" {
-        return Err("encoder produced no RIFF/WEBP container".into());
-    }
-    let chunk = |tag: &[u8], data: &[u8]| {
-        let mut c = tag.to_vec();
-        c.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        c.extend_from_slice(data);
-        if data.len() % 2 == 1 {
-            c.push(0);
-        }
-        c
+/// AVIF through ravif (rav1e, pure Rust): 8-bit YCbCr 4:4:4 (ravif writes
+/// no subsampled chroma; sharp's AVIF default is 4:4:4 too), tagged sRGB by
+/// its nclx box (ravif writes no ICC), so the pixels must already be sRGB. rav1e runs on this
+/// worker's thread: the pool is the parallelism.
+fn encode_avif(img: &DynamicImage, opts: EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    use ravif::{BitDepth, Encoder, Img, RGB8, RGBA8};
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let encoder = Encoder::new()
+        .with_quality(opts.quality.clamp(1, 100) as f32)
+        .with_speed(avif_speed(opts.effort))
+        .with_bit_depth(BitDepth::Eight);
+    let encoder = match exif {
+        Some(e) => encoder.with_exif(e),
+        None => encoder,
     };
-    let body = &webp[12..];
-    let mut out_body = Vec::with_capacity(body.len() + icc.len() + 32);
-    if body.starts_with(b"VP8X") && body.len() >= 18 {
-        let mut vp8x = body[..18].to_vec();
-        vp8x[8] |= ICC_FLAG;
-        out_body.extend_from_slice(&vp8x);
-        out_body.extend(chunk(b"ICCP", icc));
-        out_body.extend_from_slice(&body[18..]);
+    let encoded = if img.color().has_alpha() {
+        let rgba = img.to_rgba8();
+        let px: Vec<RGBA8> = rgba.as_raw().chunks_exact(4).map(|c| RGBA8::new(c[0], c[1], c[2], c[3])).collect();
+        encoder.encode_rgba(Img::new(&px[..], w, h))
     } else {
-        let mut header = [0u8; 10];
-        header[0] = ICC_FLAG;
-        header[4..7].copy_from_slice(&(width - 1).to_le_bytes()[..3]);
-        header[7..10].copy_from_slice(&(height - 1).to_le_bytes()[..3]);
-        out_body.extend(chunk(b"VP8X", &header));
-        out_body.extend(chunk(b"ICCP", icc));
-        out_body.extend_from_slice(body);
-    }
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&((out_body.len() + 4) as u32).to_le_bytes());
-    out.extend_from_slice(b"WEBP");
-    out.extend_from_slice(&out_body);
-    Ok(out)
+        let rgb = img.to_rgb8();
+        let px: Vec<RGB8> = rgb.as_raw().chunks_exact(3).map(|c| RGB8::new(c[0], c[1], c[2])).collect();
+        encoder.encode_rgb(Img::new(&px[..], w, h))
+    };
+    encoded.map(|e| e.avif_file).map_err(|e| e.to_string())
+}
+
+/// `--effort` 0–10 (more is slower and smaller, as sharp's) to rav1e's speed
+/// preset 10–1 (more is faster).
+fn avif_speed(effort: u8) -> u8 {
+    10 - effort.min(9)
 }
 
 #[cfg(test)]
@@ -157,7 +156,7 @@ mod tests {
     #[test]
     fn every_format_round_trips_to_the_same_size() {
         for f in [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp] {
-            let bytes = encode(&gradient(), f, EncodeOptions::new(80), None).unwrap();
+            let bytes = encode(&gradient(), f, EncodeOptions::new(80), None, &Blocks::default()).unwrap();
             let back = image::load_from_memory(&bytes).unwrap();
             assert_eq!((back.width(), back.height()), (64, 48), "{f:?}");
         }
@@ -165,8 +164,8 @@ mod tests {
 
     #[test]
     fn quality_changes_jpeg_size() {
-        let lo = encode(&gradient(), OutFormat::Jpeg, EncodeOptions::new(20), None).unwrap();
-        let hi = encode(&gradient(), OutFormat::Jpeg, EncodeOptions::new(95), None).unwrap();
+        let lo = encode(&gradient(), OutFormat::Jpeg, EncodeOptions::new(20), None, &Blocks::default()).unwrap();
+        let hi = encode(&gradient(), OutFormat::Jpeg, EncodeOptions::new(95), None, &Blocks::default()).unwrap();
         assert!(lo.len() < hi.len());
     }
 
@@ -182,7 +181,7 @@ mod tests {
             (OutFormat::Webp, gradient()),
             (OutFormat::Webp, rgba),
         ] {
-            let bytes = encode(&img, f, EncodeOptions::new(80), Some(&icc)).unwrap();
+            let bytes = encode(&img, f, EncodeOptions::new(80), Some(&icc), &Blocks::default()).unwrap();
             let mut dec = image::ImageReader::new(std::io::Cursor::new(&bytes))
                 .with_guessed_format()
                 .unwrap()

@@ -5,6 +5,7 @@ pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod jpeg;
+pub mod metadata;
 pub mod read;
 pub mod resize;
 
@@ -15,12 +16,13 @@ use image::metadata::Orientation;
 
 use crate::error::FileError;
 use crate::geometry;
-use crate::job::Job;
+use crate::job::{Job, OutFormat};
 use crate::stages::StageTimes;
 pub use crate::task::{Processed, Rendered, Task};
 use colour::{Colour, ColourMode};
 use decode::{DecodeOptions, swaps_axes};
 use encode::EncodeOptions;
+use metadata::{Blocks, Metadata, Rewrite};
 pub use read::open_input;
 use read::{Input, PREFIX_LEN};
 use resize::Resampler;
@@ -46,6 +48,10 @@ pub struct ProcessOptions {
     pub shrink_on_load: bool,
     /// Convert tagged inputs to sRGB, or keep their profile.
     pub colour: ColourMode,
+    /// Copy EXIF, XMP and IPTC to the outputs.
+    pub keep_metadata: bool,
+    /// With `keep_metadata`: leave GPS out.
+    pub strip_gps: bool,
 }
 
 impl ProcessOptions {
@@ -53,7 +59,12 @@ impl ProcessOptions {
     pub fn from_job(job: &Job) -> Self {
         ProcessOptions {
             decode: DecodeOptions { max_pixels: job.max_pixels, allow_truncated: job.allow_truncated, raw: job.raw },
-            encode: EncodeOptions { quality: job.quality, subsampling: job.subsampling, progressive: job.progressive },
+            encode: EncodeOptions {
+                quality: job.quality,
+                subsampling: job.subsampling,
+                progressive: job.progressive,
+                effort: job.effort,
+            },
             upscale: job.upscale,
             auto_orient: job.auto_orient,
             background: job.background,
@@ -61,6 +72,8 @@ impl ProcessOptions {
             max_file_size: job.max_file_size,
             shrink_on_load: job.shrink_on_load,
             colour: job.colour,
+            keep_metadata: job.keep_metadata,
+            strip_gps: job.strip_gps,
         }
     }
 }
@@ -162,6 +175,7 @@ pub fn process_bytes(
     // Beyond the decoder's own peak: resize buffers and copies of up to
     // half the decoded size.
     let mut admit_all = |peak| admit(peak + peak / 2);
+    let meta = if opts.keep_metadata { Metadata::read(&bytes) } else { Metadata::default() };
     let mut decoded = decode::decode(&bytes, extension, &opts.decode, &mut admit_all, &shrink, &enough)?;
     drop(bytes);
     let premultiplied = decoded.image.color().has_alpha() && task.format.has_alpha();
@@ -171,7 +185,10 @@ pub fn process_bytes(
         resize::flatten_in_place(&mut decoded.image, opts.background);
     }
     let (grey, alpha) = (decoded.image.color().channel_count() < 3, decoded.image.color().has_alpha());
-    let colour = Colour::for_input(opts.colour, decoded.icc.take(), grey, alpha);
+    // ravif tags every AVIF as sRGB (nclx) and cannot embed a profile: the
+    // pixels must be sRGB whatever --colour says.
+    let mode = if task.format == OutFormat::Avif { ColourMode::Srgb } else { opts.colour };
+    let colour = Colour::for_input(mode, decoded.icc.take(), grey, alpha);
     if let Some(w) = colour.warning.clone() {
         decode::warn(&mut decoded.warning, w);
     }
@@ -205,7 +222,13 @@ pub fn process_bytes(
             img = resize::flatten(img, opts.background);
         }
         stages.resize_s += lap(&mut clock);
-        let bytes = encode::encode(&img, task.format, opts.encode, colour.embed.as_deref())?;
+        let blocks = if meta.is_empty() {
+            Blocks::default()
+        } else {
+            let srgb = colour.embed.is_none();
+            meta.blocks(Rewrite { size: img.dimensions(), strip_gps: opts.strip_gps, srgb })
+        };
+        let bytes = encode::encode(&img, task.format, opts.encode, colour.embed.as_deref(), &blocks)?;
         stages.encode_s += lap(&mut clock);
         outputs.push(Rendered { path: path.clone(), width: img.width(), height: img.height(), bytes });
     }

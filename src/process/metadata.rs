@@ -1,0 +1,373 @@
+//! `--keep-metadata`: EXIF, XMP and IPTC carried from an input to its
+//! outputs. By default nothing but what `--colour` decides is written.
+//!
+//! EXIF is parsed and written again with kamadak-exif rather than copied:
+//! the pixels are already turned, so Orientation must say 1; the embedded
+//! thumbnail would show the old, unturned picture; the pixel dimensions
+//! must be the output's; GPS goes with `--strip-gps`; and a MakerNote is
+//! dropped, because its vendor offsets break once it moves (and it is often
+//! larger than a thumbnail). Containers are edited with img-parts.
+
+use std::io::Cursor;
+
+use exif::{Context, Field, In, Tag, Value};
+use img_parts::{Bytes, ImageEXIF, ImageICC, jpeg::Jpeg, png::Png, png::PngChunk, webp::WebP};
+
+use crate::job::OutFormat;
+
+/// The largest XMP or IPTC block carried over; a bigger one is a metadata
+/// bomb, not a description of a photo.
+const MAX_BLOCK: usize = 1 << 20;
+
+const XMP_JPEG: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+const XMP_PNG: &[u8] = b"XML:com.adobe.xmp";
+const PHOTOSHOP: &[u8] = b"Photoshop 3.0\0";
+/// Photoshop image resource that holds IPTC-IIM records.
+const IPTC_RESOURCE: u16 = 0x0404;
+/// TIFF tags of a TIFF input's own XMP and IPTC.
+const TIFF_XMP: u16 = 700;
+const TIFF_IPTC: u16 = 33723;
+
+/// What `--keep-metadata` read from one input.
+#[derive(Debug, Default, Clone)]
+pub struct Metadata {
+    /// EXIF fields of the main image (IFD0, Exif, GPS, Interop).
+    exif: Vec<Field>,
+    /// The XMP packet.
+    xmp: Option<String>,
+    /// IPTC-IIM records.
+    iptc: Option<Vec<u8>>,
+}
+
+/// How the outputs' metadata differ from the input's.
+#[derive(Debug, Clone, Copy)]
+pub struct Rewrite {
+    /// Output width and height.
+    pub size: (u32, u32),
+    /// Remove GPS from EXIF and XMP.
+    pub strip_gps: bool,
+    /// The pixels are sRGB now (EXIF ColorSpace says so).
+    pub srgb: bool,
+}
+
+/// The blocks written into one output.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Blocks {
+    /// EXIF as a TIFF structure (no `Exif\0\0` header).
+    pub exif: Option<Vec<u8>>,
+    /// XMP packet.
+    pub xmp: Option<Vec<u8>>,
+    /// IPTC-IIM records.
+    pub iptc: Option<Vec<u8>>,
+}
+
+impl Metadata {
+    /// Reads what a photo carries. Damaged metadata is treated as absent:
+    /// it must never cost the pixels.
+    pub fn read(bytes: &[u8]) -> Metadata {
+        let mut meta = Metadata::default();
+        if let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) {
+            for f in exif.fields() {
+                match f.tag {
+                    Tag(Context::Tiff, TIFF_XMP) => meta.xmp = text(value_bytes(&f.value)),
+                    Tag(Context::Tiff, TIFF_IPTC) => meta.iptc = value_bytes(&f.value).map(<[u8]>::to_vec),
+                    _ if f.ifd_num == In::PRIMARY && keep_field(f) => meta.exif.push(f.clone()),
+                    _ => {}
+                }
+            }
+        }
+        if bytes.starts_with(&[0xFF, 0xD8]) {
+            if let Ok(jpeg) = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)) {
+                for s in jpeg.segments() {
+                    let c = s.contents();
+                    if s.marker() == 0xE1 && c.starts_with(XMP_JPEG) {
+                        meta.xmp = text(Some(&c[XMP_JPEG.len()..]));
+                    } else if s.marker() == 0xED && c.starts_with(PHOTOSHOP) {
+                        meta.iptc = iptc_from_irb(&c[PHOTOSHOP.len()..]).map(<[u8]>::to_vec);
+                    }
+                }
+            }
+        } else if bytes.starts_with(b"\x89PNG") {
+            if let Ok(png) = Png::from_bytes(Bytes::copy_from_slice(bytes)) {
+                meta.xmp = png.chunks_by_type(*b"iTXt").find_map(|c| xmp_from_itxt(c.contents()));
+            }
+        } else if bytes.starts_with(b"RIFF")
+            && let Ok(webp) = WebP::from_bytes(Bytes::copy_from_slice(bytes))
+        {
+            meta.xmp = text(webp.chunk_by_id(*b"XMP ").and_then(|c| c.content().data()).map(|d| &d[..]));
+        }
+        meta.iptc = meta.iptc.filter(|i| !i.is_empty() && i.len() <= MAX_BLOCK);
+        meta
+    }
+
+    /// Whether there is anything to write.
+    pub fn is_empty(&self) -> bool {
+        self.exif.is_empty() && self.xmp.is_none() && self.iptc.is_none()
+    }
+
+    /// The blocks for one output.
+    pub fn blocks(&self, r: Rewrite) -> Blocks {
+        Blocks {
+            exif: self.exif_for(r),
+            xmp: self.xmp.as_deref().map(|x| xmp_for(x, r).into_bytes()),
+            iptc: self.iptc.clone(),
+        }
+    }
+
+    fn exif_for(&self, r: Rewrite) -> Option<Vec<u8>> {
+        let (w, h) = r.size;
+        let mut fields: Vec<Field> = Vec::with_capacity(self.exif.len() + 2);
+        for f in &self.exif {
+            let value = match f.tag {
+                Tag::Orientation => Value::Short(vec![1]),
+                Tag::ColorSpace if r.srgb => Value::Short(vec![1]),
+                Tag::PixelXDimension | Tag::PixelYDimension => continue,
+                Tag(Context::Gps, _) if r.strip_gps => continue,
+                _ => f.value.clone(),
+            };
+            fields.push(Field { tag: f.tag, ifd_num: In::PRIMARY, value });
+        }
+        if fields.is_empty() {
+            return None;
+        }
+        for (tag, v) in [(Tag::PixelXDimension, w), (Tag::PixelYDimension, h)] {
+            fields.push(Field { tag, ifd_num: In::PRIMARY, value: Value::Long(vec![v]) });
+        }
+        let mut w = exif::experimental::Writer::new();
+        for f in &fields {
+            w.push_field(f);
+        }
+        let mut out = Cursor::new(Vec::new());
+        // A field the writer refuses loses the EXIF, never the image.
+        w.write(&mut out, false).ok()?;
+        Some(out.into_inner())
+    }
+}
+
+/// Whether an EXIF field of the main image is carried over: descriptive
+/// IFD0 tags (not a TIFF input's image structure), all of the Exif, GPS
+/// and Interop IFDs but the MakerNote, and no value the writer cannot write.
+fn keep_field(f: &Field) -> bool {
+    if matches!(f.value, Value::Unknown(..)) {
+        return false;
+    }
+    match f.tag {
+        Tag::MakerNote => false,
+        Tag(Context::Tiff, n) => {
+            matches!(
+            Tag(Context::Tiff, n),
+            Tag::ImageDescription
+                | Tag::Make
+                | Tag::Model
+                | Tag::Orientation
+                | Tag::XResolution
+                | Tag::YResolution
+                | Tag::ResolutionUnit
+                | Tag::Software
+                | Tag::DateTime
+                | Tag::Artist
+                | Tag::Copyright
+                | Tag::YCbCrPositioning
+        ) || (0x9C9B..=0x9C9F).contains(&n) // Windows' XPTitle … XPSubject
+            || n == 0x4746
+        } // Rating
+        _ => true,
+    }
+}
+
+fn value_bytes(v: &Value) -> Option<&[u8]> {
+    match v {
+        Value::Byte(b) | Value::Undefined(b, _) => Some(b),
+        Value::Ascii(a) => a.first().map(Vec::as_slice),
+        _ => None,
+    }
+}
+
+fn text(b: Option<&[u8]>) -> Option<String> {
+    let b = b?;
+    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    (b.len() <= MAX_BLOCK).then(|| String::from_utf8(b.to_vec()).ok()).flatten().filter(|s| s.contains("<x:xmpmeta"))
+}
+
+/// The XMP of a PNG `iTXt` chunk keyed `XML:com.adobe.xmp`, uncompressed
+/// (as every writer of XMP in PNG stores it).
+fn xmp_from_itxt(c: &[u8]) -> Option<String> {
+    let rest = c.strip_prefix(XMP_PNG)?.strip_prefix(&[0])?;
+    let (&compressed, rest) = rest.split_first()?;
+    if compressed != 0 {
+        return None;
+    }
+    let rest = rest.get(1..)?; // compression method
+    let lang_end = rest.iter().position(|&b| b == 0)?;
+    let rest = &rest[lang_end + 1..];
+    let key_end = rest.iter().position(|&b| b == 0)?;
+    text(Some(&rest[key_end + 1..]))
+}
+
+/// The IPTC records in a Photoshop image resource block: a series of
+/// `8BIM`, id, padded Pascal name, size, padded data.
+fn iptc_from_irb(mut irb: &[u8]) -> Option<&[u8]> {
+    while irb.len() >= 12 && irb.starts_with(b"8BIM") {
+        let id = u16::from_be_bytes([irb[4], irb[5]]);
+        let name_len = irb[6] as usize;
+        let name = (1 + name_len).next_multiple_of(2);
+        let at = 6 + name;
+        let size = u32::from_be_bytes(irb.get(at..at + 4)?.try_into().ok()?) as usize;
+        let data = irb.get(at + 4..at + 4 + size)?;
+        if id == IPTC_RESOURCE {
+            return Some(data);
+        }
+        irb = irb.get(at + 4 + size.next_multiple_of(2)..)?;
+    }
+    None
+}
+
+/// A Photoshop image resource block holding only `iptc`.
+fn irb_with_iptc(iptc: &[u8]) -> Vec<u8> {
+    let mut irb = PHOTOSHOP.to_vec();
+    irb.extend_from_slice(b"8BIM");
+    irb.extend_from_slice(&IPTC_RESOURCE.to_be_bytes());
+    irb.extend_from_slice(&[0, 0]); // empty name, padded
+    irb.extend_from_slice(&(iptc.len() as u32).to_be_bytes());
+    irb.extend_from_slice(iptc);
+    if iptc.len() % 2 == 1 {
+        irb.push(0);
+    }
+    irb
+}
+
+/// XMP as it should be for the output: orientation 1, GPS gone if asked.
+/// XMP is RDF/XML whose writers put a property either as an attribute of
+/// `rdf:Description` or as an element; both spellings are handled.
+fn xmp_for(xmp: &str, r: Rewrite) -> String {
+    let mut out = set_property(xmp, "tiff:Orientation", "1");
+    if r.strip_gps {
+        while let Some(next) = remove_property_prefix(&out, "exif:GPS") {
+            out = next;
+        }
+    }
+    out
+}
+
+/// Sets every `name="…"` attribute and `<name>…</name>` element to `value`.
+fn set_property(xmp: &str, name: &str, value: &str) -> String {
+    let mut out = String::with_capacity(xmp.len());
+    let mut rest = xmp;
+    let (attr, open, close) = (format!("{name}=\""), format!("<{name}>"), format!("</{name}>"));
+    loop {
+        let a = rest.find(&attr).map(|i| (i, i + attr.len(), "\""));
+        let e = rest.find(&open).map(|i| (i, i + open.len(), close.as_str()));
+        let Some((_, start, end)) = [a, e].into_iter().flatten().min_by_key(|x| x.0) else { break };
+        let Some(len) = rest[start..].find(end) else { break };
+        out.push_str(&rest[..start]);
+        out.push_str(value);
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Removes the first attribute or element whose name starts with `prefix`.
+fn remove_property_prefix(xmp: &str, prefix: &str) -> Option<String> {
+    let open = format!("<{prefix}");
+    if let Some(i) = xmp.find(&open) {
+        let name_end = i + 1 + xmp[i + 1..].find(|c: char| c == '>' || c == '/' || c.is_whitespace())?;
+        let name = &xmp[i + 1..name_end];
+        let end = match xmp[name_end..].find("/>") {
+            Some(j) if !xmp[name_end..name_end + j].contains('>') => name_end + j + 2,
+            _ => {
+                let close = format!("</{name}>");
+                name_end + xmp[name_end..].find(&close)? + close.len()
+            }
+        };
+        return Some(format!("{}{}", &xmp[..i], &xmp[end..]));
+    }
+    let i = xmp.find(&format!(" {prefix}")).or_else(|| xmp.find(&format!("\n{prefix}")))?;
+    let eq = i + xmp[i..].find("=\"")?;
+    let end = eq + 2 + xmp[eq + 2..].find('"')? + 1;
+    Some(format!("{}{}", &xmp[..i], &xmp[end..]))
+}
+
+/// Writes `blocks` into an encoded JPEG, PNG or WebP, and `webp_icc` into a
+/// WebP (libwebp's simple encoder has no option for a profile; the JPEG and
+/// PNG encoders write theirs).
+pub fn embed(bytes: Vec<u8>, format: OutFormat, blocks: &Blocks, webp_icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let bytes = Bytes::from(bytes);
+    let copy = |b: &Option<Vec<u8>>| b.as_deref().map(Bytes::copy_from_slice);
+    let out = match format {
+        OutFormat::Jpeg => {
+            let mut jpeg = Jpeg::from_bytes(bytes).map_err(|e| e.to_string())?;
+            jpeg.set_exif(copy(&blocks.exif));
+            // Right after the EXIF (or JFIF) segment, before the frame.
+            let at = jpeg.segments().iter().position(|s| !matches!(s.marker(), 0xE0 | 0xE1)).unwrap_or(0);
+            let mut extra = Vec::new();
+            if let Some(x) = &blocks.xmp {
+                extra.push(img_parts::jpeg::JpegSegment::new_with_contents(0xE1, [XMP_JPEG, x].concat().into()));
+            }
+            if let Some(i) = &blocks.iptc {
+                extra.push(img_parts::jpeg::JpegSegment::new_with_contents(0xED, irb_with_iptc(i).into()));
+            }
+            jpeg.segments_mut().splice(at..at, extra);
+            jpeg.encoder().bytes()
+        }
+        OutFormat::Png => {
+            let mut png = Png::from_bytes(bytes).map_err(|e| e.to_string())?;
+            png.set_exif(copy(&blocks.exif));
+            if let Some(x) = &blocks.xmp {
+                let mut itxt = XMP_PNG.to_vec();
+                itxt.extend_from_slice(&[0, 0, 0, 0, 0]); // uncompressed, no language, no translation
+                itxt.extend_from_slice(x);
+                let at = png.chunks().iter().position(|c| &c.kind() == b"IDAT").unwrap_or(1);
+                png.chunks_mut().insert(at, PngChunk::new(*b"iTXt", itxt.into()));
+            }
+            png.encoder().bytes()
+        }
+        OutFormat::Webp => {
+            let mut webp = WebP::from_bytes(bytes).map_err(|e| e.to_string())?;
+            if let Some(x) = &blocks.xmp {
+                let chunk =
+                    img_parts::riff::RiffChunk::new(*b"XMP ", img_parts::riff::RiffContent::Data(x.clone().into()));
+                webp.chunks_mut().push(chunk);
+            }
+            // Also sets the VP8X flags for every chunk present, XMP included.
+            webp.set_exif(copy(&blocks.exif));
+            if webp_icc.is_some() {
+                webp.set_icc_profile(webp_icc.map(Bytes::copy_from_slice));
+            }
+            webp.encoder().bytes()
+        }
+        OutFormat::Avif => return Ok(bytes.to_vec()),
+    };
+    Ok(out.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XMP: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description tiff:Orientation="6"
+ exif:GPSLatitude="48,51.0N" exif:GPSLongitude="2,21.0E" dc:format="image/jpeg"><tiff:Orientation>8</tiff:Orientation>
+<exif:GPSAltitude>35/1</exif:GPSAltitude><dc:rights><rdf:Alt><rdf:li xml:lang="x-default">© A. Photographer</rdf:li></rdf:Alt></dc:rights>
+</rdf:Description></rdf:RDF></x:xmpmeta>"#;
+
+    #[test]
+    fn xmp_orientation_is_reset_and_gps_removed_on_request() {
+        let keep = xmp_for(XMP, Rewrite { size: (1, 1), strip_gps: false, srgb: true });
+        assert!(keep.contains(r#"tiff:Orientation="1""#) && keep.contains("<tiff:Orientation>1</tiff:Orientation>"));
+        assert!(!keep.contains("\"6\"") && keep.contains("exif:GPSLatitude") && keep.contains("GPSAltitude"));
+        let strip = xmp_for(XMP, Rewrite { size: (1, 1), strip_gps: true, srgb: true });
+        assert!(!strip.contains("GPS"), "{strip}");
+        assert!(strip.contains("© A. Photographer") && strip.contains(r#"dc:format="image/jpeg""#), "{strip}");
+    }
+
+    #[test]
+    fn iptc_survives_a_photoshop_block() {
+        let records = b"\x1c\x02\x74\x00\x05Anne!".to_vec();
+        let irb = irb_with_iptc(&records);
+        assert_eq!(iptc_from_irb(&irb[PHOTOSHOP.len()..]), Some(&records[..]));
+        // After another resource with an odd-length name and odd size.
+        let mut two = b"8BIM\x04\x0c\x03abc\x00\x00\x00\x03xyz\x00".to_vec();
+        two.extend_from_slice(&irb[PHOTOSHOP.len()..]);
+        assert_eq!(iptc_from_irb(&two), Some(&records[..]));
+    }
+}
