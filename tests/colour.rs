@@ -134,3 +134,48 @@ fn centre_at(path: &Path) -> [u8; 3] {
     let img = image::open(path).unwrap().to_rgb8();
     img.get_pixel(img.width() / 2, img.height() / 2).0
 }
+
+/// A 16-bit ProPhoto gradient is converted before it is cut to 8 bits: every
+/// output pixel is within one level of the exact conversion of the 16-bit
+/// source, where converting the 8-bit cut (the old order) is several levels
+/// off on saturated colours (ProPhoto's steps are wider than sRGB's).
+#[test]
+fn a_16_bit_prophoto_png_is_converted_before_the_cut_to_8_bits() {
+    use image::codecs::png::PngEncoder;
+    use image::{ImageBuffer, ImageEncoder, Rgb};
+    let prophoto = ColorProfile::new_pro_photo_rgb();
+    let src: ImageBuffer<Rgb<u16>, Vec<u16>> = ImageBuffer::from_fn(128, 32, |x, y| {
+        Rgb([(x * 512 + y * 7) as u16, (x * 150 + 9000) as u16, (y * 600) as u16])
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let mut png = Vec::new();
+    let mut enc = PngEncoder::new(&mut png);
+    enc.set_icc_profile(prophoto.encode().unwrap()).unwrap();
+    image::DynamicImage::ImageRgb16(src.clone()).write_with_encoder(enc).unwrap();
+    fs::write(input.join("wide.png"), &png).unwrap();
+    let out = dir.path().join("out");
+    // Larger than the image and no --upscale: the pixels are not resampled.
+    bin().args(["thumbs", "--sizes", "256", "--format", "png", "-o"]).arg(&out).arg(&input).assert().success();
+    let got = image::open(out.join("wide_256.png")).unwrap().to_rgb8();
+    assert_eq!(got.dimensions(), (128, 32));
+
+    let opts = TransformOptions::default();
+    let t16 = prophoto.create_transform_16bit(Layout::Rgb, &ColorProfile::new_srgb(), Layout::Rgb, opts).unwrap();
+    let mut exact = vec![0u16; src.as_raw().len()];
+    t16.transform(src.as_raw(), &mut exact).unwrap();
+    let cut: Vec<u8> = src.as_raw().iter().map(|&v| ((v as u32 * 255 + 32767) / 65535) as u8).collect();
+    let t8 = prophoto.create_transform_8bit(Layout::Rgb, &ColorProfile::new_srgb(), Layout::Rgb, opts).unwrap();
+    let mut late = vec![0u8; cut.len()];
+    t8.transform(&cut, &mut late).unwrap();
+    let max_off = |px: &[u8]| {
+        px.iter()
+            .zip(&exact)
+            .map(|(&a, &e)| (a as i32 - ((e as u32 * 255 + 32767) / 65535) as i32).abs())
+            .max()
+            .unwrap()
+    };
+    assert!(max_off(&late) > 1, "the test image does not tell the two orders apart");
+    assert!(max_off(got.as_raw()) <= 1, "off by {} levels", max_off(got.as_raw()));
+}

@@ -8,7 +8,10 @@
 use std::sync::Arc;
 
 use image::DynamicImage;
-use moxcms::{ColorProfile, DataColorSpace, Layout, RenderingIntent, Transform8BitExecutor, TransformOptions};
+use moxcms::{
+    ColorProfile, DataColorSpace, Layout, RenderingIntent, Transform8BitExecutor, Transform16BitExecutor,
+    TransformOptions,
+};
 
 /// What happens to an input's colour profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,10 +23,18 @@ pub enum ColourMode {
     Keep,
 }
 
+/// A conversion to sRGB, at the depth of the pixels it is given.
+enum Transform {
+    Eight(Arc<Transform8BitExecutor>),
+    /// For 16-bit inputs, converted before they are cut to 8 bits: a wide
+    /// gamut squeezed at 8 bits bands in smooth skies.
+    Sixteen(Arc<Transform16BitExecutor>),
+}
+
 /// What the outputs of one input get: pixels converted by `transform` (if
 /// any), and the profile to embed (if any).
 pub struct Colour {
-    transform: Option<Arc<Transform8BitExecutor>>,
+    transform: Option<Transform>,
     /// The profile written into every output.
     pub embed: Option<Vec<u8>>,
     /// Something the user should know (a profile that could not be used).
@@ -31,8 +42,9 @@ pub struct Colour {
 }
 
 impl Colour {
-    /// Decides for an input decoded as `has_alpha`/grey, tagged with `icc`.
-    pub fn for_input(mode: ColourMode, icc: Option<Vec<u8>>, grey: bool, has_alpha: bool) -> Colour {
+    /// Decides for an input decoded as `has_alpha`/grey, tagged with `icc`,
+    /// whose pixels are 16-bit (`sixteen`) or 8-bit.
+    pub fn for_input(mode: ColourMode, icc: Option<Vec<u8>>, grey: bool, has_alpha: bool, sixteen: bool) -> Colour {
         let none = Colour { transform: None, embed: None, warning: None };
         let Some(icc) = icc else { return none };
         if mode == ColourMode::Keep {
@@ -48,24 +60,69 @@ impl Colour {
         }
         let layout = if has_alpha { Layout::Rgba } else { Layout::Rgb };
         let options = TransformOptions { rendering_intent: RenderingIntent::Perceptual, ..TransformOptions::default() };
-        match profile.create_transform_8bit(layout, &ColorProfile::new_srgb(), layout, options) {
-            Ok(t) if is_identity(&*t, has_alpha) => none,
-            Ok(t) => Colour { transform: Some(t), ..none },
-            Err(e) => Colour { warning: Some(format!("ICC profile not usable ({e}), taken as sRGB")), ..none },
+        let srgb = ColorProfile::new_srgb();
+        let unusable = |e: moxcms::CmsError| Colour {
+            transform: None,
+            embed: None,
+            warning: Some(format!("ICC profile not usable ({e}), taken as sRGB")),
+        };
+        let t = match profile.create_transform_8bit(layout, &srgb, layout, options) {
+            Ok(t) if is_identity(&*t, has_alpha) => return none,
+            Ok(t) => t,
+            Err(e) => return unusable(e),
+        };
+        if !sixteen {
+            return Colour { transform: Some(Transform::Eight(t)), embed: None, warning: None };
+        }
+        match profile.create_transform_16bit(layout, &srgb, layout, options) {
+            Ok(t) => Colour { transform: Some(Transform::Sixteen(t)), embed: None, warning: None },
+            Err(e) => unusable(e),
         }
     }
 
-    /// Converts `img` (8-bit RGB or RGBA, not premultiplied) to sRGB.
-    pub fn apply(&self, img: &mut DynamicImage) -> Result<(), String> {
-        let Some(t) = &self.transform else { return Ok(()) };
-        let pixels: &mut [u8] = match img {
-            DynamicImage::ImageRgb8(i) => i,
-            DynamicImage::ImageRgba8(i) => i,
-            _ => return Ok(()),
-        };
-        let src = pixels.to_vec();
-        t.transform(&src, pixels).map_err(|e| format!("colour conversion failed: {e}"))
+    /// Whether the pixels are converted (and no profile is left to write).
+    pub fn converts(&self) -> bool {
+        self.transform.is_some()
     }
+
+    /// Converts `img` (RGB or RGBA of the depth this was made for, not
+    /// premultiplied) to sRGB, a band of rows at a time so that a full-size
+    /// 16-bit image is not copied whole.
+    pub fn apply(&self, img: &mut DynamicImage) -> Result<(), String> {
+        let fail = |e: moxcms::CmsError| format!("colour conversion failed: {e}");
+        let row = img.width() as usize * img.color().channel_count() as usize;
+        let band = row * 64;
+        match (&self.transform, img) {
+            (Some(Transform::Eight(t)), DynamicImage::ImageRgb8(i)) => {
+                in_bands(i, band, |a, b| t.transform(a, b)).map_err(fail)
+            }
+            (Some(Transform::Eight(t)), DynamicImage::ImageRgba8(i)) => {
+                in_bands(i, band, |a, b| t.transform(a, b)).map_err(fail)
+            }
+            (Some(Transform::Sixteen(t)), DynamicImage::ImageRgb16(i)) => {
+                in_bands(i, band, |a, b| t.transform(a, b)).map_err(fail)
+            }
+            (Some(Transform::Sixteen(t)), DynamicImage::ImageRgba16(i)) => {
+                in_bands(i, band, |a, b| t.transform(a, b)).map_err(fail)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs an out-of-place conversion in place over `pixels`, `band` samples at a time.
+fn in_bands<T: Copy>(
+    pixels: &mut [T],
+    band: usize,
+    mut f: impl FnMut(&[T], &mut [T]) -> Result<(), moxcms::CmsError>,
+) -> Result<(), moxcms::CmsError> {
+    let mut src = Vec::with_capacity(band.min(pixels.len()));
+    for chunk in pixels.chunks_mut(band.max(1)) {
+        src.clear();
+        src.extend_from_slice(chunk);
+        f(&src, chunk)?;
+    }
+    Ok(())
 }
 
 /// The Adobe RGB profile for an image whose EXIF says so without embedding
@@ -118,7 +175,7 @@ mod tests {
 
     #[test]
     fn adobe_rgb_green_is_pulled_into_srgb_and_srgb_is_left_alone() {
-        let adobe = Colour::for_input(ColourMode::Srgb, Some(icc(ColorProfile::new_adobe_rgb())), false, false);
+        let adobe = Colour::for_input(ColourMode::Srgb, Some(icc(ColorProfile::new_adobe_rgb())), false, false, false);
         assert!(adobe.embed.is_none() && adobe.warning.is_none());
         let mut img = rgb([0, 255, 0]);
         adobe.apply(&mut img).unwrap();
@@ -128,14 +185,14 @@ mod tests {
         adobe.apply(&mut mid).unwrap();
         let p = mid.to_rgb8().get_pixel(0, 0).0;
         assert!(p[1] > 160 && p[0] < 64, "{p:?}");
-        let srgb = Colour::for_input(ColourMode::Srgb, Some(icc(ColorProfile::new_srgb())), false, false);
+        let srgb = Colour::for_input(ColourMode::Srgb, Some(icc(ColorProfile::new_srgb())), false, false, false);
         assert!(srgb.transform.is_none() && srgb.embed.is_none());
     }
 
     #[test]
     fn keep_copies_the_profile_and_leaves_pixels() {
         let p = icc(ColorProfile::new_pro_photo_rgb());
-        let keep = Colour::for_input(ColourMode::Keep, Some(p.clone()), false, false);
+        let keep = Colour::for_input(ColourMode::Keep, Some(p.clone()), false, false, false);
         assert_eq!(keep.embed, Some(p));
         let mut img = rgb([10, 200, 30]);
         keep.apply(&mut img).unwrap();
@@ -167,7 +224,7 @@ mod tests {
 
     #[test]
     fn a_broken_profile_is_a_warning_not_a_failure() {
-        let c = Colour::for_input(ColourMode::Srgb, Some(vec![1, 2, 3]), false, false);
+        let c = Colour::for_input(ColourMode::Srgb, Some(vec![1, 2, 3]), false, false, false);
         assert!(c.warning.is_some_and(|w| w.contains("taken as sRGB")));
     }
 }

@@ -11,8 +11,8 @@ pub mod resize;
 
 use std::time::Instant;
 
-use image::GenericImageView;
 use image::metadata::Orientation;
+use image::{DynamicImage, GenericImageView};
 
 use crate::error::FileError;
 use crate::geometry;
@@ -178,6 +178,22 @@ pub fn process_bytes(
     let meta = if opts.keep_metadata { Metadata::read(&bytes) } else { Metadata::default() };
     let mut decoded = decode::decode(&bytes, extension, &opts.decode, &mut admit_all, &shrink, &enough)?;
     drop(bytes);
+    // ravif tags every AVIF as sRGB (nclx) and cannot embed a profile: the
+    // pixels must be sRGB whatever --colour says.
+    let mode = if task.format == OutFormat::Avif { ColourMode::Srgb } else { opts.colour };
+    let mut icc = decoded.icc.take();
+    if matches!(decoded.image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_)) {
+        // Converted at full size before the cut to 8 bits (see colour.rs).
+        let wide = Colour::for_input(mode, icc.clone(), false, decoded.image.color().has_alpha(), true);
+        wide.apply(&mut decoded.image).map_err(|detail| FileError::Internal { stage: "converting to sRGB", detail })?;
+        if let Some(w) = wide.warning.clone() {
+            decode::warn(&mut decoded.warning, w);
+        }
+        if wide.converts() || wide.warning.is_some() {
+            icc = None;
+        }
+    }
+    decoded.image = decode::to_8bit(decoded.image);
     let premultiplied = decoded.image.color().has_alpha() && task.format.has_alpha();
     if premultiplied {
         resize::premultiply(&mut decoded.image)?;
@@ -185,10 +201,7 @@ pub fn process_bytes(
         resize::flatten_in_place(&mut decoded.image, opts.background);
     }
     let (grey, alpha) = (decoded.image.color().channel_count() < 3, decoded.image.color().has_alpha());
-    // ravif tags every AVIF as sRGB (nclx) and cannot embed a profile: the
-    // pixels must be sRGB whatever --colour says.
-    let mode = if task.format == OutFormat::Avif { ColourMode::Srgb } else { opts.colour };
-    let colour = Colour::for_input(mode, decoded.icc.take(), grey, alpha);
+    let colour = Colour::for_input(mode, icc, grey, alpha, false);
     if let Some(w) = colour.warning.clone() {
         decode::warn(&mut decoded.warning, w);
     }

@@ -48,10 +48,12 @@ pub type Shrink<'a> = dyn Fn((u32, u32), bool) -> u32 + 'a;
 /// or not by its orientation, makes every output without enlarging.
 pub type Enough<'a> = dyn Fn((u32, u32), bool) -> bool + 'a;
 
-/// A decoded image, normalised to 8 bits per channel.
+/// A decoded image.
 pub struct Decoded {
-    /// Pixels as stored (orientation not yet applied): L8, La8, Rgb8 or Rgba8;
-    /// smaller than `source_size` when shrunk on load.
+    /// Pixels as stored (orientation not yet applied), smaller than
+    /// `source_size` when shrunk on load: 8-bit L, La, Rgb or Rgba, or what
+    /// `image` decoded (16-bit, float) for the caller to convert with
+    /// [`to_8bit`] once it has used the extra depth.
     pub image: DynamicImage,
     /// Width and height of the file's image, before any shrink-on-load.
     pub source_size: (u32, u32),
@@ -265,11 +267,11 @@ fn decode_any(
         Err(e) => return Err(e),
     };
     let source_size = (image.width(), image.height());
-    Ok(Decoded { image: to_8bit(image), source_size, orientation, icc, format: sniffed, warning })
+    Ok(Decoded { image, source_size, orientation, icc, format: sniffed, warning })
 }
 
 /// Everything downstream works on 8-bit L, La, Rgb or Rgba.
-pub(crate) fn to_8bit(image: DynamicImage) -> DynamicImage {
+pub fn to_8bit(image: DynamicImage) -> DynamicImage {
     use DynamicImage as D;
     match image {
         D::ImageLuma8(_) | D::ImageLumaA8(_) | D::ImageRgb8(_) | D::ImageRgba8(_) => image,
