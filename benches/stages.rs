@@ -140,9 +140,9 @@ fn colour(c: &mut Criterion) {
     use imgbatch::process::colour::{Colour, ColourMode};
     let adobe = moxcms::ColorProfile::new_adobe_rgb().encode().expect("profile");
     c.bench_function("colour_transform_setup", |b| {
-        b.iter(|| Colour::for_input(ColourMode::Srgb, Some(adobe.clone()), false, false))
+        b.iter(|| Colour::for_input(ColourMode::Srgb, Some(adobe.clone()), false, false, false))
     });
-    let colour = Colour::for_input(ColourMode::Srgb, Some(adobe.clone()), false, false);
+    let colour = Colour::for_input(ColourMode::Srgb, Some(adobe.clone()), false, false, false);
     let img = DynamicImage::ImageRgb8(photo(1000, 1000));
     c.bench_function("colour_adobe_to_srgb_1mp", |b| {
         b.iter_batched(|| img.clone(), |mut i| colour.apply(&mut i).expect("convert"), criterion::BatchSize::LargeInput)
