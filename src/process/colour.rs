@@ -125,6 +125,30 @@ fn in_bands<T: Copy>(
     Ok(())
 }
 
+/// Converts CMYK pixels (ink amounts, 0 = none, 4 bytes each) to sRGB
+/// with the image's CMYK profile (perceptual intent, as for RGB). A CMYK
+/// image is converted whatever `--colour` says: its outputs are RGB, and
+/// a CMYK profile cannot describe them.
+pub fn cmyk_to_srgb(icc: &[u8], ink: &[u8]) -> Result<Vec<u8>, String> {
+    let profile = ColorProfile::new_from_slice(icc).map_err(|e| format!("CMYK profile unreadable ({e})"))?;
+    if profile.color_space != DataColorSpace::Cmyk {
+        return Err("the profile of a CMYK image is not a CMYK profile".into());
+    }
+    let options = TransformOptions { rendering_intent: RenderingIntent::Perceptual, ..TransformOptions::default() };
+    // moxcms takes CMYK in the RGBA layout.
+    let t = profile
+        .create_transform_8bit(Layout::Rgba, &ColorProfile::new_srgb(), Layout::Rgb, options)
+        .map_err(|e| format!("CMYK profile not usable ({e})"))?;
+    let mut rgb = vec![0u8; ink.len() / 4 * 3];
+    t.transform(ink, &mut rgb).map_err(|e| format!("CMYK conversion failed: {e}"))?;
+    Ok(rgb)
+}
+
+/// Whether `icc` is a CMYK profile (cheap enough to ask before decoding).
+pub fn is_cmyk_profile(icc: &[u8]) -> bool {
+    ColorProfile::new_from_slice(icc).is_ok_and(|p| p.color_space == DataColorSpace::Cmyk)
+}
+
 /// The Adobe RGB profile for an image whose EXIF says so without embedding
 /// one: ColorSpace = Uncalibrated (0xFFFF) and the interoperability index
 /// `R03`, as cameras set in their Adobe RGB mode (DCF 2.0). `exif` is the

@@ -22,6 +22,9 @@ pub struct JpegInfo {
     pub size: (u32, u32),
     /// Number of colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
     pub components: u8,
+    /// An Adobe APP14 segment is present: CMYK samples are stored inverted
+    /// (0 = full ink), as Photoshop writes them.
+    pub adobe: bool,
 }
 
 /// Coding process, as far as decoding support is concerned.
@@ -117,6 +120,9 @@ pub fn scan(b: &[u8]) -> JpegInfo {
                 info.size = (u16::from_be_bytes([f[2], f[3]]) as u32, u16::from_be_bytes([f[0], f[1]]) as u32);
                 info.components = f[4];
             }
+        }
+        if marker == 0xEE && b.get(i + 2..i + 7) == Some(b"Adobe") {
+            info.adobe = true;
         }
         i += len;
         if marker == 0xDA {

@@ -24,7 +24,7 @@ use super::classify::tidy;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
 use crate::error::FileError;
 use crate::process::Admit;
-use crate::process::colour::profile_from_exif;
+use crate::process::colour::{cmyk_to_srgb, is_cmyk_profile, profile_from_exif};
 use crate::process::jpeg::{self, JpegInfo, Process};
 
 /// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
@@ -184,14 +184,20 @@ fn with_zune(
     let (w, h) = d.dimensions().ok_or(FileError::Truncated(NAME))?;
     let size = (w as u32, h as u32);
     check_pixels(size, opts)?;
-    let out = match d.input_colorspace().ok_or(FileError::Truncated(NAME))? {
+    let input = d.input_colorspace().ok_or(FileError::Truncated(NAME))?;
+    let orientation = d.exif().and_then(|e| Orientation::from_exif_chunk(e)).unwrap_or(Orientation::NoTransforms);
+    let mut icc = d.icc_profile().or_else(|| d.exif().and_then(|e| profile_from_exif(e)));
+    // CMYK with its profile: the samples as stored, converted below.
+    let cmyk = matches!(input, ColorSpace::CMYK | ColorSpace::YCCK) && icc.as_deref().is_some_and(is_cmyk_profile);
+    let out = match input {
         c @ (ColorSpace::RGB | ColorSpace::RGBA | ColorSpace::Luma | ColorSpace::LumaA) => c,
-        // CMYK, YCCK: converted to RGB by the decoder.
+        c if cmyk => c,
+        // CMYK, YCCK without a profile: converted to RGB by the decoder.
         _ => ColorSpace::RGB,
     };
-    let orientation = d.exif().and_then(|e| Orientation::from_exif_chunk(e)).unwrap_or(Orientation::NoTransforms);
-    let icc = d.icc_profile().or_else(|| d.exif().and_then(|e| profile_from_exif(e)));
-    let output = size.0 as u64 * size.1 as u64 * out.num_components() as u64;
+    let pixel_count = size.0 as u64 * size.1 as u64;
+    // A CMYK decode holds its 4 channels and the RGB made of them.
+    let output = pixel_count * out.num_components() as u64 + if cmyk { 3 * pixel_count } else { 0 };
     let color = if out.num_components() == 1 { image::ColorType::L8 } else { image::ColorType::Rgb8 };
     let progressive = info.process() == Process::Progressive;
     // The probe copy of the file, the decoder's peak and the profile.
@@ -220,8 +226,46 @@ fn with_zune(
             }
         },
     };
-    let image = to_image(out.num_components(), size, pixels)?;
+    let image = match icc.take() {
+        Some(profile) if cmyk => {
+            let ink = cmyk_ink(pixels, input == ColorSpace::YCCK, info.adobe);
+            let rgb = cmyk_to_srgb(&profile, &ink).unwrap_or_else(|why| {
+                warn(&mut warning, format!("{why}; CMYK converted without it"));
+                ink.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]].map(|c| blinn(255 - c, 255 - p[3]))).collect()
+            });
+            to_image(3, size, rgb)?
+        }
+        profile => {
+            icc = profile;
+            to_image(out.num_components(), size, pixels)?
+        }
+    };
     Ok(Decoded { image, source_size: size, orientation, icc, format: InFormat::Jpeg, warning })
+}
+
+/// Ink amounts (0 = none) from a CMYK or YCCK JPEG's samples as stored.
+/// YCCK holds the inverted C, M, Y as YCbCr (JFIF's full-range matrix),
+/// as libjpeg undoes it; Adobe files store every sample inverted.
+fn cmyk_ink(mut samples: Vec<u8>, ycck: bool, adobe: bool) -> Vec<u8> {
+    for p in samples.chunks_exact_mut(4) {
+        if ycck {
+            let (y, cb, cr) = (p[0] as f32, p[1] as f32 - 128.0, p[2] as f32 - 128.0);
+            let rgb = [y + 1.402 * cr, y - 0.344_136 * cb - 0.714_136 * cr, y + 1.772 * cb];
+            for (s, v) in p.iter_mut().zip(rgb) {
+                *s = 255 - v.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        if adobe {
+            p.iter_mut().for_each(|s| *s = 255 - *s);
+        }
+    }
+    samples
+}
+
+/// `a × b / 255`, rounded: how much light two inks let through.
+fn blinn(a: u8, b: u8) -> u8 {
+    let t = a as u32 * b as u32 + 128;
+    ((t + (t >> 8)) >> 8) as u8
 }
 
 /// Errors before the first pixel. The marker walk, not the error's words,
@@ -312,4 +356,58 @@ fn with_jpeg_decoder(
         PixelFormat::CMYK32 => return Err(FileError::Unsupported("CMYK JPEG with one scan per component".into())),
     };
     Ok(Decoded { image, source_size, orientation, icc, format: InFormat::Jpeg, warning })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CMYK picture of ink ramps, encoded as `color` (CMYK or YCCK) by
+    /// jpeg-encoder, which writes Adobe's inverted samples and APP14.
+    fn cmyk_jpeg(color: jpeg_encoder::ColorType) -> (Vec<u8>, Vec<u8>) {
+        let (w, h) = (32u16, 16u16);
+        let ink: Vec<u8> = (0..w as u32 * h as u32)
+            .flat_map(|i| [(i * 7) as u8, (i * 3) as u8, 200 - (i % 200) as u8, (i / 4) as u8])
+            .collect();
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 100).encode(&ink, w, h, color).unwrap();
+        (out, ink)
+    }
+
+    /// The raw samples turned into ink agree with zune-jpeg's own CMYK and
+    /// YCCK to RGB conversion, so only the profile changes the result.
+    #[test]
+    fn cmyk_and_ycck_samples_become_the_inks_zune_converts() {
+        for color in [jpeg_encoder::ColorType::Cmyk, jpeg_encoder::ColorType::CmykAsYcck] {
+            let (jpeg, _) = cmyk_jpeg(color);
+            let info = jpeg::scan(&jpeg);
+            assert!(info.adobe, "{color:?}: no APP14");
+            let decode = |out: ColorSpace| {
+                let mut d = zune(&jpeg, true);
+                d.set_options(d.options().jpeg_set_out_colorspace(out));
+                let px = d.decode().unwrap();
+                (d.input_colorspace().unwrap(), px)
+            };
+            let mut d = zune(&jpeg, true);
+            d.decode_headers().unwrap();
+            let (input, raw) = decode(d.input_colorspace().unwrap());
+            assert_eq!(input == ColorSpace::YCCK, matches!(color, jpeg_encoder::ColorType::CmykAsYcck));
+            let (_, rgb) = decode(ColorSpace::RGB);
+            let ink = cmyk_ink(raw, input == ColorSpace::YCCK, info.adobe);
+            let ours: Vec<u8> =
+                ink.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]].map(|c| blinn(255 - c, 255 - p[3]))).collect();
+            let worst = ours.iter().zip(&rgb).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+            assert!(worst <= 2, "{color:?} ({input:?}): {worst} levels from zune-jpeg's conversion");
+        }
+    }
+
+    #[test]
+    fn stored_cmyk_is_close_to_the_ink_that_was_encoded() {
+        let (jpeg, encoded) = cmyk_jpeg(jpeg_encoder::ColorType::Cmyk);
+        let mut d = zune(&jpeg, true);
+        d.set_options(d.options().jpeg_set_out_colorspace(ColorSpace::CMYK));
+        let ink = cmyk_ink(d.decode().unwrap(), false, true);
+        let mean = ink.iter().zip(&encoded).map(|(a, b)| a.abs_diff(*b) as f64).sum::<f64>() / ink.len() as f64;
+        assert!(mean < 3.0, "mean {mean} levels from the encoded ink");
+    }
 }
