@@ -33,8 +33,8 @@ fuzz_target!(|data: &[u8]| {
     // The first byte picks the output format and fit, so every encoder and
     // the crop/letterbox paths see fuzzed pixels too.
     let Some((&sel, bytes)) = data.split_first() else { return };
-    let format = [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp][sel as usize % 3];
-    let fit = [Fit::Inside, Fit::Cover, Fit::Contain, Fit::Fill][(sel as usize / 3) % 4];
+    let format = [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp, OutFormat::Avif][sel as usize % 4];
+    let fit = [Fit::Inside, Fit::Cover, Fit::Contain, Fit::Fill][(sel as usize / 4) % 4];
     let task = Task {
         seq: 0,
         up_to_date: false,
@@ -65,6 +65,9 @@ fuzz_target!(|data: &[u8]| {
         shrink_on_load: sel & 0x20 != 0,
         // Converting runs every embedded profile through moxcms's parser.
         colour: if sel & 0x08 != 0 { ColourMode::Keep } else { ColourMode::Srgb },
+        // Half the inputs have their EXIF, XMP and IPTC read and rewritten.
+        keep_metadata: sel & 0x04 != 0,
+        strip_gps: sel & 0x02 != 0,
     };
     let mut resampler = Resampler::new();
     let mut admit = |_| Ok(());

@@ -5,6 +5,7 @@
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder};
 
+use super::avif;
 use super::metadata::{self, Blocks};
 use crate::error::FileError;
 use crate::job::{DEFAULT_AVIF_EFFORT, OutFormat, Subsampling};
@@ -30,7 +31,7 @@ impl EncodeOptions {
 }
 
 /// Encodes `img` (8-bit L, Rgb, or with alpha for PNG/WebP/AVIF), with the
-/// ICC profile `icc` (not in AVIF: see [`encode_avif`]) and the metadata
+/// ICC profile `icc` (not in AVIF: see [`avif`]) and the metadata
 /// `blocks` (`--keep-metadata`).
 pub fn encode(
     img: &DynamicImage,
@@ -44,7 +45,7 @@ pub fn encode(
         OutFormat::Jpeg => encode_jpeg(img, opts, icc),
         OutFormat::Png => encode_png(img, icc),
         OutFormat::Webp => encode_webp(img, opts.quality),
-        OutFormat::Avif => encode_avif(img, opts, blocks.exif.as_deref()),
+        OutFormat::Avif => avif::encode(img, opts.quality, opts.effort, blocks.exif.as_deref()),
     }
     .map_err(fail)?;
     let webp_icc = icc.filter(|_| format == OutFormat::Webp);
@@ -109,39 +110,6 @@ fn encode_webp(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, String> {
         webp::Encoder::from_rgb(rgb.as_raw(), w, h).encode(quality as f32)
     };
     Ok(mem.to_vec())
-}
-
-/// AVIF through ravif (rav1e, pure Rust): 8-bit YCbCr 4:4:4 (ravif writes
-/// no subsampled chroma; sharp's AVIF default is 4:4:4 too), tagged sRGB by
-/// its nclx box (ravif writes no ICC), so the pixels must already be sRGB. rav1e runs on this
-/// worker's thread: the pool is the parallelism.
-fn encode_avif(img: &DynamicImage, opts: EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, String> {
-    use ravif::{BitDepth, Encoder, Img, RGB8, RGBA8};
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let encoder = Encoder::new()
-        .with_quality(opts.quality.clamp(1, 100) as f32)
-        .with_speed(avif_speed(opts.effort))
-        .with_bit_depth(BitDepth::Eight);
-    let encoder = match exif {
-        Some(e) => encoder.with_exif(e),
-        None => encoder,
-    };
-    let encoded = if img.color().has_alpha() {
-        let rgba = img.to_rgba8();
-        let px: Vec<RGBA8> = rgba.as_raw().chunks_exact(4).map(|c| RGBA8::new(c[0], c[1], c[2], c[3])).collect();
-        encoder.encode_rgba(Img::new(&px[..], w, h))
-    } else {
-        let rgb = img.to_rgb8();
-        let px: Vec<RGB8> = rgb.as_raw().chunks_exact(3).map(|c| RGB8::new(c[0], c[1], c[2])).collect();
-        encoder.encode_rgb(Img::new(&px[..], w, h))
-    };
-    encoded.map(|e| e.avif_file).map_err(|e| e.to_string())
-}
-
-/// `--effort` 0–10 (more is slower and smaller, as sharp's) to rav1e's speed
-/// preset 10–1 (more is faster).
-fn avif_speed(effort: u8) -> u8 {
-    10 - effort.min(9)
 }
 
 #[cfg(test)]

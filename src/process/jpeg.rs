@@ -25,6 +25,8 @@ pub struct JpegInfo {
     /// An Adobe APP14 segment is present: CMYK samples are stored inverted
     /// (0 = full ink), as Photoshop writes them.
     pub adobe: bool,
+    /// Offset of the first SOS marker: everything before it is headers and metadata.
+    pub first_scan: Option<usize>,
 }
 
 /// Coding process, as far as decoding support is concerned.
@@ -123,6 +125,9 @@ pub fn scan(b: &[u8]) -> JpegInfo {
         }
         if marker == 0xEE && b.get(i + 2..i + 7) == Some(b"Adobe") {
             info.adobe = true;
+        }
+        if marker == 0xDA && info.first_scan.is_none() {
+            info.first_scan = Some(i - 2);
         }
         i += len;
         if marker == 0xDA {

@@ -63,7 +63,9 @@ pub struct Blocks {
 
 impl Metadata {
     /// Reads what a photo carries. Damaged metadata is treated as absent:
-    /// it must never cost the pixels.
+    /// it must never cost the pixels. A PNG or WebP is copied whole for
+    /// img-parts (WebP keeps its XMP after the image data); the caller
+    /// charges that copy to the memory budget.
     pub fn read(bytes: &[u8]) -> Metadata {
         let mut meta = Metadata::default();
         if let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) {
@@ -77,7 +79,9 @@ impl Metadata {
             }
         }
         if bytes.starts_with(&[0xFF, 0xD8]) {
-            if let Ok(jpeg) = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)) {
+            // Only the segments before the image data are copied for img-parts.
+            let head = &bytes[..crate::process::jpeg::scan(bytes).first_scan.unwrap_or(bytes.len())];
+            if let Ok(jpeg) = Jpeg::from_bytes([head, &[0xFF, 0xD9]].concat().into()) {
                 for s in jpeg.segments() {
                     let c = s.contents();
                     if s.marker() == 0xE1 && c.starts_with(XMP_JPEG) {

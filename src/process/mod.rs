@@ -1,6 +1,7 @@
 //! One image, entirely in memory: read → decode → resize → orient → encode.
 //! Runs on a worker thread; never prints and never writes files.
 
+pub mod avif;
 pub mod colour;
 pub mod decode;
 pub mod encode;
@@ -172,14 +173,23 @@ pub fn process_bytes(
         })
     };
     let extension = task.input.extension().and_then(|e| e.to_str());
+    let meta = if opts.keep_metadata {
+        // Read before the decode, from the file's bytes (a copy of them but
+        // for JPEG, where only the headers are copied).
+        if !bytes.starts_with(&[0xFF, 0xD8]) {
+            admit(bytes.len() as u64)?;
+        }
+        Metadata::read(&bytes)
+    } else {
+        Metadata::default()
+    };
     // Beyond the decoder's own peak: resize buffers and copies of up to
     // half the decoded size.
     let mut admit_all = |peak| admit(peak + peak / 2);
-    let meta = if opts.keep_metadata { Metadata::read(&bytes) } else { Metadata::default() };
     let mut decoded = decode::decode(&bytes, extension, &opts.decode, &mut admit_all, &shrink, &enough)?;
     drop(bytes);
-    // ravif tags every AVIF as sRGB (nclx) and cannot embed a profile: the
-    // pixels must be sRGB whatever --colour says.
+    // An AVIF is tagged sRGB by its nclx box and carries no profile (see
+    // avif.rs): the pixels must be sRGB whatever --colour says.
     let mode = if task.format == OutFormat::Avif { ColourMode::Srgb } else { opts.colour };
     let mut icc = decoded.icc.take();
     if matches!(decoded.image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_)) {
