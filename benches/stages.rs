@@ -149,5 +149,37 @@ fn colour(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, stages, pipeline, formats, shard, colour);
+/// `--colour srgb` on a 16-bit ProPhoto image at full size (16-bit inputs
+/// are converted before the cut to 8 bits), per megapixel.
+fn colour_16(c: &mut Criterion) {
+    use imgbatch::process::colour::{Colour, ColourMode};
+    let prophoto = moxcms::ColorProfile::new_pro_photo_rgb().encode().expect("profile");
+    let colour = Colour::for_input(ColourMode::Srgb, Some(prophoto), false, false, true);
+    let img = DynamicImage::ImageRgb16(DynamicImage::ImageRgb8(photo(1000, 1000)).to_rgb16());
+    c.bench_function("colour_prophoto16_to_srgb_1mp", |b| {
+        b.iter_batched(|| img.clone(), |mut i| colour.apply(&mut i).expect("convert"), criterion::BatchSize::LargeInput)
+    });
+}
+
+/// `--keep-metadata`: reading a camera JPEG's EXIF, XMP and IPTC (once per
+/// file) and rewriting them for one output; `--format avif` on a 400x267
+/// output (the build's encoder: ravif, or libaom with `heif`).
+fn metadata_and_avif(c: &mut Criterion) {
+    use imgbatch::process::metadata::{Metadata, Rewrite};
+    let photo_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos/2024/city/rotated.jpg");
+    let bytes = std::fs::read(photo_path).expect("fixture");
+    c.bench_function("metadata_read_jpeg", |b| b.iter(|| Metadata::read(std::hint::black_box(&bytes))));
+    let meta = Metadata::read(&bytes);
+    let r = Rewrite { size: (256, 171), strip_gps: true, srgb: true };
+    c.bench_function("metadata_rewrite_per_output", |b| b.iter(|| meta.blocks(std::hint::black_box(r))));
+    let img = DynamicImage::ImageRgb8(photo(400, 267));
+    let mut g = c.benchmark_group("avif");
+    g.sample_size(10);
+    g.bench_function("avif_encode_400x267_q50_effort4", |b| {
+        b.iter(|| imgbatch::process::avif::encode(&img, 50, 4, None).expect("avif"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, pipeline, formats, shard, colour, colour_16, metadata_and_avif);
 criterion_main!(benches);
