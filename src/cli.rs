@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
-use imgbatch::job::{DEFAULT_AVIF_EFFORT, DEFAULT_AVIF_QUALITY, DEFAULT_MAX_PIXELS, OutputMode, parse_color};
+use imgbatch::job::{
+    DEFAULT_AVIF_EFFORT, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_TIMEOUT, DEFAULT_MAX_PIXELS, OutputMode, parse_color,
+};
 use imgbatch::process::colour::ColourMode;
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
@@ -258,7 +260,7 @@ pub struct Processing {
     /// With --keep-metadata: leave out GPS location (EXIF and XMP).
     #[arg(long, requires = "keep_metadata")]
     pub strip_gps: bool,
-    /// Give up on a file after this many seconds (0: never) [default: 60].
+    /// Give up on a file after this many seconds (0: never) [default: 60; 600 with --format avif].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
     /// Memory budget for images being processed at once, e.g. 2G or 512M; workers wait
@@ -372,11 +374,11 @@ impl Processing {
             RawArg::Preview => RawMode::Preview,
             RawArg::Full => RawMode::Full,
         };
-        if let Some(t) = self.timeout {
-            if !t.is_finite() || t < 0.0 {
-                return Err(format!("--timeout {t}: give seconds, 0 for none"));
-            }
-            job.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t));
+        match self.timeout {
+            Some(t) if !t.is_finite() || t < 0.0 => return Err(format!("--timeout {t}: give seconds, 0 for none")),
+            Some(t) => job.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t)),
+            None if job.format == FormatChoice::Fixed(OutFormat::Avif) => job.timeout = Some(DEFAULT_AVIF_TIMEOUT),
+            None => {}
         }
         if let Some(m) = &self.max_memory {
             job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
@@ -512,4 +514,26 @@ fn dedup(mut sizes: Vec<u32>) -> Vec<u32> {
     sizes.sort_unstable();
     sizes.dedup();
     sizes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(args: &[&str]) -> Job {
+        let cli = Cli::try_parse_from([&["imgbatch", "resize", "in", "-o", "out", "--width", "10"], args].concat())
+            .expect("arguments");
+        cli.command.into_job().expect("job").0
+    }
+
+    #[test]
+    fn avif_jobs_get_a_longer_default_timeout_and_quality_50() {
+        let avif = job(&["--format", "avif"]);
+        assert_eq!((avif.timeout, avif.quality), (Some(DEFAULT_AVIF_TIMEOUT), DEFAULT_AVIF_QUALITY));
+        let jpeg = job(&["--format", "jpeg"]);
+        assert_eq!((jpeg.timeout, jpeg.quality), (Some(imgbatch::job::DEFAULT_TIMEOUT), 85));
+        let told = job(&["--format", "avif", "--timeout", "5", "--quality", "70"]);
+        assert_eq!((told.timeout, told.quality), (Some(Duration::from_secs(5)), 70));
+        assert_eq!(job(&["--format", "avif", "--timeout", "0"]).timeout, None);
+    }
 }
