@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use crate::error::FileError;
+
 use image::DynamicImage;
 use moxcms::{
     ColorProfile, DataColorSpace, Layout, RenderingIntent, Transform8BitExecutor, Transform16BitExecutor,
@@ -88,8 +90,11 @@ impl Colour {
     /// Converts `img` (RGB or RGBA of the depth this was made for, not
     /// premultiplied) to sRGB, a band of rows at a time so that a full-size
     /// 16-bit image is not copied whole.
-    pub fn apply(&self, img: &mut DynamicImage) -> Result<(), String> {
-        let fail = |e: moxcms::CmsError| format!("colour conversion failed: {e}");
+    pub fn apply(&self, img: &mut DynamicImage) -> Result<(), FileError> {
+        let fail = |e: moxcms::CmsError| FileError::Internal {
+            stage: "converting to sRGB",
+            detail: format!("colour conversion failed: {e}"),
+        };
         let row = img.width() as usize * img.color().channel_count() as usize;
         let band = row * 64;
         match (&self.transform, img) {
@@ -129,11 +134,7 @@ fn in_bands<T: Copy>(
 /// with the image's CMYK profile (perceptual intent, as for RGB). A CMYK
 /// image is converted whatever `--colour` says: its outputs are RGB, and
 /// a CMYK profile cannot describe them.
-pub fn cmyk_to_srgb(icc: &[u8], ink: &[u8]) -> Result<Vec<u8>, String> {
-    let profile = ColorProfile::new_from_slice(icc).map_err(|e| format!("CMYK profile unreadable ({e})"))?;
-    if profile.color_space != DataColorSpace::Cmyk {
-        return Err("the profile of a CMYK image is not a CMYK profile".into());
-    }
+pub fn cmyk_to_srgb(profile: &ColorProfile, ink: &[u8]) -> Result<Vec<u8>, String> {
     let options = TransformOptions { rendering_intent: RenderingIntent::Perceptual, ..TransformOptions::default() };
     // moxcms takes CMYK in the RGBA layout.
     let t = profile
@@ -144,9 +145,10 @@ pub fn cmyk_to_srgb(icc: &[u8], ink: &[u8]) -> Result<Vec<u8>, String> {
     Ok(rgb)
 }
 
-/// Whether `icc` is a CMYK profile (cheap enough to ask before decoding).
-pub fn is_cmyk_profile(icc: &[u8]) -> bool {
-    ColorProfile::new_from_slice(icc).is_ok_and(|p| p.color_space == DataColorSpace::Cmyk)
+/// `icc` parsed, if it is a CMYK profile (asked before decoding, to know
+/// whether the samples are wanted as stored).
+pub fn cmyk_profile(icc: &[u8]) -> Option<ColorProfile> {
+    ColorProfile::new_from_slice(icc).ok().filter(|p| p.color_space == DataColorSpace::Cmyk)
 }
 
 /// The Adobe RGB profile for an image whose EXIF says so without embedding

@@ -62,10 +62,16 @@ pub struct Blocks {
 }
 
 impl Metadata {
+    /// The bytes [`Metadata::read`] copies, to be charged to the memory
+    /// budget: a JPEG's headers (small), every other file whole (a PNG or
+    /// WebP for img-parts, WebP keeping its XMP after the image data; a
+    /// TIFF or HEIF for kamadak-exif).
+    pub fn copy_cost(bytes: &[u8]) -> u64 {
+        if is_jpeg(bytes) { 0 } else { bytes.len() as u64 }
+    }
+
     /// Reads what a photo carries. Damaged metadata is treated as absent:
-    /// it must never cost the pixels. A PNG or WebP is copied whole for
-    /// img-parts (WebP keeps its XMP after the image data); the caller
-    /// charges that copy to the memory budget.
+    /// it must never cost the pixels.
     pub fn read(bytes: &[u8]) -> Metadata {
         let mut meta = Metadata::default();
         if let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) {
@@ -78,7 +84,7 @@ impl Metadata {
                 }
             }
         }
-        if bytes.starts_with(&[0xFF, 0xD8]) {
+        if is_jpeg(bytes) {
             // Only the segments before the image data are copied for img-parts.
             let head = &bytes[..crate::process::jpeg::scan(bytes).first_scan.unwrap_or(bytes.len())];
             if let Ok(jpeg) = Jpeg::from_bytes([head, &[0xFF, 0xD9]].concat().into()) {
@@ -177,6 +183,10 @@ fn keep_field(f: &Field) -> bool {
         } // Rating
         _ => true,
     }
+}
+
+fn is_jpeg(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xD8])
 }
 
 fn value_bytes(v: &Value) -> Option<&[u8]> {

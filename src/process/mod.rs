@@ -174,10 +174,10 @@ pub fn process_bytes(
     };
     let extension = task.input.extension().and_then(|e| e.to_str());
     let meta = if opts.keep_metadata {
-        // Read before the decode, from the file's bytes (a copy of them but
-        // for JPEG, where only the headers are copied).
-        if !bytes.starts_with(&[0xFF, 0xD8]) {
-            admit(bytes.len() as u64)?;
+        // Read before the decode, from the file's bytes.
+        let copied = Metadata::copy_cost(&bytes);
+        if copied > 0 {
+            admit(copied)?;
         }
         Metadata::read(&bytes)
     } else {
@@ -195,7 +195,7 @@ pub fn process_bytes(
     if matches!(decoded.image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_)) {
         // Converted at full size before the cut to 8 bits (see colour.rs).
         let wide = Colour::for_input(mode, icc.clone(), false, decoded.image.color().has_alpha(), true);
-        wide.apply(&mut decoded.image).map_err(|detail| FileError::Internal { stage: "converting to sRGB", detail })?;
+        wide.apply(&mut decoded.image)?;
         if let Some(w) = wide.warning.clone() {
             decode::warn(&mut decoded.warning, w);
         }
@@ -238,7 +238,7 @@ pub fn process_bytes(
         }
         // On the small image, and before any background is added (the
         // background is given in sRGB).
-        colour.apply(&mut img).map_err(|detail| FileError::Internal { stage: "converting to sRGB", detail })?;
+        colour.apply(&mut img)?;
         img.apply_orientation(orientation);
         img = resize::letterbox(img, plan.canvas, opts.background);
         if !task.format.has_alpha() {

@@ -24,7 +24,7 @@ use super::classify::tidy;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
 use crate::error::FileError;
 use crate::process::Admit;
-use crate::process::colour::{cmyk_to_srgb, is_cmyk_profile, profile_from_exif};
+use crate::process::colour::{cmyk_profile, cmyk_to_srgb, profile_from_exif};
 use crate::process::jpeg::{self, JpegInfo, Process};
 
 /// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
@@ -188,16 +188,19 @@ fn with_zune(
     let orientation = d.exif().and_then(|e| Orientation::from_exif_chunk(e)).unwrap_or(Orientation::NoTransforms);
     let mut icc = d.icc_profile().or_else(|| d.exif().and_then(|e| profile_from_exif(e)));
     // CMYK with its profile: the samples as stored, converted below.
-    let cmyk = matches!(input, ColorSpace::CMYK | ColorSpace::YCCK) && icc.as_deref().is_some_and(is_cmyk_profile);
+    let cmyk = match input {
+        ColorSpace::CMYK | ColorSpace::YCCK => icc.as_deref().and_then(cmyk_profile),
+        _ => None,
+    };
     let out = match input {
         c @ (ColorSpace::RGB | ColorSpace::RGBA | ColorSpace::Luma | ColorSpace::LumaA) => c,
-        c if cmyk => c,
+        c if cmyk.is_some() => c,
         // CMYK, YCCK without a profile: converted to RGB by the decoder.
         _ => ColorSpace::RGB,
     };
     let pixel_count = size.0 as u64 * size.1 as u64;
     // A CMYK decode holds its 4 channels and the RGB made of them.
-    let output = pixel_count * out.num_components() as u64 + if cmyk { 3 * pixel_count } else { 0 };
+    let output = pixel_count * out.num_components() as u64 + if cmyk.is_some() { 3 * pixel_count } else { 0 };
     let color = if out.num_components() == 1 { image::ColorType::L8 } else { image::ColorType::Rgb8 };
     let progressive = info.process() == Process::Progressive;
     // The probe copy of the file, the decoder's peak and the profile.
@@ -226,19 +229,18 @@ fn with_zune(
             }
         },
     };
-    let image = match icc.take() {
-        Some(profile) if cmyk => {
+    let image = match cmyk {
+        Some(profile) => {
+            // Converted: no profile is left to write.
+            icc = None;
             let ink = cmyk_ink(pixels, input == ColorSpace::YCCK, info.adobe);
             let rgb = cmyk_to_srgb(&profile, &ink).unwrap_or_else(|why| {
                 warn(&mut warning, format!("{why}; CMYK converted without it"));
-                ink.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]].map(|c| blinn(255 - c, 255 - p[3]))).collect()
+                plain_cmyk_to_rgb(&ink)
             });
             to_image(3, size, rgb)?
         }
-        profile => {
-            icc = profile;
-            to_image(out.num_components(), size, pixels)?
-        }
+        None => to_image(out.num_components(), size, pixels)?,
     };
     Ok(Decoded { image, source_size: size, orientation, icc, format: InFormat::Jpeg, warning })
 }
@@ -260,6 +262,11 @@ fn cmyk_ink(mut samples: Vec<u8>, ycck: bool, adobe: bool) -> Vec<u8> {
         }
     }
     samples
+}
+
+/// RGB from inks without a profile, as zune-jpeg converts them.
+fn plain_cmyk_to_rgb(ink: &[u8]) -> Vec<u8> {
+    ink.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]].map(|c| blinn(255 - c, 255 - p[3]))).collect()
 }
 
 /// `a × b / 255`, rounded: how much light two inks let through.
@@ -394,8 +401,7 @@ mod tests {
             assert_eq!(input == ColorSpace::YCCK, matches!(color, jpeg_encoder::ColorType::CmykAsYcck));
             let (_, rgb) = decode(ColorSpace::RGB);
             let ink = cmyk_ink(raw, input == ColorSpace::YCCK, info.adobe);
-            let ours: Vec<u8> =
-                ink.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]].map(|c| blinn(255 - c, 255 - p[3]))).collect();
+            let ours = plain_cmyk_to_rgb(&ink);
             let worst = ours.iter().zip(&rgb).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
             assert!(worst <= 2, "{color:?} ({input:?}): {worst} levels from zune-jpeg's conversion");
         }
