@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Mean SSIM (luma, 7x7 window, as scikit-image's default) and total bytes of
 the lossy outputs in TEST_DIR against the lossless outputs of the same tool in
-REF_DIR, matched by relative path without extension.
+REF_DIR, matched by relative path without extension. The chroma SSIM (mean of
+Cb and Cr, BT.601, full resolution) shows what chroma subsampling costs,
+which luma SSIM cannot see.
 Usage: ssim.py REF_DIR TEST_DIR  (needs numpy and Pillow with AVIF support)"""
 import os
 import sys
@@ -10,10 +12,13 @@ import numpy as np
 from PIL import Image
 
 
-def luma(path):
+def planes(path):
     img = Image.open(path).convert("RGB")
     a = np.asarray(img, dtype=np.float64)
-    return 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]
+    y = 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]
+    cb = (a[..., 2] - y) / 1.772 + 128
+    cr = (a[..., 0] - y) / 1.402 + 128
+    return y, cb, cr
 
 
 def box(a, k=7):
@@ -43,13 +48,15 @@ def files(root):
 
 
 ref, test = files(sys.argv[1]), files(sys.argv[2])
-scores, size = [], 0
+scores, chroma, size = [], [], 0
 for key, path in sorted(test.items()):
     if key not in ref:
         sys.exit(f"no reference for {key}")
-    a, b = luma(ref[key]), luma(path)
-    if a.shape != b.shape:
-        sys.exit(f"{key}: {a.shape} vs {b.shape}")
-    scores.append(ssim(a, b))
+    a, b = planes(ref[key]), planes(path)
+    if a[0].shape != b[0].shape:
+        sys.exit(f"{key}: {a[0].shape} vs {b[0].shape}")
+    scores.append(ssim(a[0], b[0]))
+    chroma.append((ssim(a[1], b[1]) + ssim(a[2], b[2])) / 2)
     size += os.path.getsize(path)
-print(f"files {len(scores)}  mean SSIM {np.mean(scores):.5f}  min {np.min(scores):.5f}  bytes {size}")
+print(f"files {len(scores)}  mean SSIM {np.mean(scores):.5f}  min {np.min(scores):.5f}  "
+      f"chroma SSIM {np.mean(chroma):.5f}  bytes {size}")

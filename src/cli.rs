@@ -111,8 +111,8 @@ pub enum FormatArg {
     Png,
     /// WebP (lossy, keeps alpha).
     Webp,
-    /// AVIF (AV1, lossy, 8-bit 4:4:4 as sharp writes it, keeps alpha; slow to encode,
-    /// see --effort; quality 50 unless told).
+    /// AVIF (AV1, lossy, 8-bit, chroma 4:2:0 unless --subsampling says otherwise, keeps
+    /// alpha; slow to encode, see --effort; quality 50 unless told).
     Avif,
 }
 
@@ -211,7 +211,7 @@ pub struct Processing {
     /// JPEG/WebP/AVIF quality [default: 80 for thumbs, 85 for resize, 50 for AVIF].
     #[arg(long, short = 'q', value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Option<u8>,
-    /// JPEG chroma subsampling.
+    /// JPEG and AVIF chroma subsampling.
     #[arg(long, value_enum, default_value_t = SubsamplingArg::S420)]
     pub subsampling: SubsamplingArg,
     /// Write progressive JPEGs (load blurry-to-sharp; often a little smaller).

@@ -176,7 +176,7 @@ pub struct Job {
     pub format: FormatChoice,
     /// JPEG/WebP/AVIF quality, 1–100.
     pub quality: u8,
-    /// JPEG chroma subsampling.
+    /// JPEG and AVIF chroma subsampling.
     pub subsampling: Subsampling,
     /// Write progressive JPEGs.
     pub progressive: bool,

@@ -1,6 +1,7 @@
 //! `--format avif`: a real AVIF (ISO BMFF `ftyp avif`, the output's size in
-//! `ispe`, an alpha auxiliary image when the input has alpha), quality 50
-//! unless told, and `--effort` bounds. Without a decoder in the default
+//! `ispe`, an alpha auxiliary image when the input has alpha), chroma
+//! 4:2:0 unless `--subsampling` says otherwise, quality 50 unless told, and
+//! `--effort` bounds. Without a decoder in the default
 //! build the pixels are checked by tests/colour-vips.sh (libvips) and, in
 //! the `heif` build, by reading the output back below.
 
@@ -33,6 +34,28 @@ fn ispe(b: &[u8]) -> (u32, u32) {
 /// Whether an auxiliary image of type alpha is declared (its `auxC` URN).
 fn has_alpha_plane(b: &[u8]) -> bool {
     b.windows(44).any(|w| w == b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha\0")
+}
+
+/// AV1 profile and chroma subsampling (x, y) from the first `av1C` box:
+/// the colour image's.
+fn av1c(b: &[u8]) -> (u8, bool, bool) {
+    let at = b.windows(4).position(|w| w == b"av1C").expect("av1C box") + 4;
+    assert_eq!(b[at], 0x81, "av1C marker and version");
+    let flags = b[at + 2];
+    (b[at + 1] >> 5, flags & 0x08 != 0, flags & 0x04 != 0)
+}
+
+#[test]
+fn chroma_is_4_2_0_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = photos().join("lake.jpg");
+    assert_eq!(av1c(&avif(&lake, &dir.path().join("d"), &[])), (0, true, true), "default: Main profile, 4:2:0");
+    let cases = [("4:2:2", (2, true, false)), ("4:4:4", (1, false, false))];
+    for (flag, want) in cases {
+        let b = avif(&lake, &dir.path().join(flag.replace(':', "")), &["--subsampling", flag]);
+        assert_eq!(av1c(&b), want, "--subsampling {flag}");
+        assert_eq!(ispe(&b), (64, 43));
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use imgbatch::RawMode;
-use imgbatch::job::{Fit, OutFormat, Target};
+use imgbatch::job::{Fit, OutFormat, Subsampling, Target};
 use imgbatch::process::colour::ColourMode;
 use imgbatch::process::decode::DecodeOptions;
 use imgbatch::process::encode::EncodeOptions;
@@ -55,7 +55,11 @@ fuzz_target!(|data: &[u8]| {
             allow_truncated: sel & 0x80 != 0,
             raw: if sel & 0x40 != 0 { RawMode::Full } else { RawMode::Preview },
         },
-        encode: EncodeOptions { progressive: sel & 0x10 != 0, ..EncodeOptions::new(75) },
+        encode: EncodeOptions {
+            progressive: sel & 0x10 != 0,
+            subsampling: if sel & 0x10 != 0 { Subsampling::S444 } else { Subsampling::S420 },
+            ..EncodeOptions::new(75)
+        },
         upscale: sel & 0x40 != 0,
         auto_orient: true,
         background: [255, 255, 255],

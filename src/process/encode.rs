@@ -15,7 +15,7 @@ use crate::job::{DEFAULT_AVIF_EFFORT, OutFormat, Subsampling};
 pub struct EncodeOptions {
     /// JPEG/WebP quality, 1–100.
     pub quality: u8,
-    /// JPEG chroma subsampling.
+    /// JPEG and AVIF chroma subsampling.
     pub subsampling: Subsampling,
     /// Progressive JPEG.
     pub progressive: bool,
@@ -45,7 +45,7 @@ pub fn encode(
         OutFormat::Jpeg => encode_jpeg(img, opts, icc),
         OutFormat::Png => encode_png(img, icc),
         OutFormat::Webp => encode_webp(img, opts.quality),
-        OutFormat::Avif => avif::encode(img, opts.quality, opts.effort, blocks.exif.as_deref()),
+        OutFormat::Avif => avif::encode(img, opts.quality, opts.effort, opts.subsampling, blocks.exif.as_deref()),
     }
     .map_err(fail)?;
     let webp_icc = icc.filter(|_| format == OutFormat::Webp);
