@@ -182,5 +182,102 @@ fn metadata_and_avif(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, pipeline, formats, shard, colour, colour_16, metadata_and_avif);
+/// The ceilings of the parts that are not workers (issue 13), on 3,000
+/// small JPEGs in 30 folders: the walker alone (listing, sniffing each
+/// file's head, planning outputs, sending tasks), and the whole pipeline
+/// with 64 workers whose step does no image work but hand back one 256-px
+/// thumbnail per input, so the files/s is what the walker, the channels
+/// and the writer (atomic writes, report records) can carry. Against the
+/// files/s one worker makes real thumbnails of small files
+/// (`thumbs_300_small_1_worker`), it says how many workers they can feed.
+fn overhead(c: &mut Criterion) {
+    use std::sync::atomic::AtomicBool;
+
+    use imgbatch::process::ProcessOptions;
+    use imgbatch::task::{Processed, Rendered, Task};
+    use imgbatch::walk::{WalkCounts, Walker};
+    const FILES: usize = 3000;
+    let small = jpeg(&photo(800, 600));
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..FILES {
+        let sub = dir.path().join(format!("d{:02}", i % 30));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        std::fs::write(sub.join(format!("p{i:04}.jpg")), &small).expect("write");
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    let job_with = |workers: usize| {
+        let mut job = Job::new(
+            vec![dir.path().to_path_buf()],
+            out.path().to_path_buf(),
+            Operation::Thumbs { sizes: vec![256], crop: false },
+        );
+        job.workers = workers;
+        job.queue = 2 * workers;
+        job.force = true;
+        job.verbosity = Verbosity::Quiet;
+        job.progress = false;
+        job
+    };
+    let mut g = c.benchmark_group("overhead_3000_files");
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Elements(FILES as u64));
+    let job = job_with(64);
+    g.bench_function("walk_alone", |b| {
+        b.iter(|| {
+            let (tasks, tasks_rx) = crossbeam_channel::unbounded();
+            let (results, _results_rx) = crossbeam_channel::unbounded();
+            let (counts, cancel) = (WalkCounts::default(), AtomicBool::new(false));
+            Walker::new(&job, tasks, results, &counts, &cancel).run();
+            assert_eq!(tasks_rx.len(), FILES);
+        })
+    });
+    fn no_image_work(
+        task: &Task,
+        _: &ProcessOptions,
+        _: &mut Resampler,
+        _: &mut imgbatch::process::Admit<'_>,
+    ) -> Result<Processed, imgbatch::FileError> {
+        static THUMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let bytes = THUMB.get_or_init(|| jpeg(&photo(256, 192)));
+        let outputs = task
+            .outputs
+            .iter()
+            .map(|(path, _)| Rendered { path: path.clone(), width: 256, height: 192, bytes: bytes.clone() })
+            .collect();
+        Ok(Processed { outputs, input_pixels: 800 * 600, warning: None, stages: Default::default() })
+    }
+    // Each run writes into a new folder, as a first run does: replacing the
+    // last run's outputs would time ext4's inode deletion too.
+    let mut kept = Vec::new();
+    g.bench_function("walk_and_write_64_workers", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let out = tempfile::tempdir().expect("tempdir");
+                let job = Job { output_dir: out.path().to_path_buf(), ..job.clone() };
+                let start = std::time::Instant::now();
+                let report = imgbatch::pipeline::run_with_step(&job, &AtomicBool::new(false), no_image_work);
+                total += start.elapsed();
+                assert_eq!(report.expect("run").summary.ok, FILES as u64);
+                kept.push(out);
+            }
+            total
+        })
+    });
+    drop(kept);
+    g.finish();
+    let few = tempfile::tempdir().expect("tempdir");
+    for i in 0..300 {
+        std::fs::write(few.path().join(format!("p{i:03}.jpg")), &small).expect("write");
+    }
+    let mut job = job_with(1);
+    job.inputs = vec![few.path().to_path_buf()];
+    let mut g = c.benchmark_group("overhead_small_files");
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Elements(300));
+    g.bench_function("thumbs_300_small_1_worker", |b| b.iter(|| imgbatch::run(&job).expect("run")));
+    g.finish();
+}
+
+criterion_group!(benches, stages, pipeline, formats, shard, colour, colour_16, metadata_and_avif, overhead);
 criterion_main!(benches);

@@ -116,9 +116,9 @@ pub fn run(job: &Job) -> Result<Report, SetupError> {
 }
 
 /// The per-file step the workers run: [`process::process`] in every real
-/// run; tests put in steps that hold memory or take their time on cue.
-pub(crate) type Step =
-    fn(&Task, &ProcessOptions, &mut Resampler, &mut process::Admit<'_>) -> Result<Processed, FileError>;
+/// run; tests put in steps that hold memory or take their time on cue, and
+/// benches one that does no image work.
+pub type Step = fn(&Task, &ProcessOptions, &mut Resampler, &mut process::Admit<'_>) -> Result<Processed, FileError>;
 
 /// A file a worker is busy with, watched for `--timeout`.
 struct Running {
@@ -185,7 +185,11 @@ pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupEr
     run_with_step(job, cancel, process::process)
 }
 
-pub(crate) fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Report, SetupError> {
+/// [`run_with_cancel`] with `step` in place of decode → resize → encode:
+/// with a step that does no image work, what is left is the walker, the
+/// channels and the writer, whose ceiling in files/s benches/stages.rs
+/// measures (and the tests inject faults this way).
+pub fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Report, SetupError> {
     setup(job)?;
     install_panic_hook();
     let pool = rayon::ThreadPoolBuilder::new()
