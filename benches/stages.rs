@@ -32,6 +32,19 @@ fn jpeg(img: &RgbImage) -> Vec<u8> {
     out
 }
 
+/// A quiet 256-px thumbnail run of `input` into `out` with `workers`,
+/// redoing outputs that are already there.
+fn thumbs_job(input: &std::path::Path, out: &std::path::Path, workers: usize) -> Job {
+    let mut job =
+        Job::new(vec![input.to_path_buf()], out.to_path_buf(), Operation::Thumbs { sizes: vec![256], crop: false });
+    job.workers = workers;
+    job.queue = 2 * workers;
+    job.force = true;
+    job.verbosity = Verbosity::Quiet;
+    job.progress = false;
+    job
+}
+
 fn stages(c: &mut Criterion) {
     let img = photo(4000, 3000);
     let bytes = jpeg(&img);
@@ -84,16 +97,7 @@ fn pipeline(c: &mut Criterion) {
     let mut g = c.benchmark_group("pipeline_8x3.8mp");
     g.sample_size(10);
     for workers in [1, 2] {
-        let mut job = Job::new(
-            vec![dir.path().to_path_buf()],
-            out.path().to_path_buf(),
-            Operation::Thumbs { sizes: vec![256], crop: false },
-        );
-        job.workers = workers;
-        job.queue = 2 * workers;
-        job.force = true;
-        job.verbosity = Verbosity::Quiet;
-        job.progress = false;
+        let job = thumbs_job(dir.path(), out.path(), workers);
         g.bench_function(format!("thumbs_256_workers_{workers}"), |b| b.iter(|| imgbatch::run(&job).expect("run")));
     }
     g.finish();
@@ -205,23 +209,10 @@ fn overhead(c: &mut Criterion) {
         std::fs::write(sub.join(format!("p{i:04}.jpg")), &small).expect("write");
     }
     let out = tempfile::tempdir().expect("tempdir");
-    let job_with = |workers: usize| {
-        let mut job = Job::new(
-            vec![dir.path().to_path_buf()],
-            out.path().to_path_buf(),
-            Operation::Thumbs { sizes: vec![256], crop: false },
-        );
-        job.workers = workers;
-        job.queue = 2 * workers;
-        job.force = true;
-        job.verbosity = Verbosity::Quiet;
-        job.progress = false;
-        job
-    };
     let mut g = c.benchmark_group("overhead_3000_files");
     g.sample_size(10);
     g.throughput(criterion::Throughput::Elements(FILES as u64));
-    let job = job_with(64);
+    let job = thumbs_job(dir.path(), out.path(), 64);
     g.bench_function("walk_alone", |b| {
         b.iter(|| {
             let (tasks, tasks_rx) = crossbeam_channel::unbounded();
@@ -270,8 +261,7 @@ fn overhead(c: &mut Criterion) {
     for i in 0..300 {
         std::fs::write(few.path().join(format!("p{i:03}.jpg")), &small).expect("write");
     }
-    let mut job = job_with(1);
-    job.inputs = vec![few.path().to_path_buf()];
+    let job = thumbs_job(few.path(), out.path(), 1);
     let mut g = c.benchmark_group("overhead_small_files");
     g.sample_size(10);
     g.throughput(criterion::Throughput::Elements(300));

@@ -122,8 +122,9 @@ fn av1_frame(
     // ravif's still-image tuning (its SpeedTweaks), which rav1e's video
     // presets lack: blocks of at most 16 px and the simple intra modes take
     // 0.55x the time of rav1e's preset 6 on the photo corpus (q50: 65 s
-    // against 117 s) for about 4 % more bytes at the same SSIM. Unlike ravif, 4 px blocks stay on through
-    // speed 6 (effort 4): 1 % fewer bytes at equal SSIM for 4 % more time.
+    // against 117 s) for about 4 % more bytes at the same SSIM. Unlike
+    // ravif, 4 px blocks stay on through speed 6 (effort 4): 1 % fewer
+    // bytes at equal SSIM for 4 % more time.
     let small = if speed <= 6 { BlockSize::BLOCK_4X4 } else { BlockSize::BLOCK_8X8 };
     settings.partition.partition_range = PartitionRange::new(small, BlockSize::BLOCK_16X16);
     settings.partition.encode_bottomup = speed <= 2;
