@@ -53,9 +53,9 @@ fn stages(c: &mut Criterion) {
     let mut g = c.benchmark_group("stages_12mp");
     g.sample_size(10);
     // Shrink-on-load at each scale used against the full decode (4000 px
-    // wide: 1/8 serves outputs up to 250 px, 1/4 up to 500 px; 1/2 is not
-    // used, being slower than the full decode).
-    for shrink in [1, 4, 8] {
+    // wide: 1/8 serves outputs up to 250 px, 1/4 up to 500 px, 1/2 up to
+    // 1000 px; jpeg-turbo's, or without it jpeg-decoder's from 1/4 on).
+    for shrink in [1, 2, 4, 8] {
         let name = if shrink == 1 { "decode_jpeg_full".to_string() } else { format!("decode_jpeg_shrink_1_{shrink}") };
         g.bench_function(name, |b| {
             b.iter(|| {
@@ -269,5 +269,75 @@ fn overhead(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, pipeline, formats, shard, colour, colour_16, metadata_and_avif, overhead);
+/// The JPEG decoders side by side, one thread each, on the same 12 MP
+/// picture stored baseline and progressive: jpeg-decoder and zune-jpeg
+/// (pure Rust) against libjpeg-turbo (C, built by cargo without SIMD), at
+/// full size and at the scales shrink-on-load uses. With
+/// IMGBATCH_BENCH_JPEGS=DIR also every JPEG under DIR (e.g. the T1 corpus)
+/// at 1/8, as the thumbnails job decodes them.
+fn jpeg_decoders(c: &mut Criterion) {
+    let img = photo(4000, 3000);
+    let mut progressive = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut progressive, 90);
+    enc.set_progressive(true);
+    enc.encode(img.as_raw(), 4000, 3000, jpeg_encoder::ColorType::Rgb).expect("encode");
+    let mut files = vec![("baseline".to_string(), jpeg(&img)), ("progressive".to_string(), progressive)];
+    let mut g = c.benchmark_group("jpeg_decoders_12mp");
+    g.sample_size(10);
+    for (kind, bytes) in &files {
+        g.bench_function(format!("{kind}/jpeg_decoder_full"), |b| b.iter(|| jpeg_decoder_at(bytes, 1)));
+        g.bench_function(format!("{kind}/jpeg_decoder_1_8"), |b| b.iter(|| jpeg_decoder_at(bytes, 8)));
+        g.bench_function(format!("{kind}/zune_full"), |b| {
+            b.iter(|| zune_jpeg::JpegDecoder::new(zune_core::bytestream::ZCursor::new(bytes)).decode().expect("zune"))
+        });
+        #[cfg(feature = "jpeg-turbo")]
+        for denom in [1, 2, 4, 8] {
+            g.bench_function(format!("{kind}/turbo_1_{denom}"), |b| b.iter(|| turbo_at(bytes, denom)));
+        }
+    }
+    g.finish();
+    let Some(dir) = std::env::var_os("IMGBATCH_BENCH_JPEGS") else { return };
+    files = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("jpg")))
+        .map(|e| (e.path().display().to_string(), std::fs::read(e.path()).expect("read")))
+        .collect();
+    let mut g = c.benchmark_group(format!("jpeg_decoders_{}_files", files.len()));
+    g.sample_size(10);
+    g.bench_function("jpeg_decoder_1_8", |b| b.iter(|| files.iter().for_each(|(_, f)| drop(jpeg_decoder_at(f, 8)))));
+    #[cfg(feature = "jpeg-turbo")]
+    g.bench_function("turbo_1_8", |b| b.iter(|| files.iter().for_each(|(_, f)| drop(turbo_at(f, 8)))));
+}
+
+fn jpeg_decoder_at(bytes: &[u8], denom: u16) -> Vec<u8> {
+    let mut d = jpeg_decoder::Decoder::new(bytes);
+    d.read_info().expect("header");
+    let info = d.info().expect("info");
+    d.scale(info.width.div_ceil(denom), info.height.div_ceil(denom)).expect("scale");
+    d.decode().expect("decode")
+}
+
+#[cfg(feature = "jpeg-turbo")]
+fn turbo_at(bytes: &[u8], denom: u32) -> Vec<u8> {
+    use imgbatch::process::decode::turbo;
+    let (mut d, _) = turbo::Decoder::new(bytes, u64::MAX).expect("header");
+    let out = d.start(denom, turbo::space::RGB).expect("start");
+    let mut px = vec![0; out.size.0 as usize * out.size.1 as usize * out.components];
+    d.read(out, &mut px).expect("decode");
+    px
+}
+
+criterion_group!(
+    benches,
+    stages,
+    jpeg_decoders,
+    pipeline,
+    formats,
+    shard,
+    colour,
+    colour_16,
+    metadata_and_avif,
+    overhead
+);
 criterion_main!(benches);

@@ -71,8 +71,9 @@ fn jpeg_data_cut_short_before_its_eoi_is_truncated_at_every_size() {
         fs::write(dir.path().join(format!("{name}_half.jpg")), hostile::cut_keeping_eoi(jpeg, 0.5)).unwrap();
         fs::write(dir.path().join(format!("{name}_tenth.jpg")), hostile::cut_keeping_eoi(jpeg, 0.1)).unwrap();
     }
-    // 64 px decodes at 1/8 scale (jpeg-decoder), 700 px at full size (zune-jpeg).
-    for size in ["64", "700"] {
+    // 64 px decodes at 1/8 scale and 200 px at 1/2 (libjpeg-turbo, or
+    // jpeg-decoder and zune-jpeg without it), 700 px at full size (zune-jpeg).
+    for size in ["64", "200", "700"] {
         let out = tempfile::tempdir().unwrap();
         let (r, _) = run(&["thumbs", "--sizes", size], dir.path(), out.path(), 1);
         for name in ["base", "prog"] {
@@ -85,6 +86,26 @@ fn jpeg_data_cut_short_before_its_eoi_is_truncated_at_every_size() {
         let kept = entry(&r, "prog_half.jpg");
         assert!(kept["warning"].as_str().unwrap().contains("ends early"), "{kept}");
     }
+}
+
+/// libjpeg says "premature end of data segment" both for a file cut short
+/// (the scan meets the EOI marker) and for one scan's data cut short inside
+/// a file that goes on (it meets the next scan): only the first is truncated.
+#[cfg(feature = "jpeg-turbo")]
+#[test]
+fn a_scan_cut_short_inside_the_file_is_damage_not_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let progressive = hostile::progressive_jpeg(800, 600);
+    fs::write(dir.path().join("first_ac_scan.jpg"), hostile::scan_cut_short(&progressive, 1)).unwrap();
+    fs::write(dir.path().join("cut.jpg"), hostile::cut_keeping_eoi(&progressive, 0.6)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (r, err) = run(&["thumbs", "--sizes", "64"], dir.path(), out.path(), 1);
+    let damaged = entry(&r, "first_ac_scan.jpg");
+    assert_eq!(damaged["status"], "ok", "{damaged}");
+    let warning = damaged["warning"].as_str().unwrap();
+    assert!(warning.starts_with("damaged JPEG data (premature end of data segment)"), "{warning}");
+    assert!(err.contains("first_ac_scan.jpg: warning: damaged JPEG data"), "{err}");
+    assert_eq!(error_of(&r, "cut.jpg"), "truncated JPEG");
 }
 
 #[test]

@@ -79,6 +79,23 @@ pub fn cut_keeping_eoi(jpeg: &[u8], fraction: f64) -> Vec<u8> {
     cut
 }
 
+/// `jpeg` with the entropy-coded data of its scan number `k` (from 0) cut
+/// to half, and everything after that scan kept: damage inside a file
+/// that goes on, not a file cut short.
+pub fn scan_cut_short(jpeg: &[u8], k: usize) -> Vec<u8> {
+    let sos = jpeg.windows(2).enumerate().filter(|(_, m)| *m == [0xFF, 0xDA]).nth(k).unwrap().0;
+    let start = sos + 2 + u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]) as usize;
+    // The next marker: 0xFF followed by neither a stuffed zero nor a restart.
+    let next =
+        (start..jpeg.len() - 1).find(|&i| jpeg[i] == 0xFF && !matches!(jpeg[i + 1], 0x00 | 0xD0..=0xD7)).unwrap();
+    assert!(next < jpeg.len() - 2, "scan {k} is the last one");
+    let mut half = start + (next - start) / 2;
+    if jpeg[half - 1] == 0xFF {
+        half -= 1;
+    }
+    [&jpeg[..half], &jpeg[next..]].concat()
+}
+
 /// A baseline JPEG whose one scan is repeated until it has `scans` scans.
 pub fn jpeg_with_scans(scans: usize) -> Vec<u8> {
     let j = super::jpeg_bytes(&super::upright(64, 48), 90, None, None);

@@ -1,6 +1,11 @@
-//! JPEG: zune-jpeg (the decoder inside `image`, called directly) for full-size
-//! decodes, jpeg-decoder for shrink-on-load and for the multi-scan sequential
-//! files zune-jpeg gets wrong.
+//! JPEG: zune-jpeg (the decoder inside `image`, called directly) for
+//! full-size decodes; libjpeg-turbo (feature `jpeg-turbo`, on by default; see
+//! turbo.rs) for shrink-on-load at 1/2 to 1/8 and for the multi-scan
+//! sequential files zune-jpeg gets wrong. Without the feature jpeg-decoder
+//! does those two, shrinking at 1/4 and 1/8 only.
+//!
+//! libjpeg itself reports data that runs out early ("premature end of data
+//! segment"); the pure-Rust decoders need the probe below.
 //!
 //! Both decoders fill a scan that runs out of data with zero bits and report
 //! success, so a file cut short that still ends with an EOI marker (a broken
@@ -150,6 +155,12 @@ pub fn decode(
 ) -> Result<Decoded, FileError> {
     let mut warning = None;
     let info = check(bytes, opts, &mut warning)?;
+    // Without NASM's SIMD, libjpeg-turbo's full-size decode is slower than
+    // zune-jpeg's (T2: 3.12 s against 2.73 s); scaled, it does less work.
+    #[cfg(feature = "jpeg-turbo")]
+    if info.is_multi_scan_sequential() || shrink(info.size, false).max(shrink(info.size, true)) >= 2 {
+        return with_turbo(bytes, &info, opts, warning, admit, shrink);
+    }
     if info.is_multi_scan_sequential() {
         return with_jpeg_decoder(bytes, &info, opts, warning, admit, &|_, _| 1);
     }
@@ -243,6 +254,82 @@ fn with_zune(
         None => to_image(out.num_components(), size, pixels)?,
     };
     Ok(Decoded { image, source_size: size, orientation, icc, format: InFormat::Jpeg, warning })
+}
+
+/// Decode with libjpeg-turbo, at 1/2, 1/4 or 1/8 scale when `shrink` allows
+/// (its scaled inverse DCTs make even 1/2 cheaper than a full decode).
+#[cfg(feature = "jpeg-turbo")]
+fn with_turbo(
+    bytes: &[u8],
+    info: &JpegInfo,
+    opts: &DecodeOptions,
+    mut warning: Option<String>,
+    admit: &mut Admit<'_>,
+    shrink: &Shrink<'_>,
+) -> Result<Decoded, FileError> {
+    use super::turbo::{self, space};
+    // Before libjpeg sees the header (it refuses sides over 65 500 with its
+    // own words).
+    check_pixels(info.size, opts)?;
+    let failed = |why: String| if info.complete { corrupt(why) } else { FileError::Truncated(NAME) };
+    // The coefficients libjpeg holds are checked against --max-pixels'
+    // worth (4:4:4 at 2 bytes a sample) before it allocates them.
+    let coefficient_cap = opts.max_pixels.saturating_mul(6).saturating_add(16 << 20);
+    let (mut d, header) = turbo::Decoder::new(bytes, coefficient_cap).map_err(|e| {
+        if info.scans == 0 && info.complete { corrupt("no image data before the end marker") } else { failed(e) }
+    })?;
+    let source_size = (header.width, header.height);
+    check_pixels(source_size, opts)?;
+    let exif = d.exif();
+    let orientation = exif.as_deref().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let mut icc = d.icc().or_else(|| exif.as_deref().and_then(profile_from_exif));
+    let is_cmyk = matches!(header.colour_space, space::CMYK | space::YCCK);
+    let out_space = match header.colour_space {
+        space::GRAYSCALE => space::GRAYSCALE,
+        space::CMYK | space::YCCK => space::CMYK,
+        _ => space::RGB,
+    };
+    let factor = match shrink(source_size, swaps_axes(orientation)) {
+        f @ (2 | 4 | 8) => f,
+        _ => 1,
+    };
+    let scaled = (source_size.0.div_ceil(factor), source_size.1.div_ceil(factor));
+    let samples = scaled.0 as u64 * scaled.1 as u64 * if out_space == space::GRAYSCALE { 1 } else { 4 };
+    // Multi-scan files keep every coefficient of the full-size image.
+    let coefficients = if header.progressive != 0 || info.scans > 1 { header.coefficient_bytes } else { 0 };
+    // A CMYK image is also converted to an RGB copy.
+    let converted = if is_cmyk { 3 * scaled.0 as u64 * scaled.1 as u64 } else { 0 };
+    admit(samples + converted + coefficients + icc.as_ref().map_or(0, |p| p.len() as u64))?;
+    let output = d.start(factor, out_space).map_err(failed)?;
+    let mut pixels = vec![0u8; output.size.0 as usize * output.size.1 as usize * output.components];
+    d.read(output, &mut pixels).map_err(failed)?;
+    if d.truncated() && info.complete {
+        pixels = truncated(pixels, opts, &mut warning)?;
+    }
+    if let Some(why) = d.damage() {
+        warn(
+            &mut warning,
+            format!(
+                "damaged JPEG data ({}); decoded what was readable",
+                tidy(why.trim_start_matches("Corrupt JPEG data: "))
+            ),
+        );
+    }
+    let image = if is_cmyk {
+        let ink = cmyk_ink(pixels, false, header.adobe != 0);
+        let rgb = match icc.take().as_deref().and_then(cmyk_profile) {
+            // Converted: no profile is left to write.
+            Some(profile) => cmyk_to_srgb(&profile, &ink).unwrap_or_else(|why| {
+                warn(&mut warning, format!("{why}; CMYK converted without it"));
+                plain_cmyk_to_rgb(&ink)
+            }),
+            None => plain_cmyk_to_rgb(&ink),
+        };
+        to_image(3, output.size, rgb)?
+    } else {
+        to_image(output.components, output.size, pixels)?
+    };
+    Ok(Decoded { image, source_size, orientation, icc, format: InFormat::Jpeg, warning })
 }
 
 /// Ink amounts (0 = none) from a CMYK or YCCK JPEG's samples as stored.
@@ -404,6 +491,36 @@ mod tests {
             let ours = plain_cmyk_to_rgb(&ink);
             let worst = ours.iter().zip(&rgb).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
             assert!(worst <= 2, "{color:?} ({input:?}): {worst} levels from zune-jpeg's conversion");
+        }
+    }
+
+    /// libjpeg-turbo's DCT-scaled decode: the size rounds up as libjpeg's
+    /// does, and each pixel is about the mean of the block it stands for.
+    #[cfg(feature = "jpeg-turbo")]
+    #[test]
+    fn scaled_decodes_are_block_means_at_the_scaled_size() {
+        let (w, h) = (68u16, 48u16);
+        let rgb: Vec<u8> =
+            (0..h).flat_map(|y| (0..w).flat_map(move |x| [(x * 3) as u8, (y * 5) as u8, (x + y) as u8])).collect();
+        let mut bytes = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut bytes, 100);
+        enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+        enc.encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+        let opts = DecodeOptions { max_pixels: 1 << 20, allow_truncated: false, raw: super::super::RawMode::Preview };
+        for f in [2u32, 4, 8] {
+            let d = decode(&bytes, &opts, &mut |_| Ok(()), &|_, _| f).unwrap();
+            assert_eq!(d.source_size, (68, 48));
+            let img = d.image.to_rgb8();
+            assert_eq!(img.dimensions(), (68u32.div_ceil(f), 48 / f), "1/{f}");
+            // Whole blocks only (the last column of 68/8 is part padding).
+            for (x, y, p) in img.enumerate_pixels().filter(|(x, _, _)| (x + 1) * f <= 68) {
+                for c in 0..3 {
+                    let block = (0..f).flat_map(|dy| (0..f).map(move |dx| (x * f + dx, y * f + dy)));
+                    let sum: u32 = block.map(|(sx, sy)| rgb[((sy * 68 + sx) * 3 + c as u32) as usize] as u32).sum();
+                    let mean = sum as f32 / (f * f) as f32;
+                    assert!((p[c] as f32 - mean).abs() <= 3.0, "1/{f} at {x},{y}[{c}]: {} against {mean}", p[c]);
+                }
+            }
         }
     }
 

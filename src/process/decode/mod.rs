@@ -12,6 +12,8 @@ mod jxl;
 mod png;
 pub mod raw;
 pub mod sniff;
+#[cfg(feature = "jpeg-turbo")]
+pub mod turbo;
 
 use std::borrow::Cow;
 use std::io::Cursor;
