@@ -26,7 +26,7 @@ use zune_core::options::DecoderOptions as ZuneOptions;
 use zune_jpeg::errors::DecodeErrors;
 
 use super::classify::tidy;
-use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
+use super::{DecodeOptions, Decoded, InFormat, Shrink, check_held, check_pixels, decoder_peak, swaps_axes, warn};
 use crate::error::FileError;
 use crate::process::Admit;
 use crate::process::colour::{cmyk_profile, cmyk_to_srgb, profile_from_exif};
@@ -41,6 +41,15 @@ const MIN_USEFUL_SHRINK: u32 = 4;
 /// progressive scan re-reads every coefficient, so thousands of tiny scans
 /// are a CPU bomb. The same limit holds whichever decoder runs.
 pub const MAX_SCANS: u32 = 100;
+
+/// The largest side libjpeg decodes (JPEG_MAX_DIMENSION).
+#[cfg(feature = "jpeg-turbo")]
+const MAX_SIDE: u32 = 65_500;
+
+/// Pixels one byte of sequential data can cover at most, with room to
+/// spare: 2 bits a block of 64 pixels, with chroma subsampled up to 4×4.
+#[cfg(feature = "jpeg-turbo")]
+const MIN_PIXELS_PER_BYTE: u64 = 4096;
 
 /// What goes before a complete file's EOI marker (and the EOI itself):
 /// stuffed 0xFF bytes (`FF 00`), 1-bits to the decoders, 512 of them, more
@@ -268,9 +277,24 @@ fn with_turbo(
     shrink: &Shrink<'_>,
 ) -> Result<Decoded, FileError> {
     use super::turbo::{self, space};
-    // Before libjpeg sees the header (it refuses sides over 65 500 with its
-    // own words).
-    check_pixels(info.size, opts)?;
+    // What libjpeg holds: the reduced image, or for a progressive or
+    // multi-scan file the coefficients of the whole one.
+    let multi_scan = info.process() == Process::Progressive || info.scans > 1;
+    let held = |f: u32| if multi_scan { info.size } else { (info.size.0.div_ceil(f), info.size.1.div_ceil(f)) };
+    let at_most = shrink(info.size, false).max(shrink(info.size, true));
+    check_held(info.size, held(at_most), opts)?;
+    if info.size.0 > MAX_SIDE || info.size.1 > MAX_SIDE {
+        return Err(FileError::Unsupported(format!("JPEG over {MAX_SIDE} pixels wide or high")));
+    }
+    // Every block of a sequential scan takes at least two Huffman codes (its
+    // DC difference and an end of block), so data much shorter than the
+    // image is a file cut short, or a header bomb: refused before libjpeg
+    // spends time filling in an image that is not there.
+    let data = info.eoi.saturating_sub(info.first_scan.unwrap_or(info.eoi)) as u64;
+    let pixels = info.size.0 as u64 * info.size.1 as u64;
+    if !multi_scan && !opts.allow_truncated && data.saturating_mul(MIN_PIXELS_PER_BYTE) < pixels {
+        return Err(FileError::Truncated(NAME));
+    }
     let failed = |why: String| if info.complete { corrupt(why) } else { FileError::Truncated(NAME) };
     // The coefficients libjpeg holds are checked against --max-pixels'
     // worth (4:4:4 at 2 bytes a sample) before it allocates them.
@@ -279,7 +303,6 @@ fn with_turbo(
         if info.scans == 0 && info.complete { corrupt("no image data before the end marker") } else { failed(e) }
     })?;
     let source_size = (header.width, header.height);
-    check_pixels(source_size, opts)?;
     let exif = d.exif();
     let orientation = exif.as_deref().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
     let mut icc = d.icc().or_else(|| exif.as_deref().and_then(profile_from_exif));
@@ -293,6 +316,7 @@ fn with_turbo(
         f @ (2 | 4 | 8) => f,
         _ => 1,
     };
+    check_held(source_size, held(factor), opts)?;
     let scaled = (source_size.0.div_ceil(factor), source_size.1.div_ceil(factor));
     let samples = scaled.0 as u64 * scaled.1 as u64 * if out_space == space::GRAYSCALE { 1 } else { 4 };
     // Multi-scan files keep every coefficient of the full-size image.

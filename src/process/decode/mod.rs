@@ -10,6 +10,7 @@ mod heif;
 mod jpeg;
 mod jxl;
 mod png;
+mod png_shrink;
 pub mod raw;
 pub mod sniff;
 #[cfg(feature = "jpeg-turbo")]
@@ -131,11 +132,18 @@ fn limits(opts: &DecodeOptions) -> Limits {
 }
 
 pub(crate) fn check_pixels(size: (u32, u32), opts: &DecodeOptions) -> Result<(), FileError> {
-    let (width, height) = size;
+    check_held(size, size, opts)
+}
+
+/// `--max-pixels` guards what a decode holds in memory: the declared size,
+/// or the reduced one when the decoder shrinks as it reads (JPEG's DCT
+/// scaling, PNG row by row). The error names the declared size.
+pub(crate) fn check_held(declared: (u32, u32), held: (u32, u32), opts: &DecodeOptions) -> Result<(), FileError> {
+    let (width, height) = declared;
     if width == 0 || height == 0 {
         return Err(FileError::Corrupt { format: "image", detail: format!("zero size {width}x{height}") });
     }
-    if width as u64 * height as u64 > opts.max_pixels {
+    if held.0 as u64 * held.1 as u64 > opts.max_pixels {
         return Err(FileError::TooManyPixels { width, height, max: opts.max_pixels });
     }
     Ok(())
@@ -240,6 +248,14 @@ fn decode_any(
     if let Some(w) = dropped {
         warn(&mut warning, w);
     }
+    if format == ImageFormat::Png
+        && let Some(mut decoded) = png_shrink::decode(&bytes, opts, admit, shrink)?
+    {
+        if let Some(w) = warning {
+            warn(&mut decoded.warning, w);
+        }
+        return Ok(decoded);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(&bytes[..]), format);
     let mut limits = limits(opts);
     reader.limits(limits.clone());
@@ -311,8 +327,20 @@ mod tests {
     fn header_bomb_is_refused_before_allocating() {
         let opts =
             DecodeOptions { max_pixels: crate::job::DEFAULT_MAX_PIXELS, allow_truncated: false, raw: RawMode::Preview };
-        match decode(&jpeg_claiming(65535, 65535), None, &opts, &mut |_| Ok(()), &|_, _| 8, &|_, _| true) {
+        let decode_at = |w, h, shrink: u32| {
+            decode(&jpeg_claiming(w, h), None, &opts, &mut |_| Ok(()), &|_, _| shrink, &|_, _| true)
+        };
+        // Held whole: over --max-pixels.
+        match decode_at(65535, 65535, 1) {
             Err(FileError::TooManyPixels { width: 65535, height: 65535, .. }) => {}
+            Err(e) => panic!("wrong error: {e}"),
+            Ok(_) => panic!("decoded a bomb"),
+        }
+        // Shrunk on load, 60000x60000 would hold 56 MP: refused because 600
+        // bytes of data cannot cover 3.6 GP (every block takes 2 bits or more).
+        #[cfg(feature = "jpeg-turbo")]
+        match decode_at(60000, 60000, 8) {
+            Err(FileError::Truncated("JPEG")) => {}
             Err(e) => panic!("wrong error: {e}"),
             Ok(_) => panic!("decoded a bomb"),
         }

@@ -1,0 +1,213 @@
+//! A big PNG decoded row by row and shrunk on the fly by a whole factor
+//! (each output pixel the mean of an f×f block, alpha-weighted), so memory
+//! holds the reduced image and one row, not the whole picture: what JPEG's
+//! DCT scaling gives, for PNG. libvips streams the same way. Interlaced files
+//! spread each pass over the whole image and take the whole-image path.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageBuffer};
+use png::{BitDepth, ColorType};
+
+use super::classify::{cut_short, ran_out, tidy};
+use super::{DecodeOptions, Decoded, InFormat, Shrink, check_held, swaps_axes};
+use crate::error::FileError;
+use crate::process::Admit;
+
+/// The reduced image's samples, at the file's depth.
+enum Samples {
+    Eight(Vec<u8>),
+    Sixteen(Vec<u16>),
+}
+
+impl Samples {
+    fn push(&mut self, v: u64) {
+        match self {
+            Samples::Eight(s) => s.push(v as u8),
+            Samples::Sixteen(s) => s.push(v as u16),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Samples::Eight(s) => s.len(),
+            Samples::Sixteen(s) => s.len(),
+        }
+    }
+}
+
+/// Box sums of one band of `f` source rows, per output pixel and channel.
+struct Band {
+    f: usize,
+    width: usize,
+    channels: usize,
+    alpha: bool,
+    /// Colour sums (alpha-weighted when there is alpha), then alpha sums.
+    sums: Vec<u64>,
+    rows: usize,
+}
+
+impl Band {
+    fn new(f: usize, width: usize, channels: usize, alpha: bool) -> Self {
+        let out_w = width.div_ceil(f);
+        Band { f, width, channels, alpha, sums: vec![0; out_w * channels], rows: 0 }
+    }
+
+    /// Adds one source row of samples (8- or 16-bit, already widened).
+    fn add(&mut self, row: impl Iterator<Item = u64>) {
+        let (f, ch) = (self.f, self.channels);
+        let mut px = [0u64; 4];
+        let mut c = 0;
+        for (i, v) in row.enumerate() {
+            px[c] = v;
+            c += 1;
+            if c < ch {
+                continue;
+            }
+            c = 0;
+            let x = i / ch;
+            let sums = &mut self.sums[(x / f) * ch..(x / f + 1) * ch];
+            if self.alpha {
+                let a = px[ch - 1];
+                for k in 0..ch - 1 {
+                    sums[k] += px[k] * a;
+                }
+                sums[ch - 1] += a;
+            } else {
+                for k in 0..ch {
+                    sums[k] += px[k];
+                }
+            }
+        }
+        self.rows += 1;
+    }
+
+    /// The band's output row, and the band emptied for the next.
+    fn take(&mut self, out: &mut Samples) {
+        let ch = self.channels;
+        for (bx, sums) in self.sums.chunks_exact_mut(ch).enumerate() {
+            let cols = (self.width - bx * self.f).min(self.f) as u64;
+            let n = cols * self.rows as u64;
+            if self.alpha {
+                let a = sums[ch - 1];
+                for &s in &sums[..ch - 1] {
+                    // Colour of the covered part; a fully clear block keeps 0.
+                    out.push(if a == 0 { 0 } else { (s + a / 2) / a });
+                }
+                out.push((a + n / 2) / n);
+            } else {
+                sums.iter().for_each(|&s| out.push((s + n / 2) / n));
+            }
+            sums.fill(0);
+        }
+        self.rows = 0;
+    }
+}
+
+/// Decodes `bytes` (a PNG without metadata bombs) shrunk by the factor
+/// `shrink` allows, or says `None` when that is 1 or the file is interlaced
+/// (the whole-image path then decodes it, and names any header error).
+pub fn decode(
+    bytes: &[u8],
+    opts: &DecodeOptions,
+    admit: &mut Admit<'_>,
+    shrink: &Shrink<'_>,
+) -> Result<Option<Decoded>, FileError> {
+    let mut d = png::Decoder::new(Cursor::new(bytes));
+    // Palette and low bit depths to 8 bits, tRNS to alpha; 16 bits stay.
+    d.set_transformations(png::Transformations::EXPAND);
+    let Ok(mut reader) = d.read_info() else { return Ok(None) };
+    let info = reader.info();
+    if info.interlaced {
+        return Ok(None);
+    }
+    let size = (info.width, info.height);
+    let orientation =
+        info.exif_metadata.as_deref().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let f = shrink(size, swaps_axes(orientation));
+    if f < 2 {
+        return Ok(None);
+    }
+    let icc = info.icc_profile.as_ref().map(|p| p.to_vec());
+    let (colour, depth) = reader.output_color_type();
+    let channels = colour.samples();
+    let alpha = matches!(colour, ColorType::GrayscaleAlpha | ColorType::Rgba);
+    let sixteen = depth == BitDepth::Sixteen;
+    let out = (size.0.div_ceil(f), size.1.div_ceil(f));
+    // What is held is the reduced image: that is what --max-pixels guards.
+    check_held(size, out, opts)?;
+    let (width, f) = (size.0 as usize, f as usize);
+    let line = reader.output_line_size(size.0).ok_or(FileError::DecoderLimit { needed_mib: u64::MAX, limit_mib: 0 })?;
+    let sample_bytes = if sixteen { 2 } else { 1 };
+    let out_len = out.0 as usize * out.1 as usize * channels;
+    // The reduced image, the decoder's current and previous rows, the sums.
+    admit(
+        (out_len * sample_bytes + 2 * line + out.0 as usize * channels * 8) as u64
+            + icc.as_ref().map_or(0, |p| p.len() as u64),
+    )?;
+    let mut band = Band::new(f, width, channels, alpha);
+    let mut samples = if sixteen {
+        Samples::Sixteen(Vec::with_capacity(out_len))
+    } else {
+        Samples::Eight(Vec::with_capacity(out_len))
+    };
+    let mut rows = 0;
+    let mut failure = None;
+    while rows < size.1 as usize {
+        match reader.next_row() {
+            Ok(Some(row)) if row.data().len() == line => {
+                let data = row.data();
+                if sixteen {
+                    band.add(data.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]]) as u64));
+                } else {
+                    band.add(data.iter().map(|&b| b as u64));
+                }
+                rows += 1;
+                if rows % f == 0 {
+                    band.take(&mut samples);
+                }
+            }
+            Ok(_) => break,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let mut warning = None;
+    if rows < size.1 as usize {
+        let truncated = failure.as_ref().is_none_or(|e| ran_out(e) || cut_short(InFormat::Png, bytes));
+        if !truncated {
+            let detail = failure.map_or_else(|| "short pixel data".to_string(), |e| tidy(&e.to_string()));
+            return Err(FileError::Corrupt { format: "PNG", detail });
+        }
+        if !opts.allow_truncated || rows == 0 {
+            return Err(FileError::Truncated("PNG"));
+        }
+        warning = Some(format!("truncated PNG: {rows} of {} rows decoded, the rest is filled in", size.1));
+    }
+    if band.rows > 0 {
+        band.take(&mut samples);
+    }
+    // Rows the file did not have: opaque mid-grey.
+    let max = if sixteen { 65535 } else { 255 };
+    let grey: Vec<u64> = (0..channels).map(|c| if alpha && c == channels - 1 { max } else { max / 2 + 1 }).collect();
+    for v in grey.iter().copied().cycle().take(out_len - samples.len()) {
+        samples.push(v);
+    }
+    let bad = || FileError::Corrupt { format: "PNG", detail: "short pixel data".into() };
+    let (w, h) = out;
+    use DynamicImage as D;
+    let image = match (samples, channels) {
+        (Samples::Eight(s), 1) => D::ImageLuma8(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
+        (Samples::Eight(s), 2) => D::ImageLumaA8(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
+        (Samples::Eight(s), 3) => D::ImageRgb8(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
+        (Samples::Eight(s), _) => D::ImageRgba8(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
+        (Samples::Sixteen(s), 1) => D::ImageLuma16(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
+        (Samples::Sixteen(s), 2) => D::ImageLumaA16(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
+        (Samples::Sixteen(s), 3) => D::ImageRgb16(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
+        (Samples::Sixteen(s), _) => D::ImageRgba16(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
+    };
+    Ok(Some(Decoded { image, source_size: size, orientation, icc, format: InFormat::Png, warning }))
+}
