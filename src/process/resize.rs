@@ -48,6 +48,11 @@ impl Resampler {
     /// Resamples region `crop` of `img` to `to`. `img` must be 8-bit L, La, Rgb or Rgba.
     pub fn resize(&mut self, img: &DynamicImage, crop: Crop, to: (u32, u32)) -> Result<DynamicImage, FileError> {
         let size = img.dimensions();
+        // A crop mapped onto an image shrunk on load (ceil(w/f) wide) can
+        // overshoot its edge by a rounding error, which the resizer refuses.
+        let (iw, ih) = (size.0 as f64, size.1 as f64);
+        let (x, y) = (crop.x.clamp(0.0, iw), crop.y.clamp(0.0, ih));
+        let crop = Crop { x, y, w: crop.w.min(iw - x), h: crop.h.min(ih - y) };
         let r = &mut self.inner;
         let fail = |detail: String| FileError::Internal { stage: "resizing", detail };
         let bad = || fail("buffer size mismatch".into());
@@ -186,6 +191,15 @@ pub fn letterbox(img: DynamicImage, canvas: (u32, u32), bg: [u8; 3]) -> DynamicI
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crop_past_the_edge_by_a_rounding_error_is_kept_inside() {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::new(322, 218));
+        let fx = 322.0 / 2572.0;
+        let crop = Crop { x: 0.0, y: 0.0, w: 2572.0, h: 1740.0 }.scaled(fx, 218.0 / 1740.0);
+        let out = Resampler::new().resize(&img, Crop { w: crop.w + 1e-9, ..crop }, (256, 173)).unwrap();
+        assert_eq!((out.width(), out.height()), (256, 173));
+    }
 
     #[test]
     fn resize_and_crop_produce_the_requested_size() {

@@ -54,33 +54,36 @@ impl Band {
         Band { f, width, channels, alpha, sums: vec![0; out_w * channels], rows: 0 }
     }
 
-    /// Adds one source row of samples (8- or 16-bit, already widened).
-    fn add(&mut self, row: impl Iterator<Item = u64>) {
-        let (f, ch) = (self.f, self.channels);
-        let mut px = [0u64; 4];
-        let mut c = 0;
-        for (i, v) in row.enumerate() {
-            px[c] = v;
-            c += 1;
-            if c < ch {
-                continue;
-            }
-            c = 0;
-            let x = i / ch;
-            let sums = &mut self.sums[(x / f) * ch..(x / f + 1) * ch];
-            if self.alpha {
-                let a = px[ch - 1];
-                for k in 0..ch - 1 {
-                    sums[k] += px[k] * a;
-                }
-                sums[ch - 1] += a;
-            } else {
-                for k in 0..ch {
-                    sums[k] += px[k];
+    /// Adds one source row of samples (`u8`, or `u16` for 16-bit files).
+    fn add<T: Copy + Into<u64>>(&mut self, row: &[T]) {
+        // Grey, grey+alpha, RGB, RGBA: the only layouts after EXPAND.
+        match self.channels {
+            1 => self.add_n::<1, T>(row),
+            2 => self.add_n::<2, T>(row),
+            3 => self.add_n::<3, T>(row),
+            _ => self.add_n::<4, T>(row),
+        }
+        self.rows += 1;
+    }
+
+    /// `add` for `CH` samples a pixel, known when compiled.
+    fn add_n<const CH: usize, T: Copy + Into<u64>>(&mut self, row: &[T]) {
+        let alpha = self.alpha;
+        for (block, sums) in row.chunks(self.f * CH).zip(self.sums.chunks_exact_mut(CH)) {
+            for px in block.chunks_exact(CH) {
+                if alpha {
+                    let a: u64 = px[CH - 1].into();
+                    for k in 0..CH - 1 {
+                        sums[k] += px[k].into() * a;
+                    }
+                    sums[CH - 1] += a;
+                } else {
+                    for k in 0..CH {
+                        sums[k] += px[k].into();
+                    }
                 }
             }
         }
-        self.rows += 1;
     }
 
     /// The band's output row, and the band emptied for the next.
@@ -147,6 +150,8 @@ pub fn decode(
             + icc.as_ref().map_or(0, |p| p.len() as u64),
     )?;
     let mut band = Band::new(f, width, channels, alpha);
+    // A 16-bit row in native order.
+    let mut wide: Vec<u16> = Vec::new();
     let mut samples = if sixteen {
         Samples::Sixteen(Vec::with_capacity(out_len))
     } else {
@@ -159,9 +164,11 @@ pub fn decode(
             Ok(Some(row)) if row.data().len() == line => {
                 let data = row.data();
                 if sixteen {
-                    band.add(data.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]]) as u64));
+                    wide.clear();
+                    wide.extend(data.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]])));
+                    band.add(&wide);
                 } else {
-                    band.add(data.iter().map(|&b| b as u64));
+                    band.add(data);
                 }
                 rows += 1;
                 if rows % f == 0 {
@@ -210,4 +217,42 @@ pub fn decode(
         (Samples::Sixteen(s), _) => D::ImageRgba16(ImageBuffer::from_raw(w, h, s).ok_or_else(bad)?),
     };
     Ok(Some(Decoded { image, source_size: size, orientation, icc, format: InFormat::Png, warning }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shrunk(band: &mut Band) -> Vec<u64> {
+        let mut out = Samples::Sixteen(Vec::new());
+        band.take(&mut out);
+        match out {
+            Samples::Sixteen(s) => s.into_iter().map(u64::from).collect(),
+            Samples::Eight(_) => unreachable!(),
+        }
+    }
+
+    /// A clear pixel's colour does not bleed into the block: the mean is
+    /// weighted by alpha, as resampling premultiplied pixels is.
+    #[test]
+    fn colour_is_alpha_weighted_and_alpha_is_the_plain_mean() {
+        let mut band = Band::new(2, 3, 4, true);
+        band.add(&[255u8, 0, 0, 255, 0, 255, 0, 0, 9, 9, 9, 100]);
+        band.add(&[0u8, 255, 0, 0, 0, 255, 0, 0, 9, 9, 9, 50]);
+        // Block 1: one opaque red pixel of four; block 2 (the odd column,
+        // one pixel wide): grey at alpha 100 and 50.
+        assert_eq!(shrunk(&mut band), vec![255, 0, 0, 64, 9, 9, 9, 75]);
+        // Emptied for the next band.
+        band.add(&[10u8, 20, 30, 255, 10, 20, 30, 255, 0, 0, 0, 0]);
+        assert_eq!(shrunk(&mut band), vec![10, 20, 30, 255, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn without_alpha_each_sample_is_the_rounded_block_mean() {
+        let mut band = Band::new(4, 5, 1, false);
+        for row in [[0u8, 10, 20, 30, 7], [40, 50, 60, 70, 8]] {
+            band.add(&row);
+        }
+        assert_eq!(shrunk(&mut band), vec![35, 8]);
+    }
 }
