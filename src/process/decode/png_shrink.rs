@@ -96,7 +96,7 @@ impl Band {
                 let a = sums[ch - 1];
                 for &s in &sums[..ch - 1] {
                     // Colour of the covered part; a fully clear block keeps 0.
-                    out.push(if a == 0 { 0 } else { (s + a / 2) / a });
+                    out.push((s + a / 2).checked_div(a).unwrap_or(0));
                 }
                 out.push((a + n / 2) / n);
             } else {
