@@ -26,7 +26,7 @@ use zune_core::options::DecoderOptions as ZuneOptions;
 use zune_jpeg::errors::DecodeErrors;
 
 use super::classify::tidy;
-use super::{DecodeOptions, Decoded, InFormat, Shrink, check_held, check_pixels, decoder_peak, swaps_axes, warn};
+use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
 use crate::error::FileError;
 use crate::process::Admit;
 use crate::process::colour::{cmyk_profile, cmyk_to_srgb, profile_from_exif};
@@ -276,6 +276,7 @@ fn with_turbo(
     admit: &mut Admit<'_>,
     shrink: &Shrink<'_>,
 ) -> Result<Decoded, FileError> {
+    use super::check_held;
     use super::turbo::{self, space};
     // What libjpeg holds: the reduced image, or for a progressive or
     // multi-scan file the coefficients of the whole one.
