@@ -297,9 +297,10 @@ fn with_turbo(
         return Err(FileError::Truncated(NAME));
     }
     let failed = |why: String| if info.complete { corrupt(why) } else { FileError::Truncated(NAME) };
-    // The coefficients libjpeg holds are checked against --max-pixels'
-    // worth (4:4:4 at 2 bytes a sample) before it allocates them.
-    let coefficient_cap = opts.max_pixels.saturating_mul(6).saturating_add(16 << 20);
+    // libjpeg's own cap on the coefficients it holds: --max-pixels' worth
+    // of 4 full-resolution components at 2 bytes a sample, and room for
+    // its smaller buffers. A backstop: held() already counted them.
+    let coefficient_cap = opts.max_pixels.saturating_mul(8).saturating_add(16 << 20);
     let (mut d, header) = turbo::Decoder::new(bytes, coefficient_cap).map_err(|e| {
         if info.scans == 0 && info.complete { corrupt("no image data before the end marker") } else { failed(e) }
     })?;
@@ -319,9 +320,13 @@ fn with_turbo(
     };
     check_held(source_size, held(factor), opts)?;
     let scaled = (source_size.0.div_ceil(factor), source_size.1.div_ceil(factor));
-    let samples = scaled.0 as u64 * scaled.1 as u64 * if out_space == space::GRAYSCALE { 1 } else { 4 };
-    // Multi-scan files keep every coefficient of the full-size image.
-    let coefficients = if header.progressive != 0 || info.scans > 1 { header.coefficient_bytes } else { 0 };
+    let channels = match out_space {
+        space::GRAYSCALE => 1,
+        space::CMYK => 4,
+        _ => 3,
+    };
+    let samples = scaled.0 as u64 * scaled.1 as u64 * channels;
+    let coefficients = if multi_scan { header.coefficient_bytes } else { 0 };
     // A CMYK image is also converted to an RGB copy.
     let converted = if is_cmyk { 3 * scaled.0 as u64 * scaled.1 as u64 } else { 0 };
     admit(samples + converted + coefficients + icc.as_ref().map_or(0, |p| p.len() as u64))?;
