@@ -166,14 +166,17 @@ pub fn decode(
     let info = check(bytes, opts, &mut warning)?;
     // Without NASM's SIMD, libjpeg-turbo's full-size decode is slower than
     // zune-jpeg's (T2: 3.12 s against 2.73 s); scaled, it does less work.
+    // The most either orientation allows; the decoder settles it once it
+    // has read the EXIF.
+    let at_most = shrink(info.size, false).max(shrink(info.size, true));
     #[cfg(feature = "jpeg-turbo")]
-    if info.is_multi_scan_sequential() || shrink(info.size, false).max(shrink(info.size, true)) >= 2 {
-        return with_turbo(bytes, &info, opts, warning, admit, shrink);
+    if info.is_multi_scan_sequential() || at_most >= 2 {
+        return with_turbo(bytes, &info, opts, warning, admit, shrink, at_most);
     }
     if info.is_multi_scan_sequential() {
         return with_jpeg_decoder(bytes, &info, opts, warning, admit, &|_, _| 1);
     }
-    if info.can_shrink_on_load() && shrink(info.size, false).max(shrink(info.size, true)) >= MIN_USEFUL_SHRINK {
+    if info.can_shrink_on_load() && at_most >= MIN_USEFUL_SHRINK {
         // zune-jpeg cannot decode at reduced scale.
         return with_jpeg_decoder(bytes, &info, opts, warning, admit, shrink);
     }
@@ -275,6 +278,7 @@ fn with_turbo(
     mut warning: Option<String>,
     admit: &mut Admit<'_>,
     shrink: &Shrink<'_>,
+    at_most: u32,
 ) -> Result<Decoded, FileError> {
     use super::check_held;
     use super::turbo::{self, space};
@@ -282,7 +286,6 @@ fn with_turbo(
     // multi-scan file the coefficients of the whole one.
     let multi_scan = info.process() == Process::Progressive || info.scans > 1;
     let held = |f: u32| if multi_scan { info.size } else { (info.size.0.div_ceil(f), info.size.1.div_ceil(f)) };
-    let at_most = shrink(info.size, false).max(shrink(info.size, true));
     check_held(info.size, held(at_most), opts)?;
     if info.size.0 > MAX_SIDE || info.size.1 > MAX_SIDE {
         return Err(FileError::Unsupported(format!("JPEG over {MAX_SIDE} pixels wide or high")));
@@ -308,23 +311,19 @@ fn with_turbo(
     let exif = d.exif();
     let orientation = exif.as_deref().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
     let mut icc = d.icc().or_else(|| exif.as_deref().and_then(profile_from_exif));
-    let is_cmyk = matches!(header.colour_space, space::CMYK | space::YCCK);
-    let out_space = match header.colour_space {
-        space::GRAYSCALE => space::GRAYSCALE,
-        space::CMYK | space::YCCK => space::CMYK,
-        _ => space::RGB,
+    // libjpeg undoes YCCK itself; CMYK is converted below.
+    let (out_space, channels) = match header.colour_space {
+        space::GRAYSCALE => (space::GRAYSCALE, 1),
+        space::CMYK | space::YCCK => (space::CMYK, 4),
+        _ => (space::RGB, 3),
     };
+    let is_cmyk = out_space == space::CMYK;
     let factor = match shrink(source_size, swaps_axes(orientation)) {
         f @ (2 | 4 | 8) => f,
         _ => 1,
     };
     check_held(source_size, held(factor), opts)?;
     let scaled = (source_size.0.div_ceil(factor), source_size.1.div_ceil(factor));
-    let channels = match out_space {
-        space::GRAYSCALE => 1,
-        space::CMYK => 4,
-        _ => 3,
-    };
     let samples = scaled.0 as u64 * scaled.1 as u64 * channels;
     let coefficients = if multi_scan { header.coefficient_bytes } else { 0 };
     // A CMYK image is also converted to an RGB copy.

@@ -54,6 +54,11 @@ pub fn without_metadata_bombs(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<String>) {
     }
 }
 
+/// What a PNG cut off inside its rows says under `--allow-truncated`.
+pub fn partial_warning(rows: usize, height: u32) -> String {
+    format!("truncated PNG: {rows} of {height} rows decoded, the rest is filled in")
+}
+
 /// `--allow-truncated` for a PNG cut off inside its image data: keeps the
 /// rows that decode and fills the rest with grey, as for JPEG. Interlaced
 /// files spread every pass over the whole image, so they stay an error.
@@ -104,7 +109,7 @@ pub fn decode_partial(
         3 => DynamicImage::ImageRgb8(image::RgbImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
         _ => DynamicImage::ImageRgba8(image::RgbaImage::from_raw(size.0, size.1, pixels).ok_or_else(bad)?),
     };
-    let warning = Some(format!("truncated PNG: {rows} of {} rows decoded, the rest is filled in", size.1));
+    let warning = Some(partial_warning(rows, size.1));
     Ok(Decoded {
         image,
         source_size: size,

@@ -11,6 +11,7 @@ use image::{DynamicImage, ImageBuffer};
 use png::{BitDepth, ColorType};
 
 use super::classify::{cut_short, ran_out, tidy};
+use super::png::partial_warning;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_held, swaps_axes};
 use crate::error::FileError;
 use crate::process::Admit;
@@ -108,6 +109,13 @@ impl Band {
     }
 }
 
+/// Width and height from the IHDR chunk, which a PNG must start with.
+fn ihdr_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    (bytes.get(12..16)? == b"IHDR").then_some(())?;
+    Some((be(16)?, be(20)?))
+}
+
 /// Decodes `bytes` (a PNG without metadata bombs) shrunk by the factor
 /// `shrink` allows, or says `None` when that is 1 or the file is interlaced
 /// (the whole-image path then decodes it, and names any header error).
@@ -117,6 +125,13 @@ pub fn decode(
     admit: &mut Admit<'_>,
     shrink: &Shrink<'_>,
 ) -> Result<Option<Decoded>, FileError> {
+    // Most PNGs are not shrunk: the size alone says so, without reading the
+    // headers that the whole-image path then reads again.
+    if let Some(size) = ihdr_size(bytes)
+        && shrink(size, false).max(shrink(size, true)) < 2
+    {
+        return Ok(None);
+    }
     let mut d = png::Decoder::new(Cursor::new(bytes));
     // Palette and low bit depths to 8 bits, tRNS to alpha; 16 bits stay.
     d.set_transformations(png::Transformations::EXPAND);
@@ -141,7 +156,9 @@ pub fn decode(
     // What is held is the reduced image: that is what --max-pixels guards.
     check_held(size, out, opts)?;
     let (width, f) = (size.0 as usize, f as usize);
-    let line = reader.output_line_size(size.0).ok_or(FileError::DecoderLimit { needed_mib: u64::MAX, limit_mib: 0 })?;
+    let too_wide =
+        || FileError::Corrupt { format: "PNG", detail: format!("rows of {} pixels overflow memory", size.0) };
+    let line = reader.output_line_size(size.0).ok_or_else(too_wide)?;
     let sample_bytes = if sixteen { 2 } else { 1 };
     let out_len = out.0 as usize * out.1 as usize * channels;
     // The reduced image, the decoder's current and previous rows, the sums.
@@ -192,7 +209,7 @@ pub fn decode(
         if !opts.allow_truncated || rows == 0 {
             return Err(FileError::Truncated("PNG"));
         }
-        warning = Some(format!("truncated PNG: {rows} of {} rows decoded, the rest is filled in", size.1));
+        warning = Some(partial_warning(rows, size.1));
     }
     if band.rows > 0 {
         band.take(&mut samples);
