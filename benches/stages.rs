@@ -321,7 +321,7 @@ fn jpeg_decoder_at(bytes: &[u8], denom: u16) -> Vec<u8> {
 #[cfg(feature = "jpeg-turbo")]
 fn turbo_at(bytes: &[u8], denom: u32) -> Vec<u8> {
     use imgbatch::process::decode::turbo;
-    let (mut d, _) = turbo::Decoder::new(bytes, u64::MAX).expect("header");
+    let (mut d, _) = turbo::Decoder::new(turbo::Source::Bytes(bytes), u64::MAX).expect("header");
     let out = d.start(denom, turbo::space::RGB).expect("start");
     let mut px = vec![0; out.size.0 as usize * out.size.1 as usize * out.components];
     d.read(out, &mut px).expect("decode");

@@ -116,9 +116,11 @@ fn max_memory_queues_large_images_and_refuses_one_that_can_never_fit() {
     }
     fs::write(dir.path().join("huge.png"), noise_png(2500, 2500, 9)).unwrap();
     let out = tempfile::tempdir().unwrap();
-    // Room for one of the others at a time, never for the huge one.
+    // Room for one of the others at a time, never for the huge one. At
+    // 1000 px wide they are decoded whole (a 100-px output would let the
+    // PNGs shrink row by row, holding a fraction of that).
     let o = bin()
-        .args(["resize", "--width", "100", "--workers", "4", "--max-memory", "16M", "--json", "-o"])
+        .args(["resize", "--width", "1000", "--workers", "4", "--max-memory", "16M", "--json", "-o"])
         .arg(out.path())
         .arg(dir.path())
         .assert()
@@ -135,7 +137,7 @@ fn max_memory_queues_large_images_and_refuses_one_that_can_never_fit() {
     // With a budget big enough, the same image goes through.
     let out2 = tempfile::tempdir().unwrap();
     bin()
-        .args(["resize", "--width", "100", "--max-memory", "200M", "-o"])
+        .args(["resize", "--width", "1000", "--max-memory", "200M", "-o"])
         .arg(out2.path())
         .arg(dir.path().join("huge.png"))
         .assert()

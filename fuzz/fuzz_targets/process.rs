@@ -10,7 +10,7 @@ use imgbatch::process::colour::ColourMode;
 use imgbatch::process::decode::DecodeOptions;
 use imgbatch::process::encode::EncodeOptions;
 use imgbatch::process::resize::Resampler;
-use imgbatch::process::{ProcessOptions, Task, process, process_bytes};
+use imgbatch::process::{ProcessOptions, STREAM_FROM, Task, process, process_bytes};
 use libfuzzer_sys::fuzz_target;
 
 /// imgbatch catches rawler's panics (its way of rejecting many malformed
@@ -81,18 +81,24 @@ fuzz_target!(|data: &[u8]| {
     }
     // A quarter of the inputs go through a real file, as in a run: the size
     // check, the bounded read and (every other one) --dry-run's header-only
-    // read from a prefix, which falls back to the whole file.
+    // read from a prefix, which falls back to the whole file. The others are
+    // padded with zeros to STREAM_FROM, so that libjpeg and the PNG row
+    // decoder read them from the file as they decode.
     let path = std::env::temp_dir().join(format!(
         "imgbatch-fuzz-{}.{}",
         std::process::id(),
         if sel & 0x20 != 0 { "nef" } else { "img" }
     ));
-    if std::fs::write(&path, bytes).is_err() {
+    let mut file = bytes.to_vec();
+    if bytes.len() % 8 == 4 && file.len() < STREAM_FROM as usize {
+        file.resize(STREAM_FROM as usize, 0);
+    }
+    if std::fs::write(&path, &file).is_err() {
         return;
     }
     let opts = ProcessOptions {
         dry_run: bytes.len() % 8 == 0,
-        max_file_size: if sel & 0x08 != 0 { (bytes.len() as u64).saturating_sub(1) } else { opts.max_file_size },
+        max_file_size: if sel & 0x08 != 0 { (file.len() as u64).saturating_sub(1) } else { STREAM_FROM },
         ..opts
     };
     let task = Task { input: path.clone(), ..task };

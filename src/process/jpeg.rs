@@ -5,6 +5,8 @@
 //! sequential file has (zune-jpeg 0.5.15 silently decodes baseline files with
 //! one scan per component into garbage; zune-image issues 419/422).
 
+use crate::process::read::Source;
+
 /// What the marker walk found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JpegInfo {
@@ -82,22 +84,24 @@ fn is_sof(m: u8) -> bool {
 
 /// Walks the markers of `b`, which must start with SOI.
 pub fn scan(b: &[u8]) -> JpegInfo {
-    let n = b.len();
+    scan_from(&mut { b })
+}
+
+/// [`scan`] over any [`Source`]: a file held in memory or a window onto one.
+pub fn scan_from<S: Source>(b: &mut S) -> JpegInfo {
+    let n = b.size();
     let mut info = JpegInfo { eoi: n, ..JpegInfo::default() };
     let mut i = 2;
     loop {
         // Tolerate extraneous bytes before a marker, as libjpeg does.
-        match memchr::memchr(0xFF, &b[i.min(n)..]) {
-            Some(off) => i += off,
+        i = match find_ff(b, i) {
+            Some(at) => at,
             None => return info,
-        }
-        while i < n && b[i] == 0xFF {
+        };
+        while b.at(i, 1).first() == Some(&0xFF) {
             i += 1;
         }
-        if i >= n {
-            return info;
-        }
-        let marker = b[i];
+        let Some(&marker) = b.at(i, 1).first() else { return info };
         i += 1;
         match marker {
             0xD9 => {
@@ -108,22 +112,24 @@ pub fn scan(b: &[u8]) -> JpegInfo {
             0x00 | 0x01 | 0xD0..=0xD8 => continue,
             _ => {}
         }
-        if i + 2 > n {
+        // The length, and the most any segment below looks at.
+        let h = b.at(i, 8);
+        if h.len() < 2 {
             return info;
         }
-        let len = u16::from_be_bytes([b[i], b[i + 1]]) as usize;
+        let len = u16::from_be_bytes([h[0], h[1]]) as usize;
         if len < 2 {
             return info;
         }
-        if is_sof(marker) && info.sof.is_none() && i + 2 < n {
+        if is_sof(marker) && info.sof.is_none() && h.len() > 2 {
             info.sof = Some(marker);
-            info.precision = b[i + 2];
-            if let Some(f) = b.get(i + 3..i + 8) {
+            info.precision = h[2];
+            if let Some(f) = h.get(3..8) {
                 info.size = (u16::from_be_bytes([f[2], f[3]]) as u32, u16::from_be_bytes([f[0], f[1]]) as u32);
                 info.components = f[4];
             }
         }
-        if marker == 0xEE && b.get(i + 2..i + 7) == Some(b"Adobe") {
+        if marker == 0xEE && h.get(2..7) == Some(b"Adobe") {
             info.adobe = true;
         }
         if marker == 0xDA && info.first_scan.is_none() {
@@ -137,15 +143,27 @@ pub fn scan(b: &[u8]) -> JpegInfo {
     }
 }
 
-/// Returns the index of the marker that ends the entropy-coded segment at `i`.
-fn skip_entropy_data(b: &[u8], mut i: usize) -> usize {
-    let n = b.len();
-    while i < n {
-        match memchr::memchr(0xFF, &b[i..]) {
-            None => return n,
-            Some(off) => i += off,
+/// The offset of the next 0xFF byte from `i` on.
+#[inline]
+fn find_ff<S: Source>(b: &mut S, mut i: usize) -> Option<usize> {
+    loop {
+        let rest = b.at(i, 1);
+        if rest.is_empty() {
+            return None;
         }
-        match b.get(i + 1) {
+        match memchr::memchr(0xFF, rest) {
+            Some(off) => return Some(i + off),
+            None => i += rest.len(),
+        }
+    }
+}
+
+/// Returns the index of the marker that ends the entropy-coded segment at `i`.
+fn skip_entropy_data<S: Source>(b: &mut S, mut i: usize) -> usize {
+    let n = b.size();
+    while let Some(at) = find_ff(b, i) {
+        i = at;
+        match b.at(i, 2).get(1) {
             None => return n,
             // Stuffed zero byte or restart marker: still inside the scan.
             Some(0x00 | 0xD0..=0xD7) => i += 2,

@@ -121,6 +121,11 @@ fn lap(clock: &mut Instant) -> f64 {
 /// returns once that much memory may be used (see [`crate::budget`]).
 pub type Admit<'a> = dyn FnMut(u64) -> Result<(), FileError> + 'a;
 
+/// Inputs from this size on are read as they decode when their decoder can
+/// (see [`decode::decode_file`]): memory then holds the image, not the file
+/// as well (a 262 MP JPEG is 72 MB). Smaller files are read in one go.
+pub const STREAM_FROM: u64 = 1 << 20;
+
 /// Decodes, resizes and encodes one task. Returns every output or the first error.
 pub fn process(
     task: &Task,
@@ -135,9 +140,73 @@ pub fn process(
     if opts.dry_run {
         return plan_from_file(task, opts, input, admit);
     }
-    admit(input.len)?;
-    let bytes = input.rest(Vec::new())?;
+    if input.len < STREAM_FROM {
+        admit(input.len)?;
+        let bytes = input.rest(Vec::new())?;
+        return process_bytes(task, bytes, opts, resampler, admit, clock);
+    }
+    admit(PREFIX_LEN)?;
+    let head = input.prefix(PREFIX_LEN)?;
+    if let Some((decoded, meta)) = load_file(task, opts, &input, &head, admit)? {
+        input.check_unchanged()?;
+        return finish(task, decoded, meta, opts, resampler, clock);
+    }
+    admit(input.len - head.len() as u64)?;
+    let bytes = input.rest(head)?;
     process_bytes(task, bytes, opts, resampler, admit, clock)
+}
+
+/// How far a decoder may shrink on load, given the stored size and whether
+/// the orientation swaps the axes: the largest output decides.
+fn shrink_for<'a>(task: &'a Task, opts: &'a ProcessOptions) -> impl Fn((u32, u32), bool) -> u32 + 'a {
+    move |stored: (u32, u32), swap: bool| {
+        if !opts.shrink_on_load {
+            return 1;
+        }
+        let display = if swap && opts.auto_orient { (stored.1, stored.0) } else { stored };
+        task.outputs
+            .iter()
+            .map(|(_, t)| geometry::max_shrink(&geometry::plan(display, *t, opts.upscale)))
+            .min()
+            .unwrap_or(1)
+    }
+}
+
+/// What a decoder is told it may hold: its own peak, plus resize buffers
+/// and copies of up to half the decoded size.
+fn with_resize_room<'a>(admit: &'a mut Admit<'_>) -> impl FnMut(u64) -> Result<(), FileError> + 'a {
+    move |peak| admit(peak + peak / 2)
+}
+
+/// [`process`]'s decode straight from the open file (see
+/// [`decode::decode_file`]), with the metadata from the headers in `head`;
+/// `None` when the file must be read whole first.
+fn load_file(
+    task: &Task,
+    opts: &ProcessOptions,
+    input: &Input,
+    head: &[u8],
+    admit: &mut Admit<'_>,
+) -> Result<Option<(decode::Decoded, Metadata)>, FileError> {
+    let meta = if opts.keep_metadata {
+        // A JPEG's metadata is all before its image data; elsewhere it may
+        // follow the pixels, and is read from the whole file.
+        let headers = head.starts_with(&[0xFF, 0xD8]).then(|| jpeg::scan(head).first_scan).flatten();
+        let Some(headers) = headers else { return Ok(None) };
+        Metadata::read(&head[..headers])
+    } else {
+        Metadata::default()
+    };
+    let extension = task.input.extension().and_then(|e| e.to_str());
+    let decoded = decode::decode_file(
+        input,
+        head,
+        extension,
+        &opts.decode,
+        &mut with_resize_room(admit),
+        &shrink_for(task, opts),
+    )?;
+    Ok(decoded.map(|d| (d, meta)))
 }
 
 /// The in-memory part of [`process`], from the file's bytes (also the entry
@@ -149,21 +218,8 @@ pub fn process_bytes(
     opts: &ProcessOptions,
     resampler: &mut Resampler,
     admit: &mut Admit<'_>,
-    mut clock: Instant,
+    clock: Instant,
 ) -> Result<Processed, FileError> {
-    let mut stages = StageTimes::default();
-    // The largest output decides how far a JPEG may shrink on load.
-    let shrink = |stored: (u32, u32), swap: bool| {
-        if !opts.shrink_on_load {
-            return 1;
-        }
-        let display = if swap && opts.auto_orient { (stored.1, stored.0) } else { stored };
-        task.outputs
-            .iter()
-            .map(|(_, t)| geometry::max_shrink(&geometry::plan(display, *t, opts.upscale)))
-            .min()
-            .unwrap_or(1)
-    };
     // A camera RAW's preview is big enough when no output needs enlarging it.
     let enough = |stored: (u32, u32), swap: bool| {
         let display = if swap && opts.auto_orient { (stored.1, stored.0) } else { stored };
@@ -183,11 +239,23 @@ pub fn process_bytes(
     } else {
         Metadata::default()
     };
-    // Beyond the decoder's own peak: resize buffers and copies of up to
-    // half the decoded size.
-    let mut admit_all = |peak| admit(peak + peak / 2);
-    let mut decoded = decode::decode(&bytes, extension, &opts.decode, &mut admit_all, &shrink, &enough)?;
+    let shrink = shrink_for(task, opts);
+    let decoded = decode::decode(&bytes, extension, &opts.decode, &mut with_resize_room(admit), &shrink, &enough)?;
     drop(bytes);
+    finish(task, decoded, meta, opts, resampler, clock)
+}
+
+/// Colour, resize, orientation and encoding of a decoded image, for every
+/// output of the task.
+fn finish(
+    task: &Task,
+    mut decoded: decode::Decoded,
+    meta: Metadata,
+    opts: &ProcessOptions,
+    resampler: &mut Resampler,
+    mut clock: Instant,
+) -> Result<Processed, FileError> {
+    let mut stages = StageTimes::default();
     // An AVIF is tagged sRGB by its nclx box and carries no profile (see
     // avif.rs): the pixels must be sRGB whatever --colour says.
     let mode = if task.format == OutFormat::Avif { ColourMode::Srgb } else { opts.colour };

@@ -8,7 +8,8 @@
 //! must survive its inputs changing under it.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use crate::error::FileError;
@@ -51,6 +52,98 @@ pub fn open_input(path: &Path) -> Result<(File, std::fs::Metadata), FileError> {
     Ok((file, meta))
 }
 
+/// Bytes looked at by offset: a file held in memory, or a [`Window`] onto
+/// one that is not, so that a walk over a file's structure (JPEG markers,
+/// PNG chunks) is written once for both.
+pub trait Source {
+    /// The bytes from `i` on: at least `want` of them unless the data ends
+    /// first, and empty from the end on.
+    fn at(&mut self, i: usize, want: usize) -> &[u8];
+    /// Total length.
+    fn size(&self) -> usize;
+}
+
+impl Source for &[u8] {
+    #[inline]
+    fn at(&mut self, i: usize, _want: usize) -> &[u8] {
+        &self[i.min(self.len())..]
+    }
+
+    fn size(&self) -> usize {
+        self.len()
+    }
+}
+
+/// How much of a file a [`Window`] holds at a time.
+const WINDOW_LEN: usize = 1 << 20;
+
+/// A [`Source`] over an open input that holds 1 MiB of it at a time, read
+/// with `pread` as the walk moves on. A failed read ends the data early and
+/// is kept in `error` for the caller to report.
+pub struct Window<'a> {
+    file: &'a File,
+    len: u64,
+    start: u64,
+    buf: Vec<u8>,
+    pub error: Option<std::io::Error>,
+}
+
+impl Source for Window<'_> {
+    fn at(&mut self, i: usize, want: usize) -> &[u8] {
+        let (at, end) = (i as u64, self.start + self.buf.len() as u64);
+        let held = at >= self.start && (at + want as u64 <= end || end == self.len);
+        if !held && at < self.len {
+            let n = (self.len - at).min(WINDOW_LEN.max(want) as u64) as usize;
+            self.buf.resize(n, 0);
+            self.start = at;
+            if let Err(e) = self.file.read_exact_at(&mut self.buf, at) {
+                self.error = Some(e);
+                self.buf.clear();
+                self.len = at;
+            }
+        }
+        let from = (at.saturating_sub(self.start) as usize).min(self.buf.len());
+        if at < self.start { &[] } else { &self.buf[from..] }
+    }
+
+    fn size(&self) -> usize {
+        self.len as usize
+    }
+}
+
+/// `Read` and `Seek` over the first `len` bytes of an open input, with
+/// `pread` (a decoder that wants a reader, such as `png`, wrapped in a
+/// `BufReader`).
+pub struct Reader<'a> {
+    file: &'a File,
+    pos: u64,
+    len: u64,
+}
+
+impl Read for Reader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (self.len.saturating_sub(self.pos)).min(buf.len() as u64) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        let got = self.file.read_at(&mut buf[..n], self.pos)?;
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+impl Seek for Reader<'_> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
+    }
+}
+
 /// An open input whose size has been checked.
 pub struct Input {
     file: File,
@@ -75,6 +168,31 @@ impl Input {
         let mut bytes = Vec::with_capacity(n as usize);
         (&mut self.file).take(n).read_to_end(&mut bytes).map_err(FileError::Read)?;
         Ok(bytes)
+    }
+
+    /// The open file, for a decoder that reads it itself (never past `len`).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// A [`Window`] onto the file, for a walk over its structure.
+    pub fn window(&self) -> Window<'_> {
+        Window { file: &self.file, len: self.len, start: 0, buf: Vec::new(), error: None }
+    }
+
+    /// A reader of the file from its start.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader { file: &self.file, pos: 0, len: self.len }
+    }
+
+    /// Fails when the file has grown since it was opened, as [`Input::rest`]
+    /// does: read in pieces, it must also have been complete.
+    pub fn check_unchanged(&self) -> Result<(), FileError> {
+        let now = self.file.metadata().map_err(FileError::Read)?.len();
+        if now > self.len {
+            return Err(FileError::Changed(self.len));
+        }
+        Ok(())
     }
 
     /// The whole file as it was when opened, appending to `start` (bytes
@@ -122,6 +240,59 @@ mod tests {
         std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(&[2u8; 50]).unwrap();
         let head = input.prefix(10).unwrap();
         assert!(matches!(input.rest(head), Err(FileError::Changed(100))));
+    }
+
+    /// A JPEG-like walk whose markers, stuffed bytes and segments straddle
+    /// the window's 1 MiB edges: the window finds what memory does.
+    #[test]
+    fn a_walk_through_a_window_finds_what_the_walk_in_memory_finds() {
+        use crate::process::jpeg::{scan, scan_from};
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xC2, 0, 11, 8, 0, 16, 0, 16, 3, 1, 0x11, 0];
+        for scan_no in 0..3usize {
+            b.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0]);
+            // Entropy data up to just short of the next window edge, then a
+            // stuffed byte and a restart marker across it.
+            let edge = (scan_no + 1) * WINDOW_LEN;
+            b.resize(edge - 1, 0x5A);
+            b.extend_from_slice(&[0xFF, 0x00, 0x12, 0xFF, 0xD3, 0x34]);
+        }
+        b.extend_from_slice(&[0xFF, 0xFF, 0xD9]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("walk.jpg");
+        for len in [b.len(), b.len() - 1, 2 * WINDOW_LEN + 3] {
+            std::fs::write(&path, &b[..len]).unwrap();
+            let input = Input::open(&path, u64::MAX).unwrap();
+            let mut window = input.window();
+            let found = scan_from(&mut window);
+            assert!(window.error.is_none());
+            assert_eq!(found, scan(&b[..len]), "cut at {len}");
+        }
+        assert_eq!(scan(&b).scans, 3);
+        assert!(scan(&b).complete);
+    }
+
+    #[test]
+    fn the_reader_reads_and_seeks_within_the_size_at_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.bin");
+        let data: Vec<u8> = (0..=255).cycle().take(5000).collect();
+        std::fs::write(&path, &data).unwrap();
+        let input = Input::open(&path, u64::MAX).unwrap();
+        // Grown after opening: the reader stops at the size it was given.
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(&[7u8; 100]).unwrap();
+        let mut r = input.reader();
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).unwrap();
+        assert_eq!(all, data);
+        assert!(matches!(input.check_unchanged(), Err(FileError::Changed(5000))));
+        assert_eq!(r.seek(SeekFrom::End(-10)).unwrap(), 4990);
+        let mut tail = [0u8; 20];
+        assert_eq!(r.read(&mut tail).unwrap(), 10);
+        assert_eq!(tail[..10], data[4990..]);
+        assert_eq!(r.seek(SeekFrom::Current(-5001)).ok(), None);
+        r.seek(SeekFrom::Start(256)).unwrap();
+        assert_eq!(r.read(&mut tail).unwrap(), 20);
+        assert_eq!(tail[0], 0);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use image::ImageError;
 
 use super::InFormat;
 use crate::error::FileError;
+use crate::process::read::Source;
 
 /// Whether an error, or any error it was caused by, is the data running out:
 /// an I/O error of that kind, or a decoder's own variant for it.
@@ -38,26 +39,27 @@ pub fn ran_out(e: &(dyn Error + 'static)) -> bool {
 /// points anywhere in the file).
 pub fn cut_short(format: InFormat, b: &[u8]) -> bool {
     match format {
-        InFormat::Png => png_cut_short(b),
+        InFormat::Png => png_cut_short(&mut { b }),
         InFormat::Gif => gif_cut_short(b),
         _ => false,
     }
 }
 
-/// Chunks (length, type, data, CRC) from the signature on, up to IEND.
-fn png_cut_short(b: &[u8]) -> bool {
-    if b.get(12..16) != Some(b"IHDR") {
+/// Chunks (length, type, data, CRC) from the signature on, up to IEND; in
+/// memory or walked through a window onto the file.
+pub fn png_cut_short<S: Source>(b: &mut S) -> bool {
+    if b.at(0, 16).get(12..16) != Some(b"IHDR") {
         return false;
     }
     let mut at = 8usize;
     loop {
-        let Some(head) = b.get(at..at + 8) else { return true };
+        let Some(head) = b.at(at, 8).get(..8).and_then(|h| <[u8; 8]>::try_from(h).ok()) else { return true };
         if !head[4..8].iter().all(u8::is_ascii_alphabetic) {
             return false;
         }
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         let end = at.saturating_add(12).saturating_add(len);
-        if end > b.len() {
+        if end > b.size() {
             return true;
         }
         if &head[4..8] == b"IEND" {
@@ -161,12 +163,12 @@ mod tests {
     #[test]
     fn a_png_or_gif_cut_anywhere_is_cut_short_and_a_whole_one_is_not() {
         let p = png(40);
-        assert!(!png_cut_short(&p));
+        assert!(!png_cut_short(&mut &p[..]));
         for cut in [20, 33, p.len() / 2, p.len() - 1] {
-            assert!(png_cut_short(&p[..cut]), "PNG cut at {cut}");
+            assert!(png_cut_short(&mut &p[..cut]), "PNG cut at {cut}");
         }
         // Before IHDR is known the file is not judged: the decoder's reason stands.
-        assert!(!png_cut_short(&p[..9]));
+        assert!(!png_cut_short(&mut &p[..9]));
         let mut g = Vec::new();
         image::RgbaImage::from_fn(30, 20, |x, _| image::Rgba([x as u8 * 8, 0, 0, 255]))
             .write_to(&mut std::io::Cursor::new(&mut g), image::ImageFormat::Gif)

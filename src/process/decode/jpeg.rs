@@ -26,11 +26,15 @@ use zune_core::options::DecoderOptions as ZuneOptions;
 use zune_jpeg::errors::DecodeErrors;
 
 use super::classify::tidy;
+#[cfg(feature = "jpeg-turbo")]
+use super::turbo;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
 use crate::error::FileError;
 use crate::process::Admit;
 use crate::process::colour::{cmyk_profile, cmyk_to_srgb, profile_from_exif};
 use crate::process::jpeg::{self, JpegInfo, Process};
+#[cfg(feature = "jpeg-turbo")]
+use crate::process::read::Input;
 
 /// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
 /// bigger resize (criterion `stages_12mp`: 98 ms vs 80 + 16 ms on 12 MP);
@@ -74,9 +78,8 @@ fn corrupt(detail: impl std::fmt::Display) -> FileError {
     FileError::Corrupt { format: NAME, detail: detail.to_string() }
 }
 
-/// Checks the JPEG marker structure before decoding.
-fn check(bytes: &[u8], opts: &DecodeOptions, warning: &mut Option<String>) -> Result<JpegInfo, FileError> {
-    let info = jpeg::scan(bytes);
+/// Checks what the marker walk found before decoding.
+fn check(info: JpegInfo, opts: &DecodeOptions, warning: &mut Option<String>) -> Result<JpegInfo, FileError> {
     match info.process() {
         Process::Arithmetic => return Err(FileError::Unsupported("arithmetic-coded JPEG".into())),
         Process::Lossless => return Err(FileError::Unsupported("lossless JPEG".into())),
@@ -163,15 +166,11 @@ pub fn decode(
     shrink: &Shrink<'_>,
 ) -> Result<Decoded, FileError> {
     let mut warning = None;
-    let info = check(bytes, opts, &mut warning)?;
-    // Without NASM's SIMD, libjpeg-turbo's full-size decode is slower than
-    // zune-jpeg's (T2: 3.12 s against 2.73 s); scaled, it does less work.
-    // The most either orientation allows; the decoder settles it once it
-    // has read the EXIF.
-    let at_most = shrink(info.size, false).max(shrink(info.size, true));
+    let info = check(jpeg::scan(bytes), opts, &mut warning)?;
+    let at_most = widest_shrink(&info, shrink);
     #[cfg(feature = "jpeg-turbo")]
-    if info.is_multi_scan_sequential() || at_most >= 2 {
-        return with_turbo(bytes, &info, opts, warning, admit, shrink, at_most);
+    if for_turbo(&info, at_most) {
+        return with_turbo(turbo::Source::Bytes(bytes), &info, opts, warning, admit, shrink, at_most);
     }
     if info.is_multi_scan_sequential() {
         return with_jpeg_decoder(bytes, &info, opts, warning, admit, &|_, _| 1);
@@ -181,6 +180,45 @@ pub fn decode(
         return with_jpeg_decoder(bytes, &info, opts, warning, admit, shrink);
     }
     with_zune(bytes, &info, opts, warning, admit)
+}
+
+/// The most either orientation allows; the decoder settles it once it has
+/// read the EXIF.
+fn widest_shrink(info: &JpegInfo, shrink: &Shrink<'_>) -> u32 {
+    shrink(info.size, false).max(shrink(info.size, true))
+}
+
+/// Whether libjpeg-turbo decodes this file. Without NASM's SIMD its
+/// full-size decode is slower than zune-jpeg's (T2: 3.12 s against 2.73 s);
+/// scaled, it does less work.
+#[cfg(feature = "jpeg-turbo")]
+fn for_turbo(info: &JpegInfo, at_most: u32) -> bool {
+    info.is_multi_scan_sequential() || at_most >= 2
+}
+
+/// A JPEG decoded from its open file, never held whole in memory (see
+/// process/mod.rs); `None` when it is
+/// not for libjpeg-turbo: zune-jpeg's full-size decode wants the bytes.
+#[cfg(feature = "jpeg-turbo")]
+pub fn decode_file(
+    input: &Input,
+    opts: &DecodeOptions,
+    admit: &mut Admit<'_>,
+    shrink: &Shrink<'_>,
+) -> Result<Option<Decoded>, FileError> {
+    let mut window = input.window();
+    let info = jpeg::scan_from(&mut window);
+    if let Some(e) = window.error {
+        return Err(FileError::Read(e));
+    }
+    let mut warning = None;
+    let info = check(info, opts, &mut warning)?;
+    let at_most = widest_shrink(&info, shrink);
+    if !for_turbo(&info, at_most) {
+        return Ok(None);
+    }
+    let source = turbo::Source::File(input.file(), input.len);
+    with_turbo(source, &info, opts, warning, admit, shrink, at_most).map(Some)
 }
 
 /// A zune-jpeg decoder over `data`: strict (an error in the data is an error,
@@ -272,7 +310,7 @@ fn with_zune(
 /// (its scaled inverse DCTs make even 1/2 cheaper than a full decode).
 #[cfg(feature = "jpeg-turbo")]
 fn with_turbo(
-    bytes: &[u8],
+    source: turbo::Source<'_>,
     info: &JpegInfo,
     opts: &DecodeOptions,
     mut warning: Option<String>,
@@ -281,7 +319,7 @@ fn with_turbo(
     at_most: u32,
 ) -> Result<Decoded, FileError> {
     use super::check_held;
-    use super::turbo::{self, space};
+    use super::turbo::{Error, space};
     // What libjpeg holds: the reduced image, or for a progressive or
     // multi-scan file the coefficients of the whole one.
     let multi_scan = info.process() == Process::Progressive || info.scans > 1;
@@ -299,13 +337,18 @@ fn with_turbo(
     if !multi_scan && !opts.allow_truncated && data.saturating_mul(MIN_PIXELS_PER_BYTE) < pixels {
         return Err(FileError::Truncated(NAME));
     }
-    let failed = |why: String| if info.complete { corrupt(why) } else { FileError::Truncated(NAME) };
+    let failed = |why: Error| match why {
+        Error::Read(e) => FileError::Read(e),
+        Error::Data(why) if info.complete => corrupt(why),
+        Error::Data(_) => FileError::Truncated(NAME),
+    };
     // libjpeg's own cap on the coefficients it holds: --max-pixels' worth
     // of 4 full-resolution components at 2 bytes a sample, and room for
     // its smaller buffers. A backstop: held() already counted them.
     let coefficient_cap = opts.max_pixels.saturating_mul(8).saturating_add(16 << 20);
-    let (mut d, header) = turbo::Decoder::new(bytes, coefficient_cap).map_err(|e| {
-        if info.scans == 0 && info.complete { corrupt("no image data before the end marker") } else { failed(e) }
+    let (mut d, header) = turbo::Decoder::new(source, coefficient_cap).map_err(|e| match e {
+        Error::Data(_) if info.scans == 0 && info.complete => corrupt("no image data before the end marker"),
+        e => failed(e),
     })?;
     let source_size = (header.width, header.height);
     let exif = d.exif();

@@ -22,6 +22,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
+use super::read::Input;
 use crate::error::FileError;
 pub use crate::job::RawMode;
 pub use sniff::{HEAD_LEN, HeifKind, InFormat, RawKind, sniff};
@@ -214,13 +215,45 @@ pub fn decode(
     shrink: &Shrink<'_>,
     enough: &Enough<'_>,
 ) -> Result<Decoded, FileError> {
-    let mut decoded = decode_any(bytes, extension, opts, admit, shrink, enough)?;
+    decode_any(bytes, extension, opts, admit, shrink, enough).map(without_big_icc)
+}
+
+/// An ICC profile larger than [`MAX_ICC`] dropped with a warning.
+fn without_big_icc(mut decoded: Decoded) -> Decoded {
     if decoded.icc.as_ref().is_some_and(|p| p.len() > MAX_ICC) {
         decoded.icc = None;
         warn(&mut decoded.warning, format!("ICC profile dropped: larger than {} MiB", MAX_ICC >> 20));
     }
-    Ok(decoded)
+    decoded
 }
+
+/// Decodes an input read from its open file as the decode goes, never held
+/// whole in memory: a JPEG that libjpeg-turbo shrinks on load, a PNG shrunk
+/// row by row. `head` is the file's first bytes. `None` when the file needs
+/// its bytes in memory: another format, a full-size JPEG (zune-jpeg), a PNG
+/// that is not shrunk or is interlaced, or whose headers are not all in `head`.
+pub fn decode_file(
+    input: &Input,
+    head: &[u8],
+    extension: Option<&str>,
+    opts: &DecodeOptions,
+    admit: &mut super::Admit<'_>,
+    shrink: &Shrink<'_>,
+) -> Result<Option<Decoded>, FileError> {
+    let decoded = match sniff_bytes(head, extension)? {
+        #[cfg(feature = "jpeg-turbo")]
+        InFormat::Jpeg => jpeg::decode_file(input, opts, admit, shrink)?,
+        InFormat::Png if png_shrink::may_shrink(head, shrink) && png::headers_within(head) => {
+            let rows = std::io::BufReader::with_capacity(FILE_BUFFER, input.reader());
+            png_shrink::decode_from(rows, &mut input.window(), opts, admit, shrink)?
+        }
+        _ => None,
+    };
+    Ok(decoded.map(without_big_icc))
+}
+
+/// How much of a file a decoder reading it from disk buffers.
+const FILE_BUFFER: usize = 64 << 10;
 
 fn decode_any(
     bytes: &[u8],

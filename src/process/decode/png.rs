@@ -41,6 +41,21 @@ fn oversized_iccp(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
     None
 }
 
+/// Whether every chunk before the image data is in `head` (a file's first
+/// bytes) and none is a metadata bomb: then the file can be decoded as it
+/// is read, without holding it.
+pub fn headers_within(head: &[u8]) -> bool {
+    let mut at = SIGNATURE.len();
+    while let Some(chunk) = head.get(at..at + 8) {
+        if &chunk[4..8] == b"IDAT" {
+            return oversized_iccp(head).is_none();
+        }
+        let len = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize;
+        at = at.saturating_add(12).saturating_add(len);
+    }
+    false
+}
+
 /// The file without an oversized `iCCP` chunk, and the warning that says so;
 /// the bytes unchanged (not copied) otherwise.
 pub fn without_metadata_bombs(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<String>) {

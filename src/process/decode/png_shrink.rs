@@ -4,17 +4,18 @@
 //! DCT scaling gives, for PNG. libvips streams the same way. Interlaced files
 //! spread each pass over the whole image and take the whole-image path.
 
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Seek};
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer};
 use png::{BitDepth, ColorType};
 
-use super::classify::{cut_short, ran_out, tidy};
+use super::classify::{png_cut_short, ran_out, tidy};
 use super::png::partial_warning;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_held, swaps_axes};
 use crate::error::FileError;
 use crate::process::Admit;
+use crate::process::read::Source;
 
 /// The reduced image's samples, at the file's depth.
 enum Samples {
@@ -110,7 +111,7 @@ impl Band {
 }
 
 /// Width and height from the IHDR chunk, which a PNG must start with.
-fn ihdr_size(bytes: &[u8]) -> Option<(u32, u32)> {
+pub fn ihdr_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
     (bytes.get(12..16)? == b"IHDR").then_some(())?;
     Some((be(16)?, be(20)?))
@@ -127,12 +128,28 @@ pub fn decode(
 ) -> Result<Option<Decoded>, FileError> {
     // Most PNGs are not shrunk: the size alone says so, without reading the
     // headers that the whole-image path then reads again.
-    if let Some(size) = ihdr_size(bytes)
-        && shrink(size, false).max(shrink(size, true)) < 2
-    {
+    if !may_shrink(bytes, shrink) {
         return Ok(None);
     }
-    let mut d = png::Decoder::new(Cursor::new(bytes));
+    decode_from(Cursor::new(bytes), &mut { bytes }, opts, admit, shrink)
+}
+
+/// Whether the IHDR's size lets the PNG starting with `head` shrink on load.
+pub fn may_shrink(head: &[u8], shrink: &Shrink<'_>) -> bool {
+    ihdr_size(head).is_none_or(|size| shrink(size, false).max(shrink(size, true)) >= 2)
+}
+
+/// [`decode`] from any reader: the file held in memory, or read from disk
+/// as the rows go (decode_file in decode/mod.rs). `whole` is the same bytes as a
+/// [`Source`], looked at only to tell a cut file from a damaged one.
+pub fn decode_from<R: BufRead + Seek, S: Source>(
+    reader: R,
+    whole: &mut S,
+    opts: &DecodeOptions,
+    admit: &mut Admit<'_>,
+    shrink: &Shrink<'_>,
+) -> Result<Option<Decoded>, FileError> {
+    let mut d = png::Decoder::new(reader);
     // Palette and low bit depths to 8 bits, tRNS to alpha; 16 bits stay.
     d.set_transformations(png::Transformations::EXPAND);
     let Ok(mut reader) = d.read_info() else { return Ok(None) };
@@ -201,7 +218,7 @@ pub fn decode(
     }
     let mut warning = None;
     if rows < size.1 as usize {
-        let truncated = failure.as_ref().is_none_or(|e| ran_out(e) || cut_short(InFormat::Png, bytes));
+        let truncated = failure.as_ref().is_none_or(|e| ran_out(e) || png_cut_short(whole));
         if !truncated {
             let detail = failure.map_or_else(|| "short pixel data".to_string(), |e| tidy(&e.to_string()));
             return Err(FileError::Corrupt { format: "PNG", detail });

@@ -12,13 +12,28 @@
  * they are sorted here into "the data ran out" and "the data is damaged"
  * so that Rust can apply --allow-truncated as it does for every format.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jpeglib.h"
 #include "jerror.h"
+
+/* A source that reads an open file with pread, from `offset` up to `end`
+ * (the size the file had when it was opened): a big input is never held
+ * whole in memory, and a file that grows meanwhile is not followed. */
+typedef struct {
+    struct jpeg_source_mgr pub;
+    int fd;
+    unsigned long long offset;
+    unsigned long long end;
+    /* errno of a failed read: the file's fault, not the JPEG's. */
+    int read_errno;
+    JOCTET buffer[1 << 16];
+} file_source;
 
 struct imgb_jpeg {
     struct jpeg_decompress_struct cinfo;
@@ -31,6 +46,7 @@ struct imgb_jpeg {
     int damaged;
     JOCTET *icc;
     unsigned int icc_len;
+    file_source file;
 };
 
 typedef struct imgb_jpeg imgb_jpeg;
@@ -115,17 +131,58 @@ const char *imgb_jpeg_message(const imgb_jpeg *h) { return h->message; }
 const char *imgb_jpeg_damage(const imgb_jpeg *h) { return h->damaged ? h->damage : NULL; }
 int imgb_jpeg_truncated(const imgb_jpeg *h) { return h->truncated; }
 
-/* Reads the headers of the `len` bytes at `data`, which must outlive `h`.
- * `max_memory` caps what libjpeg's own memory manager hands out for its
- * big buffers (the coefficients of a progressive image): there is no
- * backing store, so going over is an error, not a temporary file. */
-int imgb_jpeg_header(imgb_jpeg *h, const unsigned char *data, unsigned long len, long max_memory,
-                     imgb_jpeg_info *info) {
-    if (setjmp(h->jump)) {
-        return -1;
+static void file_init(j_decompress_ptr c) { (void)c; }
+
+static void file_term(j_decompress_ptr c) { (void)c; }
+
+static boolean file_fill(j_decompress_ptr c) {
+    file_source *s = (file_source *)c->src;
+    ssize_t n = 0;
+    if (s->offset < s->end) {
+        unsigned long long left = s->end - s->offset;
+        size_t want = left < sizeof s->buffer ? (size_t)left : sizeof s->buffer;
+        do {
+            n = pread(s->fd, s->buffer, want, (off_t)s->offset);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            s->read_errno = errno;
+            ERREXIT(c, JERR_FILE_READ);
+        }
     }
+    if (n == 0) {
+        /* As jpeg_mem_src does at the end: warn, then give an EOI so that
+         * the rest of the image is filled in and the warning decides. */
+        WARNMS(c, JWRN_JPEG_EOF);
+        s->buffer[0] = (JOCTET)0xFF;
+        s->buffer[1] = (JOCTET)JPEG_EOI;
+        n = 2;
+    } else {
+        s->offset += (unsigned long long)n;
+    }
+    s->pub.next_input_byte = s->buffer;
+    s->pub.bytes_in_buffer = (size_t)n;
+    return TRUE;
+}
+
+static void file_skip(j_decompress_ptr c, long n) {
+    file_source *s = (file_source *)c->src;
+    if (n <= 0) {
+        return;
+    }
+    if ((size_t)n <= s->pub.bytes_in_buffer) {
+        s->pub.next_input_byte += n;
+        s->pub.bytes_in_buffer -= (size_t)n;
+        return;
+    }
+    /* Past the buffer: move the file offset instead of reading. */
+    unsigned long long beyond = (unsigned long long)n - s->pub.bytes_in_buffer;
+    s->pub.bytes_in_buffer = 0;
+    s->offset = beyond > s->end - s->offset ? s->end : s->offset + beyond;
+}
+
+/* What both sources share once the source is set. */
+static void read_header(imgb_jpeg *h, long max_memory, imgb_jpeg_info *info) {
     h->cinfo.mem->max_memory_to_use = max_memory;
-    jpeg_mem_src(&h->cinfo, data, len);
     jpeg_save_markers(&h->cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_save_markers(&h->cinfo, JPEG_APP0 + 2, 0xFFFF);
     jpeg_read_header(&h->cinfo, TRUE);
@@ -144,8 +201,46 @@ int imgb_jpeg_header(imgb_jpeg *h, const unsigned char *data, unsigned long len,
         jpeg_component_info *c = &h->cinfo.comp_info[i];
         info->coefficient_bytes += (unsigned long long)c->width_in_blocks * c->height_in_blocks * sizeof(JBLOCK);
     }
+}
+
+/* Reads the headers of the `len` bytes at `data`, which must outlive `h`.
+ * `max_memory` caps what libjpeg's own memory manager hands out for its
+ * big buffers (the coefficients of a progressive image): there is no
+ * backing store, so going over is an error, not a temporary file. */
+int imgb_jpeg_header(imgb_jpeg *h, const unsigned char *data, unsigned long len, long max_memory,
+                     imgb_jpeg_info *info) {
+    if (setjmp(h->jump)) {
+        return -1;
+    }
+    jpeg_mem_src(&h->cinfo, data, len);
+    read_header(h, max_memory, info);
     return 0;
 }
+
+/* The same for the first `len` bytes of the open file `fd`, which must stay
+ * open while `h` lives; read in 64 KiB pieces as the decode goes. */
+int imgb_jpeg_header_fd(imgb_jpeg *h, int fd, unsigned long long len, long max_memory, imgb_jpeg_info *info) {
+    if (setjmp(h->jump)) {
+        return -1;
+    }
+    file_source *s = &h->file;
+    s->fd = fd;
+    s->offset = 0;
+    s->end = len;
+    s->pub.init_source = file_init;
+    s->pub.fill_input_buffer = file_fill;
+    s->pub.skip_input_data = file_skip;
+    s->pub.resync_to_restart = jpeg_resync_to_restart;
+    s->pub.term_source = file_term;
+    s->pub.bytes_in_buffer = 0;
+    s->pub.next_input_byte = NULL;
+    h->cinfo.src = &s->pub;
+    read_header(h, max_memory, info);
+    return 0;
+}
+
+/* errno of a failed read of the file, or 0. */
+int imgb_jpeg_read_errno(const imgb_jpeg *h) { return h->file.read_errno; }
 
 /* The ICC profile put together from the APP2 markers, or NULL. */
 const unsigned char *imgb_jpeg_icc(const imgb_jpeg *h, unsigned int *len) {

@@ -44,6 +44,8 @@ unsafe extern "C" {
     fn imgb_jpeg_damage(h: *const Raw) -> *const c_char;
     fn imgb_jpeg_truncated(h: *const Raw) -> c_int;
     fn imgb_jpeg_header(h: *mut Raw, data: *const u8, len: c_ulong, max_memory: c_long, info: *mut Info) -> c_int;
+    fn imgb_jpeg_header_fd(h: *mut Raw, fd: c_int, len: u64, max_memory: c_long, info: *mut Info) -> c_int;
+    fn imgb_jpeg_read_errno(h: *const Raw) -> c_int;
     fn imgb_jpeg_icc(h: *const Raw, len: *mut c_uint) -> *const u8;
     fn imgb_jpeg_exif(h: *const Raw, len: *mut c_uint) -> *const u8;
     fn imgb_jpeg_start(
@@ -57,10 +59,28 @@ unsafe extern "C" {
     fn imgb_jpeg_read(h: *mut Raw, out: *mut u8, stride: usize) -> c_int;
 }
 
-/// One decode of the bytes it borrows (libjpeg reads them in place).
+/// One decode of the bytes it borrows (libjpeg reads them in place), or of
+/// an open file it borrows (libjpeg reads it 64 KiB at a time).
 pub struct Decoder<'a> {
     raw: *mut Raw,
     _data: PhantomData<&'a [u8]>,
+}
+
+/// Where libjpeg reads from.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    Bytes(&'a [u8]),
+    /// The first `len` bytes of an open file.
+    File(&'a std::fs::File, u64),
+}
+
+/// Why libjpeg stopped.
+#[derive(Debug)]
+pub enum Error {
+    /// What libjpeg says about the data.
+    Data(String),
+    /// The file it was reading could not be read.
+    Read(std::io::Error),
 }
 
 /// How the output will come: its size and bytes per pixel.
@@ -86,27 +106,45 @@ fn text(p: *const c_char) -> String {
 }
 
 impl<'a> Decoder<'a> {
-    /// Reads the headers of `data`. libjpeg's big buffers (a progressive
+    /// Reads the headers from `source`. libjpeg's big buffers (a progressive
     /// image's coefficients) may take at most `max_memory` bytes.
-    pub fn new(data: &'a [u8], max_memory: u64) -> Result<(Self, Info), String> {
+    pub fn new(source: Source<'a>, max_memory: u64) -> Result<(Self, Info), Error> {
         // SAFETY: plain constructor; NULL only when out of memory.
         let raw = unsafe { imgb_jpeg_new() };
         if raw.is_null() {
-            return Err("out of memory".into());
+            return Err(Error::Data("out of memory".into()));
         }
         let d = Decoder { raw, _data: PhantomData };
         let mut info = Info::default();
         let max = c_long::try_from(max_memory).unwrap_or(c_long::MAX);
-        // SAFETY: `data` outlives the decoder (the lifetime 'a), `info` is ours.
-        let rc = unsafe { imgb_jpeg_header(raw, data.as_ptr(), data.len() as c_ulong, max, &mut info) };
+        let rc = match source {
+            // SAFETY: `data` outlives the decoder (the lifetime 'a), `info` is ours.
+            Source::Bytes(data) => unsafe {
+                imgb_jpeg_header(raw, data.as_ptr(), data.len() as c_ulong, max, &mut info)
+            },
+            // SAFETY: the file stays open for 'a, so its descriptor does too.
+            Source::File(file, len) => unsafe {
+                use std::os::fd::AsRawFd;
+                imgb_jpeg_header_fd(raw, file.as_raw_fd(), len, max, &mut info)
+            },
+        };
         if rc != 0 {
-            return Err(d.message());
+            return Err(d.failure());
         }
         Ok((d, info))
     }
 
+    /// What stopped the decode: a failed read of the file, or the data.
+    fn failure(&self) -> Error {
+        // SAFETY: `raw` is live.
+        match unsafe { imgb_jpeg_read_errno(self.raw) } {
+            0 => Error::Data(self.message()),
+            errno => Error::Read(std::io::Error::from_raw_os_error(errno)),
+        }
+    }
+
     /// The fatal error's text.
-    pub fn message(&self) -> String {
+    fn message(&self) -> String {
         // SAFETY: `raw` is live.
         text(unsafe { imgb_jpeg_message(self.raw) })
     }
@@ -144,27 +182,27 @@ impl<'a> Decoder<'a> {
 
     /// Starts the decode at 1/`denom` scale (1, 2, 4 or 8) into libjpeg's
     /// colour space `out` (see [`space`]).
-    pub fn start(&mut self, denom: u32, out: i32) -> Result<Output, String> {
+    pub fn start(&mut self, denom: u32, out: i32) -> Result<Output, Error> {
         let (mut w, mut h, mut c) = (0, 0, 0);
         // SAFETY: `raw` is live and its headers were read.
         let rc = unsafe { imgb_jpeg_start(self.raw, denom, out, &mut w, &mut h, &mut c) };
         if rc != 0 {
-            return Err(self.message());
+            return Err(self.failure());
         }
         Ok(Output { size: (w, h), components: c.max(0) as usize })
     }
 
     /// Decodes every row into `out`, which holds exactly `output`'s rows.
-    pub fn read(&mut self, output: Output, out: &mut [u8]) -> Result<(), String> {
+    pub fn read(&mut self, output: Output, out: &mut [u8]) -> Result<(), Error> {
         let stride = output.size.0 as usize * output.components;
         if out.len() != stride * output.size.1 as usize {
-            return Err("wrong buffer size for the decoded rows".into());
+            return Err(Error::Data("wrong buffer size for the decoded rows".into()));
         }
         // SAFETY: `out` holds `height` rows of `stride` bytes, the decode
         // was started with this output size and writes no more than that.
         let rc = unsafe { imgb_jpeg_read(self.raw, out.as_mut_ptr(), stride) };
         if rc != 0 {
-            return Err(self.message());
+            return Err(self.failure());
         }
         Ok(())
     }
