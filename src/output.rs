@@ -71,10 +71,26 @@ pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, io::E
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::Builder::new().prefix(".imgbatch-").suffix(".part").tempfile_in(dir)?;
+        // Made 0644 at once (tempfile's default is 0600): outputs are
+        // ordinary shareable images, and a chmod per file costs as much as
+        // the write on small thumbnails.
+        use std::os::unix::fs::PermissionsExt;
+        let builder = {
+            let mut b = tempfile::Builder::new();
+            b.prefix(".imgbatch-").suffix(".part").permissions(fs::Permissions::from_mode(0o644));
+            b
+        };
+        // The folder usually exists (the set's first file made it): trying
+        // first saves a mkdir per file.
+        let mut tmp = match builder.tempfile_in(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(dir)?;
+                builder.tempfile_in(dir)?
+            }
+            made => made?,
+        };
         PARTIAL.lock().unwrap_or_else(PoisonError::into_inner).push(tmp.path().to_path_buf());
-        finish_temp(&mut tmp, bytes)?;
+        tmp.write_all(bytes)?;
         Ok(tmp)
     };
     let mut result = Ok(());
@@ -101,13 +117,6 @@ pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, io::E
     drop(staged);
     set_partial(Vec::new());
     result
-}
-
-fn finish_temp(tmp: &mut tempfile::NamedTempFile, bytes: &[u8]) -> io::Result<()> {
-    tmp.write_all(bytes)?;
-    // tempfile creates 0600 files; outputs are ordinary shareable images.
-    use std::os::unix::fs::PermissionsExt;
-    tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))
 }
 
 #[cfg(test)]
