@@ -119,13 +119,13 @@ pub fn plan(src: (u32, u32), target: Target, upscale: bool) -> Plan {
     }
 }
 
-/// The largest shrink-on-load factor (1, 2, 4 or 8) that still leaves at
-/// least twice the output size in the region the plan reads, so the exact
-/// resize that follows keeps full quality (libvips and Pillow's `draft`
-/// follow the same rule).
-pub fn max_shrink(plan: &Plan) -> u32 {
-    let room =
-        (plan.crop.w / (2.0 * plan.scaled.0.max(1) as f64)).min(plan.crop.h / (2.0 * plan.scaled.1.max(1) as f64));
+/// The largest shrink-on-load factor (1, 2, 4 or 8) that still leaves
+/// `margin` times the output size in the region the plan reads: 2 keeps
+/// the exact resize that follows at full quality (libvips' rule), 1 is
+/// sharp's faster default.
+pub fn max_shrink(plan: &Plan, margin: f64) -> u32 {
+    let room = (plan.crop.w / (margin * plan.scaled.0.max(1) as f64))
+        .min(plan.crop.h / (margin * plan.scaled.1.max(1) as f64));
     [8, 4, 2].into_iter().find(|&s| room >= s as f64).unwrap_or(1)
 }
 
@@ -229,15 +229,26 @@ mod tests {
     fn shrink_keeps_twice_the_output_size() {
         let inside = |w, h| Target { width: Some(w), height: Some(h), fit: Fit::Inside };
         // 6000 → 256: 6000 / 8 = 750 ≥ 512.
-        assert_eq!(max_shrink(&plan((6000, 4000), inside(256, 256), false)), 8);
+        assert_eq!(max_shrink(&plan((6000, 4000), inside(256, 256), false), 2.0), 8);
         // 6000 → 1600: only 1/1 leaves 3200 ≥ 2 × 1600? 6000 / 2 = 3000 < 3200.
-        assert_eq!(max_shrink(&plan((6000, 4000), inside(1600, 1600), false)), 1);
+        assert_eq!(max_shrink(&plan((6000, 4000), inside(1600, 1600), false), 2.0), 1);
         // 6000 → 1000: 6000 / 2 = 3000 ≥ 2000, 6000 / 4 = 1500 < 2000.
-        assert_eq!(max_shrink(&plan((6000, 4000), inside(1000, 1000), false)), 2);
+        assert_eq!(max_shrink(&plan((6000, 4000), inside(1000, 1000), false), 2.0), 2);
         // A centre crop reads only part of the image: 4000 / 4 = 1000 ≥ 2 × 400.
         let cover = Target { width: Some(400), height: Some(400), fit: Fit::Cover };
-        assert_eq!(max_shrink(&plan((6000, 4000), cover, false)), 4);
+        assert_eq!(max_shrink(&plan((6000, 4000), cover, false), 2.0), 4);
         // Never below the output itself.
-        assert_eq!(max_shrink(&plan((300, 200), inside(256, 256), false)), 1);
+        assert_eq!(max_shrink(&plan((300, 200), inside(256, 256), false), 2.0), 1);
+    }
+
+    #[test]
+    fn fast_shrink_keeps_the_output_size_only() {
+        let inside = |w, h| Target { width: Some(w), height: Some(h), fit: Fit::Inside };
+        // 6000 → 1600: 6000 / 2 = 3000 ≥ 1600, 6000 / 4 = 1500 < 1600.
+        assert_eq!(max_shrink(&plan((6000, 4000), inside(1600, 1600), false), 1.0), 2);
+        // 860 → 256: 860 / 2 = 430 ≥ 256 (the safe rule decodes it whole).
+        assert_eq!(max_shrink(&plan((860, 538), inside(256, 256), false), 1.0), 2);
+        assert_eq!(max_shrink(&plan((860, 538), inside(256, 256), false), 2.0), 1);
+        assert_eq!(max_shrink(&plan((6000, 4000), inside(750, 750), false), 1.0), 8);
     }
 }

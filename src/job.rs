@@ -142,6 +142,33 @@ pub enum Subsampling {
     S444,
 }
 
+/// How far a decoder may shrink an image while decoding it (JPEG's DCT
+/// scaling, PNG's row-by-row block means) before the exact resize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShrinkOnLoad {
+    /// Always decode at full size.
+    Off,
+    /// Leave at least twice the output size for the resize, so the result
+    /// matches a full decode (libvips' rule, and Pillow's `thumbnail`).
+    #[default]
+    Safe,
+    /// Shrink down to the output size itself (sharp's default
+    /// `fastShrinkOnLoad`): faster, a little softer or more aliased.
+    Fast,
+}
+
+impl ShrinkOnLoad {
+    /// How many times the output size must be left after shrinking, if
+    /// shrinking is on at all.
+    pub fn margin(self) -> Option<f64> {
+        match self {
+            ShrinkOnLoad::Off => None,
+            ShrinkOnLoad::Safe => Some(2.0),
+            ShrinkOnLoad::Fast => Some(1.0),
+        }
+    }
+}
+
 /// How a camera RAW becomes pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RawMode {
@@ -207,8 +234,8 @@ pub struct Job {
     pub max_pixels: u64,
     /// Keep the decodable part of truncated images (with a warning).
     pub allow_truncated: bool,
-    /// Decode JPEGs at reduced scale when every output is small enough.
-    pub shrink_on_load: bool,
+    /// Decode at reduced scale when every output is small enough.
+    pub shrink_on_load: ShrinkOnLoad,
     /// Camera RAW: embedded preview when big enough, or always the raw data.
     pub raw: RawMode,
     /// Give up on a file after this long (`None`: wait forever).
@@ -333,7 +360,7 @@ impl Job {
             background: [255, 255, 255],
             max_pixels: DEFAULT_MAX_PIXELS,
             allow_truncated: false,
-            shrink_on_load: true,
+            shrink_on_load: ShrinkOnLoad::Safe,
             raw: RawMode::Preview,
             timeout: Some(DEFAULT_TIMEOUT),
             max_memory: crate::budget::default_max_memory(),

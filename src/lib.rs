@@ -33,6 +33,8 @@ pub mod units;
 pub mod walk;
 
 pub use error::{FileError, SetupError};
-pub use job::{Fit, FormatChoice, Job, Operation, OutFormat, OutputMode, RawMode, Subsampling, Target, Verbosity};
+pub use job::{
+    Fit, FormatChoice, Job, Operation, OutFormat, OutputMode, RawMode, ShrinkOnLoad, Subsampling, Target, Verbosity,
+};
 pub use pipeline::{run, run_with_cancel};
 pub use report::{ExitStatus, Report, StageTimes, Status, Summary};

@@ -117,6 +117,48 @@ fn shrink_on_load_matches_a_full_decode() {
     assert!(compared >= 8, "{compared} JPEG outputs compared");
 }
 
+/// `--fast-shrink-on-load` shrinks down to the output size itself (sharp's
+/// default): a 2400-px JPEG for a 1000-px output is decoded at 1/2, which
+/// the default (twice the output kept) decodes whole. `--max-pixels` guards
+/// what is held, so it shows which: 1200x800 fits under 1 MP, 2400x1600 not.
+/// The picture stays close to the full decode. (The pure-Rust build shrinks
+/// JPEGs from 1/4 on only.)
+#[cfg(feature = "jpeg-turbo")]
+#[test]
+fn fast_shrink_on_load_decodes_down_to_the_output_size() {
+    let dir = tempfile::tempdir().unwrap();
+    write_jpeg(&dir.path().join("p.jpg"), 2400, 1600);
+    let run = |extra: &[&str], out: &std::path::Path, code: i32| {
+        let o = bin()
+            .args(["resize", "--width", "1000", "--max-pixels", "1000000", "--json", "-o"])
+            .arg(out)
+            .args(extra)
+            .arg(dir.path())
+            .assert()
+            .code(code);
+        json(&o.get_output().stdout)
+    };
+    let (fast, safe) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let r = run(&["--fast-shrink-on-load"], fast.path(), 0);
+    assert_eq!(entry(&r, "p.jpg")["status"], "ok", "{r}");
+    let r = run(&[], safe.path(), 1);
+    assert_eq!(entry(&r, "p.jpg")["error"], "2400x1600 exceeds --max-pixels (1000000)");
+    let full = tempfile::tempdir().unwrap();
+    bin().args(["resize", "--width", "1000", "-o"]).arg(full.path()).arg(dir.path()).assert().success();
+    let a = image::open(fast.path().join("p.jpg")).unwrap().to_rgb8();
+    let b = image::open(full.path().join("p.jpg")).unwrap().to_rgb8();
+    assert_eq!(a.dimensions(), (1000, 667));
+    let d = mean_diff(&a, &b);
+    assert!(d < 2.0, "mean difference {d:.2} from the full decode");
+    // The two ways to set it conflict.
+    bin()
+        .args(["resize", "--width", "100", "--no-shrink-on-load", "--fast-shrink-on-load", "-o"])
+        .arg(full.path())
+        .arg(dir.path())
+        .assert()
+        .code(2);
+}
+
 /// The first SOF marker and the luma sampling factors of a JPEG.
 fn sof_and_sampling(b: &[u8]) -> (u8, u8) {
     let i = b.windows(2).position(|m| m[0] == 0xFF && matches!(m[1], 0xC0..=0xC2)).expect("SOF");

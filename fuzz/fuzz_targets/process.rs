@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use imgbatch::RawMode;
-use imgbatch::job::{Fit, OutFormat, Subsampling, Target};
+use imgbatch::job::{Fit, OutFormat, ShrinkOnLoad, Subsampling, Target};
 use imgbatch::process::colour::ColourMode;
 use imgbatch::process::decode::DecodeOptions;
 use imgbatch::process::encode::EncodeOptions;
@@ -66,7 +66,11 @@ fuzz_target!(|data: &[u8]| {
         dry_run: false,
         // Most inputs fit; the file path below also meets files one byte too large.
         max_file_size: 1 << 20,
-        shrink_on_load: sel & 0x20 != 0,
+        shrink_on_load: match (sel & 0x20 != 0, sel & 0x01 != 0) {
+            (false, _) => ShrinkOnLoad::Off,
+            (true, false) => ShrinkOnLoad::Safe,
+            (true, true) => ShrinkOnLoad::Fast,
+        },
         // Converting runs every embedded profile through moxcms's parser.
         colour: if sel & 0x08 != 0 { ColourMode::Keep } else { ColourMode::Srgb },
         // Half the inputs have their EXIF, XMP and IPTC read and rewritten.

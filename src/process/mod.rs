@@ -17,7 +17,7 @@ use image::{DynamicImage, GenericImageView};
 
 use crate::error::FileError;
 use crate::geometry;
-use crate::job::{Job, OutFormat};
+use crate::job::{Job, OutFormat, ShrinkOnLoad};
 use crate::stages::StageTimes;
 pub use crate::task::{Processed, Rendered, Task};
 use colour::{Colour, ColourMode};
@@ -45,8 +45,8 @@ pub struct ProcessOptions {
     pub dry_run: bool,
     /// Refuse input files larger than this many bytes, before reading them.
     pub max_file_size: u64,
-    /// Decode JPEGs at 1/4 or 1/8 scale when the outputs are small enough.
-    pub shrink_on_load: bool,
+    /// Decode JPEGs and PNGs at 1/2, 1/4 or 1/8 scale when the outputs are small enough.
+    pub shrink_on_load: ShrinkOnLoad,
     /// Convert tagged inputs to sRGB, or keep their profile.
     pub colour: ColourMode,
     /// Copy EXIF, XMP and IPTC to the outputs.
@@ -160,13 +160,11 @@ pub fn process(
 /// the orientation swaps the axes: the largest output decides.
 fn shrink_for<'a>(task: &'a Task, opts: &'a ProcessOptions) -> impl Fn((u32, u32), bool) -> u32 + 'a {
     move |stored: (u32, u32), swap: bool| {
-        if !opts.shrink_on_load {
-            return 1;
-        }
+        let Some(margin) = opts.shrink_on_load.margin() else { return 1 };
         let display = if swap && opts.auto_orient { (stored.1, stored.0) } else { stored };
         task.outputs
             .iter()
-            .map(|(_, t)| geometry::max_shrink(&geometry::plan(display, *t, opts.upscale)))
+            .map(|(_, t)| geometry::max_shrink(&geometry::plan(display, *t, opts.upscale), margin))
             .min()
             .unwrap_or(1)
     }
