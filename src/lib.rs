@@ -31,6 +31,7 @@ pub mod stages;
 pub mod task;
 pub mod units;
 pub mod walk;
+pub mod write_pool;
 
 pub use error::{FileError, SetupError};
 pub use job::{

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
-/// The temporary files being written right now (one writer thread), so that
-/// an exit on a second Ctrl-C can remove them instead of leaving litter.
+/// The temporary files being written right now (by every write thread), so
+/// that an exit on a second Ctrl-C can remove them instead of leaving litter.
 static PARTIAL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Removes the temporary files of a write in progress, if any. Called just
@@ -21,8 +21,9 @@ pub fn remove_partial() {
     }
 }
 
-fn set_partial(p: Vec<PathBuf>) {
-    *PARTIAL.lock().unwrap_or_else(PoisonError::into_inner) = p;
+/// Forgets the temporary files of one finished write (renamed or deleted).
+fn forget_partial(mine: &[PathBuf]) {
+    PARTIAL.lock().unwrap_or_else(PoisonError::into_inner).retain(|p| !mine.contains(p));
 }
 
 /// Maps an input's path relative to its root to an output path:
@@ -66,7 +67,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// file that could not be written.
 pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, io::Error)> {
     let mut staged = Vec::with_capacity(files.len());
-    let stage = |path: &Path, bytes: &[u8]| -> io::Result<tempfile::NamedTempFile> {
+    let mut mine = Vec::with_capacity(files.len());
+    let mut stage = |path: &Path, bytes: &[u8]| -> io::Result<tempfile::NamedTempFile> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -89,6 +91,7 @@ pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, io::E
             }
             made => made?,
         };
+        mine.push(tmp.path().to_path_buf());
         PARTIAL.lock().unwrap_or_else(PoisonError::into_inner).push(tmp.path().to_path_buf());
         tmp.write_all(bytes)?;
         Ok(tmp)
@@ -115,7 +118,7 @@ pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, io::E
     }
     // Dropping what is left of `staged` deletes those temporary files.
     drop(staged);
-    set_partial(Vec::new());
+    forget_partial(&mine);
     result
 }
 

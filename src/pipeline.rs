@@ -1,16 +1,17 @@
 //! The fan-out / fan-in pipeline:
 //!
 //! ```text
-//!  walker ──bounded(queue)──▶ N workers ──bounded(queue)──▶ writer
+//!  walker ──bounded(queue)──▶ N workers ──bounded(queue)──▶ writer ◀──▶ write threads
 //!     └──────────── failures and skips ─────────────────▲
 //! ```
 //!
 //! The walker (one thread) plans tasks; the workers (a rayon pool of
 //! `--workers` threads, nothing nested inside) decode, resize and encode in
-//! memory; the writer (the calling thread) is the only one that writes
-//! files, prints, and builds the report. Bounded channels keep the number of
-//! queued tasks flat however large the folder is, and the [`Budget`] caps the
-//! decoded pixels the workers hold at once.
+//! memory; the writer (the calling thread) collects every result, prints and
+//! builds the report, and hands outputs to its write threads (one per 16
+//! workers, see write_pool.rs), the only ones that write files. Bounded
+//! channels keep the number of queued tasks flat however large the folder
+//! is, and the [`Budget`] caps the decoded pixels the workers hold at once.
 //!
 //! A worker that exceeds `--timeout` cannot be killed (threads can't be), so
 //! the writer reports its file as failed, forgets the worker and starts a
@@ -32,7 +33,6 @@ use crate::budget::Budget;
 use crate::cost::CostModel;
 use crate::error::{FileError, SetupError};
 use crate::job::{Job, OutputMode, Verbosity};
-use crate::output;
 use crate::process::resize::Resampler;
 use crate::process::{self, ProcessOptions, Processed, Task};
 use crate::progress::Progress;
@@ -40,6 +40,7 @@ use crate::report::{FileRecord, OutputRecord, Report, Status};
 use crate::stages::StageTimes;
 use crate::task::{FileResult, Msg, Outcome};
 use crate::walk::{self, Tally, WalkCounts, Walker};
+use crate::write_pool::{self, WritePool, Written};
 
 const WORKER_PREFIX: &str = "imgbatch-worker";
 
@@ -329,6 +330,19 @@ struct Writer<'a> {
     plan: std::collections::BTreeMap<u64, Vec<String>>,
     /// The place in the walk of the next file whose plan may be printed.
     next_plan: u64,
+    /// The threads that write outputs (none in a dry run, or if they could
+    /// not be started: then this thread writes).
+    writes: Option<WritePool<Pending>>,
+}
+
+/// What the writer keeps of an input while its outputs are being written.
+struct Pending {
+    input: PathBuf,
+    ms: u64,
+    /// Its size and cost, for the bar.
+    bytes: (u64, u64),
+    warning: Option<String>,
+    pixels: u64,
 }
 
 impl<'a> Writer<'a> {
@@ -345,6 +359,9 @@ impl<'a> Writer<'a> {
             costs: CostModel::for_job(job),
             plan: std::collections::BTreeMap::new(),
             next_plan: 0,
+            writes: (job.output_mode == OutputMode::Write)
+                .then(|| WritePool::new(write_pool::threads_for(job.workers), job.queue).ok())
+                .flatten(),
         }
     }
 
@@ -360,15 +377,25 @@ impl<'a> Writer<'a> {
 
     fn run(mut self, results: &Receiver<Msg>, tally: &Tally) -> Report {
         let ticker = crossbeam_channel::tick(Duration::from_millis(250));
+        let answers = self.writes.as_ref().map_or_else(crossbeam_channel::never, |w| w.answers().clone());
         let mut walker_done = false;
         let mut cancelled_at = None;
-        while !(walker_done && self.live_workers == 0) {
+        while !(walker_done && self.live_workers == 0 && self.writes.as_ref().is_none_or(|w| w.pending == 0)) {
             if self.cancel.load(Ordering::Relaxed) && cancelled_at.is_none() {
                 self.shared.stop.store(true, Ordering::Relaxed);
                 cancelled_at = Some(Instant::now());
             }
             let msg = crossbeam_channel::select! {
                 recv(results) -> m => match m { Ok(m) => m, Err(_) => break },
+                recv(answers) -> w => {
+                    if let Ok(w) = w {
+                        if let Some(pool) = &mut self.writes {
+                            pool.answered();
+                        }
+                        self.written(w);
+                    }
+                    continue;
+                }
                 recv(ticker) -> _ => {
                     self.show_total(tally);
                     self.expire_timeouts();
@@ -389,6 +416,9 @@ impl<'a> Writer<'a> {
                 }
                 Msg::WalkerDone => walker_done = true,
             }
+        }
+        if let Some(pool) = &mut self.writes {
+            pool.finish();
         }
         // Files the workers dropped after a stop never report: print the rest.
         for lines in std::mem::take(&mut self.plan).into_values().flatten() {
@@ -520,21 +550,43 @@ impl<'a> Writer<'a> {
             Outcome::Done(_) if self.report.stopped.is_some() => return,
             Outcome::Done(done) => {
                 self.report.summary.stages.add(&done.stages);
-                let started = Instant::now();
-                let written = write_outputs(self.job, &done.outputs);
-                self.report.summary.stages.write_s += started.elapsed().as_secs_f64();
-                match written {
-                    Ok(outputs) => {
-                        self.write_failures = 0;
-                        let rec =
-                            FileRecord { outputs, warning: done.warning, ..FileRecord::new(input, Status::Ok, ms) };
-                        (rec, done.input_pixels)
-                    }
-                    Err(e) => {
-                        self.write_failed(&e);
-                        (FileRecord::failed(input, &e, ms), 0)
-                    }
+                let context =
+                    Pending { input: input.to_path_buf(), ms, bytes, warning: done.warning, pixels: done.input_pixels };
+                let Some(pool) = &mut self.writes else {
+                    let started = Instant::now();
+                    let result = match self.job.output_mode {
+                        OutputMode::Write => write_pool::write_outputs(&done.outputs),
+                        _ => Ok(write_pool::records(&done.outputs)),
+                    };
+                    let seconds = started.elapsed().as_secs_f64();
+                    return self.written(Written { context, result: Some(result), seconds });
+                };
+                // Answered on the write threads' channel (see run).
+                if let Err(e) = pool.send(done.outputs, context) {
+                    (FileRecord::failed(input, &e, ms), 0)
+                } else {
+                    return;
                 }
+            }
+        };
+        self.finish(rec, pixels, bytes);
+    }
+
+    /// Records an input whose outputs were written (or failed to be).
+    fn written(&mut self, w: Written<Pending>) {
+        let Pending { input, ms, bytes, warning, pixels } = w.context;
+        self.report.summary.stages.write_s += w.seconds;
+        // Queued when the run stopped, and not attempted: dropped, as
+        // results that arrive after the stop are.
+        let Some(result) = w.result else { return };
+        let (rec, pixels) = match result {
+            Ok(outputs) => {
+                self.write_failures = 0;
+                (FileRecord { outputs, warning, ..FileRecord::new(&input, Status::Ok, ms) }, pixels)
+            }
+            Err(e) => {
+                self.write_failed(&e);
+                (FileRecord::failed(&input, &e, ms), 0)
             }
         };
         self.finish(rec, pixels, bytes);
@@ -547,6 +599,9 @@ impl<'a> Writer<'a> {
             self.progress.line(&format!("error: {why}"));
             self.report.stopped = Some(why);
             self.shared.stop.store(true, Ordering::Relaxed);
+            if let Some(pool) = &self.writes {
+                pool.stop();
+            }
         }
     }
 
@@ -575,19 +630,6 @@ fn existing_outputs(task: &Task) -> Outcome {
         })
         .collect();
     Outcome::Skipped(existing)
-}
-
-/// Writes every output of one input (unless the run writes nothing): all of
-/// them or, when one cannot be written, none.
-fn write_outputs(job: &Job, outputs: &[process::Rendered]) -> Result<Vec<OutputRecord>, FileError> {
-    if job.output_mode == OutputMode::Write {
-        let files: Vec<(&Path, &[u8])> = outputs.iter().map(|o| (o.path.as_path(), o.bytes.as_slice())).collect();
-        output::write_all_or_none(&files).map_err(|(path, source)| FileError::Write { path, source })?;
-    }
-    Ok(outputs
-        .iter()
-        .map(|o| OutputRecord { path: lossy(&o.path), width: o.width, height: o.height, bytes: o.bytes.len() as u64 })
-        .collect())
 }
 
 #[cfg(test)]

@@ -161,8 +161,10 @@ fn a_full_disk_stops_the_run_early_with_exit_2() {
     let r = json(&o.get_output().stdout);
     let stopped = r["stopped"].as_str().expect("report says why it stopped");
     assert!(stopped.contains("File too large"), "{stopped}");
+    // Five failures in a row stop it; writes already under way when the
+    // fifth came back may fail too, and are reported.
     let failed = r["summary"]["failed"].as_u64().unwrap();
-    assert_eq!(failed, 5, "stops after 5 failed writes in a row");
+    assert!(failed >= 5, "stops after 5 failed writes in a row, not {failed}");
     assert_eq!(r["summary"]["ok"], 0);
     assert!(r["summary"]["total"].as_u64().unwrap() < 30, "did not go on through every file");
     for f in r["files"].as_array().unwrap() {
