@@ -411,7 +411,7 @@ impl TargetArgs {
 
 impl Command {
     /// Validates the arguments of `thumbs` or `resize` and builds the job.
-    pub fn into_job(self) -> Result<(Job, ReportTargets), String> {
+    pub fn into_job(self) -> Result<(Job, AroundRun), String> {
         let (operation, c) = match self {
             Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
             Command::Resize(a) => (a.target.operation()?, a.common),
@@ -452,8 +452,9 @@ impl Command {
             (false, true) => Verbosity::Verbose,
             (false, false) => Verbosity::Normal,
         };
+        let memory_budget_given = c.processing.max_memory.is_some();
         let job = job.validated().map_err(|e| e.to_string())?;
-        Ok((job, ReportTargets { report: c.report, json: c.json }))
+        Ok((job, AroundRun { report: c.report, json: c.json, memory_budget_given }))
     }
 }
 
@@ -496,12 +497,14 @@ pub struct BenchExports {
     pub wide: bool,
 }
 
-/// Where the report goes, handled by `main` after the run.
-pub struct ReportTargets {
+/// What `main` handles around the run: the allocator before it, the report after it.
+pub struct AroundRun {
     /// `--report FILE.json`.
     pub report: Option<PathBuf>,
     /// `--json`.
     pub json: bool,
+    /// `--max-memory` was given: resident memory must follow the budget closely.
+    pub memory_budget_given: bool,
 }
 
 /// One thumbnail size: a square box's side in pixels, 1-65535.

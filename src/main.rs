@@ -1,5 +1,6 @@
 //! The `imgbatch` binary: command line → [`Job`] → run → exit code.
 
+mod allocator;
 mod cli;
 
 use std::process::ExitCode;
@@ -16,15 +17,7 @@ fn exit(status: ExitStatus) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    // Pixel buffers are tens of MB: with glibc's default, the mmap threshold
-    // rises after the first one is freed and later buffers stay in per-thread
-    // heaps, growing peak RSS by a buffer per worker. A fixed threshold keeps
-    // every large buffer mmapped and hands it back when freed.
-    #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt only tunes the allocator; called first, before any thread allocates.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
+    allocator::init();
     let cli = cli::Cli::parse();
     let command = match cli.command {
         cli::Command::Bench(args) => return bench(args),
@@ -38,6 +31,7 @@ fn main() -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
+    allocator::keep_freed_pages(targets.memory_budget_given);
     // A report that cannot be written would be lost after the whole run:
     // refuse a missing folder now rather than create it behind the user's back.
     if let Some(path) = &targets.report {
@@ -125,6 +119,7 @@ fn merge(reports: &[std::path::PathBuf], output: Option<std::path::PathBuf>) -> 
 
 /// `imgbatch bench`: the sweep, the table on stdout, the exports.
 fn bench(args: cli::BenchArgs) -> ExitCode {
+    allocator::keep_freed_pages(args.processing.max_memory.is_some());
     let (job, plan, exports) = match args.into_plan() {
         Ok(p) => p,
         Err(e) => {
