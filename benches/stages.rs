@@ -11,6 +11,12 @@ use imgbatch::process::encode::{self, EncodeOptions};
 use imgbatch::process::resize::Resampler;
 use imgbatch::{Job, Operation, OutFormat, Verbosity};
 
+// The allocator the binary runs with (src/allocator.rs), so that buffer
+// reuse between images is measured as users get it.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A 12-megapixel photo-like picture: gradients plus grain, so the JPEG is
 /// as expensive to decode as a camera file of that size.
 fn photo(w: u32, h: u32) -> RgbImage {
@@ -255,6 +261,51 @@ fn overhead(c: &mut Criterion) {
             total
         })
     });
+    // What one write thread does for each input (temporary file, write,
+    // rename), for all 3,000 thumbnails on the bench's thread alone.
+    let thumb = jpeg(&photo(256, 192));
+    g.bench_function("write_alone_1_thread", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let out = tempfile::tempdir().expect("tempdir");
+                let outputs: Vec<Rendered> = (0..FILES)
+                    .map(|i| Rendered {
+                        path: out.path().join(format!("d{:02}/p{i:04}_256.jpg", i % 30)),
+                        width: 256,
+                        height: 192,
+                        bytes: thumb.clone(),
+                    })
+                    .collect();
+                let start = std::time::Instant::now();
+                for o in outputs {
+                    imgbatch::write_pool::write_outputs(&[o]).expect("write");
+                }
+                total += start.elapsed();
+                kept.push(out);
+            }
+            total
+        })
+    });
+    // The same runs timed by the CPU the calling thread spends, which is the
+    // collector's (src/pipeline.rs: it runs `Writer::run`): on a machine with
+    // a core for it, its files/s at 100 % CPU is the writer's ceiling. The
+    // write threads' share scales with their number (one per 16 workers).
+    g.bench_function("collector_cpu_64_workers", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let out = tempfile::tempdir().expect("tempdir");
+                let job = Job { output_dir: out.path().to_path_buf(), ..job.clone() };
+                let start = thread_cpu();
+                let report = imgbatch::pipeline::run_with_step(&job, &AtomicBool::new(false), no_image_work);
+                total += thread_cpu() - start;
+                assert_eq!(report.expect("run").summary.ok, FILES as u64);
+                kept.push(out);
+            }
+            total
+        })
+    });
     drop(kept);
     g.finish();
     let few = tempfile::tempdir().expect("tempdir");
@@ -267,6 +318,15 @@ fn overhead(c: &mut Criterion) {
     g.throughput(criterion::Throughput::Elements(300));
     g.bench_function("thumbs_300_small_1_worker", |b| b.iter(|| imgbatch::run(&job).expect("run")));
     g.finish();
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> std::time::Duration {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the timespec it is given; the clock id is valid on Linux.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(rc, 0, "clock_gettime");
+    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// The JPEG decoders side by side, one thread each, on the same 12 MP
