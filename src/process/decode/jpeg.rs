@@ -199,13 +199,22 @@ fn for_turbo(info: &JpegInfo, at_most: u32) -> bool {
 /// A JPEG decoded from its open file, never held whole in memory (see
 /// process/mod.rs); `None` when it is
 /// not for libjpeg-turbo: zune-jpeg's full-size decode wants the bytes.
+/// `head` is the start of the file.
 #[cfg(feature = "jpeg-turbo")]
 pub fn decode_file(
     input: &Input,
+    head: &[u8],
     opts: &DecodeOptions,
     admit: &mut Admit<'_>,
     shrink: &Shrink<'_>,
 ) -> Result<Option<Decoded>, FileError> {
+    // A progressive file that is not shrunk goes to zune-jpeg whatever its
+    // scans: its frame header says so, and the whole file is walked once,
+    // in memory, instead of here as well.
+    let headers = jpeg::scan(head);
+    if headers.process() == Process::Progressive && widest_shrink(&headers, shrink) < 2 {
+        return Ok(None);
+    }
     let mut window = input.window();
     let info = jpeg::scan_from(&mut window);
     if let Some(e) = window.error {

@@ -242,7 +242,7 @@ pub fn decode_file(
 ) -> Result<Option<Decoded>, FileError> {
     let decoded = match sniff_bytes(head, extension)? {
         #[cfg(feature = "jpeg-turbo")]
-        InFormat::Jpeg => jpeg::decode_file(input, opts, admit, shrink)?,
+        InFormat::Jpeg => jpeg::decode_file(input, head, opts, admit, shrink)?,
         InFormat::Png if png_shrink::may_shrink(head, shrink) && png::headers_within(head) => {
             let rows = std::io::BufReader::with_capacity(FILE_BUFFER, input.reader());
             png_shrink::decode_from(rows, &mut input.window(), opts, admit, shrink)?
