@@ -2,7 +2,7 @@
 //! and for the whole pipeline, on images generated here so they run anywhere:
 //! `cargo bench --bench stages`.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use image::{DynamicImage, Rgb, RgbImage};
 use imgbatch::RawMode;
 use imgbatch::geometry::Crop;
@@ -11,7 +11,7 @@ use imgbatch::process::encode::{self, EncodeOptions};
 use imgbatch::process::resize::Resampler;
 use imgbatch::{Job, Operation, OutFormat, Verbosity};
 
-// The allocator the binary runs with (src/allocator.rs), so that buffer
+// The allocator the binary runs with, set as in src/main.rs, so that buffer
 // reuse between images is measured as users get it.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -400,4 +400,9 @@ criterion_group!(
     metadata_and_avif,
     overhead
 );
-criterion_main!(benches);
+
+fn main() {
+    imgbatch::allocator::init();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,25 +1,36 @@
-//! The binary's allocator. Every image needs pixel (and, for a progressive
-//! JPEG, coefficient) buffers of tens of MB. Handed back to the system and
-//! asked for again, each costs a page fault and a zeroed page per 4 KiB: on
-//! T2 that was 579,000 faults and a quarter of the CPU time in the kernel.
-//! With mimalloc a worker's freed pages stay mapped for a moment and its next
-//! image reuses them. The library leaves the allocator to its user.
-
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+//! Allocator settings for the binary (and the benches), which allocate with
+//! mimalloc (`#[global_allocator]` in main.rs; the library leaves the choice
+//! to its user). Every image needs pixel (and, for a progressive JPEG,
+//! coefficient) buffers of tens of MB. Handed back to the system and asked
+//! for again, each costs a page fault and a zeroed page per 4 KiB: on T2
+//! that was 579,000 faults and a quarter of the CPU time in the kernel. With
+//! mimalloc a worker's freed pages stay mapped for a while and its next
+//! images reuse them.
 
 /// `mi_option_purge_delay` in mimalloc.h (the same in v2 and v3), which the
 /// bindings do not name.
 #[cfg(feature = "mimalloc")]
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Before any thread allocates: the C libraries (libjpeg-turbo, libheif)
-/// still use the system allocator, and a build without mimalloc uses it for
-/// everything. glibc's mmap threshold rises after the first large buffer is
-/// freed, and later buffers then stay in per-thread heaps, growing peak RSS
-/// by a buffer per worker; a fixed threshold hands every one back when freed.
+/// How long (ms) freed pages stay mapped for reuse. With mimalloc's own
+/// default (1 s) a freed range that the next few images happen not to fit
+/// is handed back and faulted in again later: T2 (2 workers) still zeroed
+/// fresh pages for 16 % of its CPU time and took 1.16x as long as with 10 s,
+/// at the same peak RSS (416 against 421 MB). An idle run hands its memory
+/// back after this long.
+const KEEP_FREED_MS: std::ffi::c_long = 10_000;
+
+/// First thing in `main`, before anything is freed: mimalloc schedules a
+/// purge with the delay of the moment, so a delay set later does not cover
+/// what was freed before. `MIMALLOC_PURGE_DELAY` in the environment wins.
+///
+/// The C libraries (libjpeg-turbo, libheif) still use the system allocator,
+/// and a build without mimalloc uses it for everything. glibc's mmap
+/// threshold rises after the first large buffer is freed, and later buffers
+/// then stay in per-thread heaps, growing peak RSS by a buffer per worker; a
+/// fixed threshold hands every one back when freed.
 pub fn init() {
+    set_purge_delay(KEEP_FREED_MS);
     #[cfg(target_env = "gnu")]
     // SAFETY: mallopt only tunes the allocator; called first, before any thread allocates.
     unsafe {
@@ -27,18 +38,19 @@ pub fn init() {
     }
 }
 
-/// By default freed pages stay mapped for mimalloc's own purge delay (1 s):
-/// shorter delays hand pages back between two images of the same worker
-/// (T2, 2 workers: 100 ms took 1.06x as long, 0 ms 1.15x). `strict`: the
-/// user set `--max-memory`, so resident memory must follow what the budget
-/// admitted, and freed pages go back at once. `MIMALLOC_PURGE_DELAY` in the
-/// environment wins.
-pub fn keep_freed_pages(strict: bool) {
-    #[cfg(feature = "mimalloc")]
-    if strict && std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: setting an option is always allowed; mimalloc reads the purge delay each time it purges.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-    }
-    #[cfg(not(feature = "mimalloc"))]
-    let _ = strict;
+/// For a run with `--max-memory`: resident memory must follow what the
+/// budget admitted, so freed pages go back at once.
+pub fn follow_budget() {
+    set_purge_delay(0);
 }
+
+#[cfg(feature = "mimalloc")]
+fn set_purge_delay(ms: std::ffi::c_long) {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: setting an option is always allowed; mimalloc reads the purge delay each time it schedules a purge.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ms) };
+    }
+}
+
+#[cfg(not(feature = "mimalloc"))]
+fn set_purge_delay(_: std::ffi::c_long) {}

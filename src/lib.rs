@@ -13,6 +13,7 @@
 //! println!("{} ok, {} failed", report.summary.ok, report.summary.failed);
 //! ```
 
+pub mod allocator;
 pub mod bench;
 pub mod budget;
 pub mod cost;

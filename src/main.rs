@@ -1,7 +1,13 @@
 //! The `imgbatch` binary: command line → [`Job`] → run → exit code.
 
-mod allocator;
 mod cli;
+
+use imgbatch::allocator;
+
+// See src/allocator.rs.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -31,7 +37,9 @@ fn main() -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
-    allocator::keep_freed_pages(targets.memory_budget_given);
+    if targets.memory_budget_given {
+        allocator::follow_budget();
+    }
     // A report that cannot be written would be lost after the whole run:
     // refuse a missing folder now rather than create it behind the user's back.
     if let Some(path) = &targets.report {
@@ -119,7 +127,9 @@ fn merge(reports: &[std::path::PathBuf], output: Option<std::path::PathBuf>) -> 
 
 /// `imgbatch bench`: the sweep, the table on stdout, the exports.
 fn bench(args: cli::BenchArgs) -> ExitCode {
-    allocator::keep_freed_pages(args.processing.max_memory.is_some());
+    if args.processing.max_memory.is_some() {
+        allocator::follow_budget();
+    }
     let (job, plan, exports) = match args.into_plan() {
         Ok(p) => p,
         Err(e) => {
