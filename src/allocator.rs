@@ -54,3 +54,23 @@ fn set_purge_delay(ms: std::ffi::c_long) {
 
 #[cfg(not(feature = "mimalloc"))]
 fn set_purge_delay(_: std::ffi::c_long) {}
+
+#[cfg(all(test, feature = "mimalloc"))]
+mod tests {
+    use super::*;
+
+    /// The bindings give no name for the option, so the number is checked
+    /// against the default mimalloc 3 documents for it (options.c): had the
+    /// enum moved, `init` would silently set some other option.
+    #[test]
+    fn the_option_number_is_mimallocs_purge_delay() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reading an option is always allowed.
+        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) }, 1000);
+        set_purge_delay(KEEP_FREED_MS);
+        // SAFETY: as above.
+        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) }, KEEP_FREED_MS);
+    }
+}
