@@ -2,6 +2,8 @@
 //! and for the whole pipeline, on images generated here so they run anywhere:
 //! `cargo bench --bench stages`.
 
+use std::time::Duration;
+
 use criterion::{Criterion, criterion_group};
 use image::{DynamicImage, Rgb, RgbImage};
 use imgbatch::RawMode;
@@ -243,23 +245,25 @@ fn overhead(c: &mut Criterion) {
             .collect();
         Ok(Processed { outputs, input_pixels: 800 * 600, warning: None, stages: Default::default() })
     }
-    // Each run writes into a new folder, as a first run does: replacing the
-    // last run's outputs would time ext4's inode deletion too.
+    // `iters` runs of the whole pipeline, adding up what `clock` says each
+    // took. Each run writes into a new folder, as a first run does:
+    // replacing the last run's outputs would time ext4's inode deletion too.
+    fn pipeline_runs(job: &Job, iters: u64, clock: fn() -> Duration, kept: &mut Vec<tempfile::TempDir>) -> Duration {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let out = tempfile::tempdir().expect("tempdir");
+            let job = Job { output_dir: out.path().to_path_buf(), ..job.clone() };
+            let start = clock();
+            let report = imgbatch::pipeline::run_with_step(&job, &AtomicBool::new(false), no_image_work);
+            total += clock() - start;
+            assert_eq!(report.expect("run").summary.ok, FILES as u64);
+            kept.push(out);
+        }
+        total
+    }
     let mut kept = Vec::new();
     g.bench_function("walk_and_write_64_workers", |b| {
-        b.iter_custom(|iters| {
-            let mut total = std::time::Duration::ZERO;
-            for _ in 0..iters {
-                let out = tempfile::tempdir().expect("tempdir");
-                let job = Job { output_dir: out.path().to_path_buf(), ..job.clone() };
-                let start = std::time::Instant::now();
-                let report = imgbatch::pipeline::run_with_step(&job, &AtomicBool::new(false), no_image_work);
-                total += start.elapsed();
-                assert_eq!(report.expect("run").summary.ok, FILES as u64);
-                kept.push(out);
-            }
-            total
-        })
+        b.iter_custom(|iters| pipeline_runs(&job, iters, wall, &mut kept))
     });
     // What one write thread does for each input (temporary file, write,
     // rename), for all 3,000 thumbnails on the bench's thread alone.
@@ -292,19 +296,7 @@ fn overhead(c: &mut Criterion) {
     // a core for it, its files/s at 100 % CPU is the writer's ceiling. The
     // write threads' share scales with their number (one per 16 workers).
     g.bench_function("collector_cpu_64_workers", |b| {
-        b.iter_custom(|iters| {
-            let mut total = std::time::Duration::ZERO;
-            for _ in 0..iters {
-                let out = tempfile::tempdir().expect("tempdir");
-                let job = Job { output_dir: out.path().to_path_buf(), ..job.clone() };
-                let start = thread_cpu();
-                let report = imgbatch::pipeline::run_with_step(&job, &AtomicBool::new(false), no_image_work);
-                total += thread_cpu() - start;
-                assert_eq!(report.expect("run").summary.ok, FILES as u64);
-                kept.push(out);
-            }
-            total
-        })
+        b.iter_custom(|iters| pipeline_runs(&job, iters, thread_cpu, &mut kept))
     });
     drop(kept);
     g.finish();
@@ -320,13 +312,19 @@ fn overhead(c: &mut Criterion) {
     g.finish();
 }
 
+/// Wall time since the first call.
+fn wall() -> Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
+
 /// CPU time of the calling thread.
-fn thread_cpu() -> std::time::Duration {
+fn thread_cpu() -> Duration {
     let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes the timespec it is given; the clock id is valid on Linux.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
     assert_eq!(rc, 0, "clock_gettime");
-    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// The JPEG decoders side by side, one thread each, on the same 12 MP
