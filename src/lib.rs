@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod process;
 pub mod progress;
 pub mod report;
+pub mod schedule;
 pub mod shard;
 pub mod stages;
 pub mod task;

@@ -21,8 +21,8 @@ pub struct Task {
     /// Every output is already up to date: a worker only reads their sizes
     /// for the report (so the writer never opens an image).
     pub up_to_date: bool,
-    /// Its estimated cost for the progress bar (see [`crate::cost`]); 0 when
-    /// no bar is drawn.
+    /// Its estimated cost (see [`crate::cost`]): the walker hands the
+    /// costliest on first (schedule.rs), the bar fills by it.
     pub cost: u64,
     /// Encoding of every output of this input.
     pub format: OutFormat,

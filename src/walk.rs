@@ -21,6 +21,7 @@ use crate::job::{FormatChoice, Job, OutFormat, Target};
 use crate::output;
 use crate::process::decode::{self, HEAD_LEN, InFormat};
 use crate::process::open_input;
+use crate::schedule::{Lookahead, WINDOW};
 use crate::task::{FileResult, Msg, Outcome, Task};
 
 /// Extensions of image files (compared case-insensitively). A file with one
@@ -215,7 +216,7 @@ pub fn count(job: &Job, tally: &Tally, cancel: &AtomicBool) {
     each_file(job, cancel, |path, rel, len| {
         if n.is_multiple_of(every) {
             let guess = model.guess(path, len);
-            let estimate = inspect(job, path, rel, Some(&model)).map_or(guess, |i| i.cost);
+            let estimate = inspect(job, path, rel, &model, cost::HEAD).map_or(guess, |i| i.cost);
             tally.sample(Class::of(path), guess, estimate);
         }
         n += 1;
@@ -232,16 +233,18 @@ struct Inspected {
     format: OutFormat,
     outputs: Vec<(PathBuf, Target)>,
     up_to_date: bool,
-    /// Estimated cost for the bar; 0 when no bar is drawn.
+    /// Estimated cost, for the order of the tasks and the bar.
     cost: u64,
     meta: std::fs::Metadata,
 }
 
 /// Sniffs the format, maps the outputs, checks whether they are up to date
-/// and, for the bar (`model`), estimates the cost from the file's head.
-fn inspect(job: &Job, path: &Path, rel: &Path, model: Option<&CostModel>) -> Result<Inspected, FileError> {
+/// and estimates the cost from the file's first `want` bytes (the bar wants
+/// [`cost::HEAD`]; the order of the tasks makes do with what the sniffing
+/// reads).
+fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -> Result<Inspected, FileError> {
     let (file, meta) = open_input(path)?;
-    let want = if model.is_some() { cost::HEAD } else { HEAD_LEN };
+    let want = want.max(HEAD_LEN);
     let mut head = Vec::with_capacity(want);
     file.take(want as u64).read_to_end(&mut head).map_err(FileError::Read)?;
     let extension = path.extension().and_then(OsStr::to_str);
@@ -256,11 +259,7 @@ fn inspect(job: &Job, path: &Path, rel: &Path, model: Option<&CostModel>) -> Res
         .collect();
     let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
     let up_to_date = !job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
-    let cost = match model {
-        None => 0,
-        Some(m) if up_to_date => m.up_to_date(),
-        Some(m) => m.estimate(path, meta.len(), &head),
-    };
+    let cost = if up_to_date { model.up_to_date() } else { model.estimate(path, meta.len(), &head) };
     Ok(Inspected { format, outputs, up_to_date, cost, meta })
 }
 
@@ -277,8 +276,11 @@ pub struct Walker<'a> {
     cancel: &'a AtomicBool,
     /// Files handed on so far: the next one's place in the walk.
     seq: u64,
-    /// Set when a progress bar needs each task's cost.
-    model: Option<CostModel>,
+    model: CostModel,
+    /// How much of each file's head to read for its cost.
+    head: usize,
+    /// Planned tasks not yet handed on (see schedule.rs).
+    window: Lookahead,
 }
 
 /// Set when the receiving side has gone away; the walk stops.
@@ -294,32 +296,45 @@ impl<'a> Walker<'a> {
         cancel: &'a AtomicBool,
     ) -> Self {
         let out_dir = std::fs::canonicalize(&job.output_dir).ok();
-        Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel, seq: 0, model: None }
+        let (model, window) = (CostModel::for_job(job), Lookahead::new(WINDOW));
+        Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel, seq: 0, model, head: 0, window }
     }
 
-    /// Estimates each task's cost for the progress bar (which costs the
-    /// walker a longer read of each file's head).
+    /// Estimates each task's cost closely enough for the progress bar, from
+    /// a longer read of each file's head.
     pub fn estimating_costs(mut self) -> Self {
-        self.model = Some(CostModel::for_job(self.job));
+        self.head = cost::HEAD;
         self
     }
 
-    /// Walks every input in order; returns when done, cancelled or disconnected.
+    /// Walks every input in order; returns when done, cancelled or
+    /// disconnected, having handed on every task it planned unless stopped.
     pub fn run(mut self) {
-        let job = self.job;
-        if let (Some(list), [root]) = (&job.listed, &job.inputs[..]) {
-            for rel in list.iter().filter(|rel| mine(job, rel)) {
-                if self.cancel.load(Ordering::Relaxed) || self.handle_file(&root.join(rel), rel, false).is_err() {
-                    return;
-                }
-            }
+        if self.walk().is_err() {
             return;
         }
-        for root in &self.job.inputs {
-            if self.walk_root(root).is_err() {
+        while let Some(task) = self.window.pop() {
+            if self.send(task).is_err() {
                 return;
             }
         }
+    }
+
+    fn walk(&mut self) -> Result<(), Disconnected> {
+        let job = self.job;
+        if let (Some(list), [root]) = (&job.listed, &job.inputs[..]) {
+            for rel in list.iter().filter(|rel| mine(job, rel)) {
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Err(Disconnected);
+                }
+                self.handle_file(&root.join(rel), rel, false)?;
+            }
+            return Ok(());
+        }
+        for root in &self.job.inputs {
+            self.walk_root(root)?;
+        }
+        Ok(())
     }
 
     fn walk_root(&mut self, root: &Path) -> Result<(), Disconnected> {
@@ -377,6 +392,29 @@ impl<'a> Walker<'a> {
         self.results.send(Msg::File(r)).map_err(|_| Disconnected)
     }
 
+    /// Hands on the costliest planned tasks the queue has room for, and
+    /// when the window is full, the costliest one even if that means waiting.
+    fn queue(&mut self, task: Task) -> Result<(), Disconnected> {
+        use crossbeam_channel::TrySendError;
+        self.window.push(task);
+        // One sender: room now stays room until this one fills it.
+        while !self.tasks.is_full() {
+            let Some(task) = self.window.pop() else { break };
+            match self.tasks.try_send(task) {
+                Ok(()) => {}
+                Err(TrySendError::Full(task)) => {
+                    self.window.push(task);
+                    break;
+                }
+                Err(TrySendError::Disconnected(_)) => return Err(Disconnected),
+            }
+        }
+        match self.window.is_full() {
+            true => self.window.pop().map_or(Ok(()), |task| self.send(task)),
+            false => Ok(()),
+        }
+    }
+
     /// Queues a task, waiting while the queue is full, but not past a stop:
     /// after Ctrl-C a worker stuck in a decoder may never take another task,
     /// and a walker blocked on its queue would keep the run from ending.
@@ -406,7 +444,7 @@ impl<'a> Walker<'a> {
         match self.plan(path, rel) {
             Ok(mut task) => {
                 task.seq = self.next_seq();
-                self.send(task)
+                self.queue(task)
             }
             Err(FileError::NotAnImage(_)) if !named && !is_candidate(path.as_os_str()) => {
                 self.report(path.to_path_buf(), Outcome::NotImage(kind_of(path)))
@@ -417,7 +455,8 @@ impl<'a> Walker<'a> {
 
     /// Inspects the file and claims its outputs.
     fn plan(&mut self, path: &Path, rel: &Path) -> Result<Task, FileError> {
-        let Inspected { format, outputs, up_to_date, cost, meta } = inspect(self.job, path, rel, self.model.as_ref())?;
+        let Inspected { format, outputs, up_to_date, cost, meta } =
+            inspect(self.job, path, rel, &self.model, self.head)?;
         for (out, _) in &outputs {
             if let Some(first) = self.claimed.get(out) {
                 return Err(FileError::Collision { output: out.clone(), first: first.clone() });
@@ -478,6 +517,38 @@ mod tests {
         assert_eq!(output_extension(OutFormat::Jpeg, Some("HEIC"), false), "jpg");
         assert_eq!(output_extension(OutFormat::Png, Some("JPG"), false), "png");
         assert_eq!(output_extension(OutFormat::Webp, None, false), "webp");
+    }
+
+    #[test]
+    fn the_walker_hands_on_the_costliest_first_when_workers_are_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        // By name the biggest image comes last; by cost it goes first.
+        let noise =
+            |n: u32| image::RgbImage::from_fn(n, n, |x, y| image::Rgb([((x * 7) ^ (y * 13)) as u8, (x * y) as u8, 9]));
+        for (name, side) in [("a.jpg", 16), ("b.jpg", 48), ("c.jpg", 32), ("z.jpg", 256)] {
+            noise(side).save(dir.path().join(name)).unwrap();
+        }
+        // Walked last: when the writer hears of it, every image is planned.
+        std::fs::write(dir.path().join("zz.txt"), "not an image").unwrap();
+        let job = Job::new(
+            vec![dir.path().to_path_buf()],
+            dir.path().join("out"),
+            Operation::Thumbs { sizes: vec![8], crop: false },
+        );
+        // A queue of one that a busy worker has not emptied yet: every planned
+        // task waits in the walker's window until the walk is over.
+        let (tasks, task_rx) = crossbeam_channel::bounded(1);
+        let busy =
+            Task { input: "busy".into(), seq: 0, up_to_date: false, cost: 0, format: OutFormat::Jpeg, outputs: vec![] };
+        tasks.send(busy).unwrap();
+        let (results, result_rx) = crossbeam_channel::unbounded();
+        let counts = WalkCounts::default();
+        let order: Vec<String> = std::thread::scope(|s| {
+            s.spawn(|| Walker::new(&job, tasks, results, &counts, &AtomicBool::new(false)).run());
+            assert!(matches!(result_rx.recv(), Ok(Msg::File(FileResult { outcome: Outcome::NotImage(_), .. }))));
+            task_rx.iter().skip(1).map(|t| t.input.file_name().unwrap().to_string_lossy().into_owned()).collect()
+        });
+        assert_eq!(order, ["z.jpg", "b.jpg", "c.jpg", "a.jpg"]);
     }
 
     #[test]
