@@ -10,6 +10,10 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(realpath "${1:-$repo/target/release/imgbatch}")
+# The first python3 that has Pillow: apt's python3-pil goes to the system
+# Python, which a pyenv or venv python3 earlier on PATH does not see.
+python=python3
+python3 -c 'import PIL' 2>/dev/null || python=/usr/bin/python3
 tmp=$(mktemp -d /tmp/imgbatch-metadata.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -44,7 +48,7 @@ for format in jpeg png webp avif; do
     if [ "$format" = jpeg ]; then
         [ "$(tag "$f" IPTC:By-line)" = "Anne Photographer" ] || fail "$f: IPTC lost"
     fi
-    python3 - "$f" <<'PY'
+    "$python" - "$f" <<'PY'
 import sys
 from PIL import Image, features
 path = sys.argv[1]
