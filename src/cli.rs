@@ -390,6 +390,7 @@ impl Processing {
         }
         if let Some(m) = &self.max_memory {
             job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
+            job.costliest_first = false;
         }
         job.max_file_size = parse_size(&self.max_file_size).map_err(|e| format!("--max-file-size: {e}"))?;
         Ok(())
@@ -546,5 +547,12 @@ mod tests {
         let told = job(&["--format", "avif", "--timeout", "5", "--quality", "70"]);
         assert_eq!((told.timeout, told.quality), (Some(Duration::from_secs(5)), 70));
         assert_eq!(job(&["--format", "avif", "--timeout", "0"]).timeout, None);
+    }
+
+    #[test]
+    fn a_memory_budget_keeps_walk_order() {
+        assert!(job(&[]).costliest_first);
+        let budget = job(&["--max-memory", "400M"]);
+        assert!(!budget.costliest_first && budget.max_memory == 400 << 20);
     }
 }

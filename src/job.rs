@@ -242,6 +242,12 @@ pub struct Job {
     pub timeout: Option<Duration>,
     /// Budget in bytes for images being processed at once (admission control).
     pub max_memory: u64,
+    /// Hand on the costliest planned task first (see schedule.rs) rather
+    /// than in walk order. Off when the user sets a memory budget: under a
+    /// budget that two big images do not fit in together, the costliest
+    /// first pairs them and one worker waits for memory (T2 at 400 MB, 2
+    /// workers: 3.09 s against 2.78 s in walk order).
+    pub costliest_first: bool,
     /// Input files larger than this fail before a byte of them is read.
     pub max_file_size: u64,
     /// Convert tagged inputs to sRGB (default) or keep their profile.
@@ -364,6 +370,7 @@ impl Job {
             raw: RawMode::Preview,
             timeout: Some(DEFAULT_TIMEOUT),
             max_memory: crate::budget::default_max_memory(),
+            costliest_first: true,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             shard: None,
             colour: crate::process::colour::ColourMode::Srgb,

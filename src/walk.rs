@@ -296,7 +296,9 @@ impl<'a> Walker<'a> {
         cancel: &'a AtomicBool,
     ) -> Self {
         let out_dir = std::fs::canonicalize(&job.output_dir).ok();
-        let (model, window) = (CostModel::for_job(job), Lookahead::new(WINDOW));
+        // A window of one hands tasks on in walk order.
+        let window = Lookahead::new(if job.costliest_first { WINDOW } else { 1 });
+        let model = CostModel::for_job(job);
         Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel, seq: 0, model, head: 0, window }
     }
 
@@ -521,6 +523,14 @@ mod tests {
 
     #[test]
     fn the_walker_hands_on_the_costliest_first_when_workers_are_busy() {
+        assert_eq!(walker_order(true), ["z.jpg", "b.jpg", "c.jpg", "a.jpg"]);
+        // Under a memory budget (--max-memory), walk order.
+        assert_eq!(walker_order(false), ["a.jpg", "b.jpg", "c.jpg", "z.jpg"]);
+    }
+
+    /// The order in which the walker hands on four images while a busy
+    /// worker keeps the queue full.
+    fn walker_order(costliest_first: bool) -> Vec<String> {
         let dir = tempfile::tempdir().unwrap();
         // By name the biggest image comes last; by cost it goes first.
         let noise =
@@ -530,13 +540,15 @@ mod tests {
         }
         // Walked last: when the writer hears of it, every image is planned.
         std::fs::write(dir.path().join("zz.txt"), "not an image").unwrap();
-        let job = Job::new(
+        let mut job = Job::new(
             vec![dir.path().to_path_buf()],
             dir.path().join("out"),
             Operation::Thumbs { sizes: vec![8], crop: false },
         );
+        job.costliest_first = costliest_first;
         // A queue of one that a busy worker has not emptied yet: every planned
-        // task waits in the walker's window until the walk is over.
+        // task waits in the walker's window until the walk is over (in walk
+        // order the walker waits on the first one instead).
         let (tasks, task_rx) = crossbeam_channel::bounded(1);
         let busy =
             Task { input: "busy".into(), seq: 0, up_to_date: false, cost: 0, format: OutFormat::Jpeg, outputs: vec![] };
@@ -545,10 +557,12 @@ mod tests {
         let counts = WalkCounts::default();
         let order: Vec<String> = std::thread::scope(|s| {
             s.spawn(|| Walker::new(&job, tasks, results, &counts, &AtomicBool::new(false)).run());
-            assert!(matches!(result_rx.recv(), Ok(Msg::File(FileResult { outcome: Outcome::NotImage(_), .. }))));
+            if costliest_first {
+                assert!(matches!(result_rx.recv(), Ok(Msg::File(FileResult { outcome: Outcome::NotImage(_), .. }))));
+            }
             task_rx.iter().skip(1).map(|t| t.input.file_name().unwrap().to_string_lossy().into_owned()).collect()
         });
-        assert_eq!(order, ["z.jpg", "b.jpg", "c.jpg", "a.jpg"]);
+        order
     }
 
     #[test]
