@@ -88,7 +88,9 @@ printf 'not an image' > "$in/notes.txt"
 "$bin" thumbs "$in" -o "$tmp/single" --sizes 64,128 --report "$tmp/single.json" --quiet \
     || fail "the single run failed"
 
-read -r array merge < <(IMGBATCH=$bin "$repo/examples/slurm-submit.sh" 4 "$in" "$tmp/out" "$tmp/reports" --sizes 64,128)
+# Submitted from $tmp: the array's logs (imgbatch-%A_%a.log) go to the
+# submitting folder, which must not be the repository.
+read -r array merge < <(cd "$tmp" && IMGBATCH=$bin "$repo/examples/slurm-submit.sh" 4 "$in" "$tmp/out" "$tmp/reports" --sizes 64,128)
 echo "slurm test: array job $array, merge job $merge"
 for _ in $(seq 600); do
     [ -z "$(squeue -h -j "$array,$merge" 2>/dev/null)" ] && break
