@@ -328,11 +328,12 @@ fn thread_cpu() -> Duration {
 }
 
 /// The JPEG decoders side by side, one thread each, on the same 12 MP
-/// picture stored baseline and progressive: jpeg-decoder and zune-jpeg
-/// (pure Rust) against libjpeg-turbo (C, built by cargo without SIMD), at
-/// full size and at the scales shrink-on-load uses. With
-/// IMGBATCH_BENCH_JPEGS=DIR also every JPEG under DIR (e.g. the T1 corpus)
-/// at 1/8, as the thumbnails job decodes them.
+/// picture stored baseline and progressive: jpeg-decoder, zune-jpeg and
+/// libjpeg-turbo-rs (pure Rust, the last with SIMD) against libjpeg-turbo
+/// (C, built by cargo without SIMD), at full size and at the scales
+/// shrink-on-load uses. With IMGBATCH_BENCH_JPEGS=DIR also every JPEG under
+/// DIR (e.g. the T1 corpus) at full size, as T2 decodes them, and at 1/8, as
+/// the thumbnails job does.
 fn jpeg_decoders(c: &mut Criterion) {
     let img = photo(4000, 3000);
     let mut progressive = Vec::new();
@@ -348,6 +349,8 @@ fn jpeg_decoders(c: &mut Criterion) {
         g.bench_function(format!("{kind}/zune_full"), |b| {
             b.iter(|| zune_jpeg::JpegDecoder::new(zune_core::bytestream::ZCursor::new(bytes)).decode().expect("zune"))
         });
+        g.bench_function(format!("{kind}/ljt_full"), |b| b.iter(|| ljt_at(bytes, 1)));
+        g.bench_function(format!("{kind}/ljt_1_8"), |b| b.iter(|| ljt_at(bytes, 8)));
         #[cfg(feature = "jpeg-turbo")]
         for denom in [1, 2, 4, 8] {
             g.bench_function(format!("{kind}/turbo_1_{denom}"), |b| b.iter(|| turbo_at(bytes, denom)));
@@ -363,7 +366,16 @@ fn jpeg_decoders(c: &mut Criterion) {
         .collect();
     let mut g = c.benchmark_group(format!("jpeg_decoders_{}_files", files.len()));
     g.sample_size(10);
+    g.bench_function("zune_full", |b| {
+        b.iter(|| {
+            files.iter().for_each(|(_, f)| {
+                drop(zune_jpeg::JpegDecoder::new(zune_core::bytestream::ZCursor::new(f)).decode().expect("zune"))
+            })
+        })
+    });
+    g.bench_function("ljt_full", |b| b.iter(|| files.iter().for_each(|(_, f)| drop(ljt_at(f, 1)))));
     g.bench_function("jpeg_decoder_1_8", |b| b.iter(|| files.iter().for_each(|(_, f)| drop(jpeg_decoder_at(f, 8)))));
+    g.bench_function("ljt_1_8", |b| b.iter(|| files.iter().for_each(|(_, f)| drop(ljt_at(f, 8)))));
     #[cfg(feature = "jpeg-turbo")]
     g.bench_function("turbo_1_8", |b| b.iter(|| files.iter().for_each(|(_, f)| drop(turbo_at(f, 8)))));
 }
@@ -374,6 +386,13 @@ fn jpeg_decoder_at(bytes: &[u8], denom: u16) -> Vec<u8> {
     let info = d.info().expect("info");
     d.scale(info.width.div_ceil(denom), info.height.div_ceil(denom)).expect("scale");
     d.decode().expect("decode")
+}
+
+fn ljt_at(bytes: &[u8], denom: u32) -> Vec<u8> {
+    let mut d = libjpeg_turbo_rs::Decoder::new(bytes).expect("header");
+    d.set_scale(libjpeg_turbo_rs::ScalingFactor::try_new(1, denom).expect("scale"));
+    d.set_output_format(libjpeg_turbo_rs::PixelFormat::Rgb);
+    d.decode_image().expect("decode").data
 }
 
 #[cfg(feature = "jpeg-turbo")]

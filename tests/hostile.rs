@@ -91,21 +91,25 @@ fn jpeg_data_cut_short_before_its_eoi_is_truncated_at_every_size() {
 /// libjpeg says "premature end of data segment" both for a file cut short
 /// (the scan meets the EOI marker) and for one scan's data cut short inside
 /// a file that goes on (it meets the next scan): only the first is truncated.
-#[cfg(feature = "jpeg-turbo")]
+/// Shrunk on load by libjpeg-turbo (64 px) and at full size by
+/// libjpeg-turbo-rs (1000 px, the picture being 800 px wide).
 #[test]
 fn a_scan_cut_short_inside_the_file_is_damage_not_truncation() {
     let dir = tempfile::tempdir().unwrap();
     let progressive = hostile::progressive_jpeg(800, 600);
     fs::write(dir.path().join("first_ac_scan.jpg"), hostile::scan_cut_short(&progressive, 1)).unwrap();
     fs::write(dir.path().join("cut.jpg"), hostile::cut_keeping_eoi(&progressive, 0.6)).unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let (r, err) = run(&["thumbs", "--sizes", "64"], dir.path(), out.path(), 1);
-    let damaged = entry(&r, "first_ac_scan.jpg");
-    assert_eq!(damaged["status"], "ok", "{damaged}");
-    let warning = damaged["warning"].as_str().unwrap();
-    assert!(warning.starts_with("damaged JPEG data (premature end of data segment)"), "{warning}");
-    assert!(err.contains("first_ac_scan.jpg: warning: damaged JPEG data"), "{err}");
-    assert_eq!(error_of(&r, "cut.jpg"), "truncated JPEG");
+    let sizes: &[&str] = if cfg!(feature = "jpeg-turbo") { &["64", "1000"] } else { &["1000"] };
+    for size in sizes {
+        let out = tempfile::tempdir().unwrap();
+        let (r, err) = run(&["thumbs", "--sizes", size], dir.path(), out.path(), 1);
+        let damaged = entry(&r, "first_ac_scan.jpg");
+        assert_eq!(damaged["status"], "ok", "{size}: {damaged}");
+        let warning = damaged["warning"].as_str().unwrap();
+        assert!(warning.starts_with("damaged JPEG data (premature end of data segment)"), "{size}: {warning}");
+        assert!(err.contains("first_ac_scan.jpg: warning: damaged JPEG data"), "{size}: {err}");
+        assert_eq!(error_of(&r, "cut.jpg"), "truncated JPEG", "{size}");
+    }
 }
 
 #[test]

@@ -1,34 +1,29 @@
-//! JPEG: zune-jpeg (the decoder inside `image`, called directly) for
-//! full-size decodes; libjpeg-turbo (feature `jpeg-turbo`, on by default; see
-//! turbo.rs) for shrink-on-load at 1/2 to 1/8 and for the multi-scan
-//! sequential files zune-jpeg gets wrong. Without the feature jpeg-decoder
-//! does those two, shrinking at 1/4 and 1/8 only.
+//! JPEG: libjpeg-turbo-rs (a pure-Rust port of libjpeg-turbo with its SIMD)
+//! for full-size decodes; libjpeg-turbo itself (feature `jpeg-turbo`, on by
+//! default; see turbo.rs) for shrink-on-load at 1/2 to 1/8 and for
+//! multi-scan sequential files, decoded from the open file. Without the
+//! feature jpeg-decoder does those two, shrinking at 1/4 and 1/8 only.
 //!
-//! libjpeg itself reports data that runs out early ("premature end of data
-//! segment"); the pure-Rust decoders need the probe below.
-//!
-//! Both decoders fill a scan that runs out of data with zero bits and report
-//! success, so a file cut short that still ends with an EOI marker (a broken
-//! download "repaired" by a tool, a carved file) would be "ok" with a grey
-//! lower part. libjpeg says "premature end of data segment". To see the same,
-//! the decoders get the file with 1-bits placed before its EOI: a complete
-//! scan never reads them (the encoder's own padding bits are 1s too), while a
-//! scan that needs more data reads them, and a run of 1-bits is never a valid
-//! Huffman code, so the decode fails. Only when the same file then decodes
-//! without them is it truncated; otherwise the error is the file's own.
+//! A file cut short that still ends with an EOI marker (a broken download
+//! "repaired" by a tool, a carved file) decodes with a grey lower part.
+//! libjpeg says "premature end of data segment", but says the same of one
+//! scan's data cut short inside a file that goes on, which is damage, not
+//! truncation. jpeg-decoder says nothing at all. Both are told apart by
+//! placing 1-bits before the EOI: a complete scan never reads them (the
+//! encoder's own padding bits are 1s too), while a scan that needs more data
+//! reads them, and a run of 1-bits is never a valid Huffman code, so the
+//! decode meets errors it did not meet before. libjpeg-turbo (C) knows which
+//! marker a short scan met and needs no such probe.
 
 use std::io::Cursor;
 
 use image::DynamicImage;
 use image::metadata::Orientation;
-use zune_core::colorspace::ColorSpace;
-use zune_core::options::DecoderOptions as ZuneOptions;
-use zune_jpeg::errors::DecodeErrors;
 
 use super::classify::tidy;
 #[cfg(feature = "jpeg-turbo")]
 use super::turbo;
-use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, decoder_peak, swaps_axes, warn};
+use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, swaps_axes, warn};
 use crate::error::FileError;
 use crate::process::Admit;
 use crate::process::colour::{cmyk_profile, cmyk_to_srgb, profile_from_exif};
@@ -36,9 +31,9 @@ use crate::process::jpeg::{self, JpegInfo, Process};
 #[cfg(feature = "jpeg-turbo")]
 use crate::process::read::Input;
 
-/// jpeg-decoder at 1/2 scale is slower than zune-jpeg's full decode plus the
-/// bigger resize (criterion `stages_12mp`: 98 ms vs 80 + 16 ms on 12 MP);
-/// from 1/4 on it wins clearly (59 ms, 54 ms at 1/8).
+/// jpeg-decoder at 1/2 scale is slower than a full decode plus the bigger
+/// resize (criterion `stages_12mp`: 98 ms vs 80 + 16 ms on 12 MP); from 1/4
+/// on it wins clearly (59 ms, 54 ms at 1/8).
 const MIN_USEFUL_SHRINK: u32 = 4;
 
 /// More scans than any encoder writes (mozjpeg's most is about 20): each
@@ -176,10 +171,10 @@ pub fn decode(
         return with_jpeg_decoder(bytes, &info, opts, warning, admit, &|_, _| 1);
     }
     if info.can_shrink_on_load() && at_most >= MIN_USEFUL_SHRINK {
-        // zune-jpeg cannot decode at reduced scale.
+        // The full-size decoder is not told to scale: jpeg-decoder does it.
         return with_jpeg_decoder(bytes, &info, opts, warning, admit, shrink);
     }
-    with_zune(bytes, &info, opts, warning, admit)
+    with_full_size(bytes, &info, opts, warning, admit)
 }
 
 /// The most either orientation allows; the decoder settles it once it has
@@ -189,16 +184,17 @@ fn widest_shrink(info: &JpegInfo, shrink: &Shrink<'_>) -> u32 {
 }
 
 /// Whether libjpeg-turbo decodes this file. Without NASM's SIMD its
-/// full-size decode is slower than zune-jpeg's (T2: 3.12 s against 2.73 s);
-/// scaled, it does less work.
+/// full-size decode is slower than libjpeg-turbo-rs's (T2: 3.12 s against
+/// zune-jpeg's 2.73 s, which libjpeg-turbo-rs beats); scaled, it does less
+/// work.
 #[cfg(feature = "jpeg-turbo")]
 fn for_turbo(info: &JpegInfo, at_most: u32) -> bool {
     info.is_multi_scan_sequential() || at_most >= 2
 }
 
 /// A JPEG decoded from its open file, never held whole in memory (see
-/// process/mod.rs); `None` when it is
-/// not for libjpeg-turbo: zune-jpeg's full-size decode wants the bytes.
+/// process/mod.rs); `None` when it is not for libjpeg-turbo: the full-size
+/// decode wants the bytes.
 /// `head` is the start of the file.
 #[cfg(feature = "jpeg-turbo")]
 pub fn decode_file(
@@ -208,8 +204,8 @@ pub fn decode_file(
     admit: &mut Admit<'_>,
     shrink: &Shrink<'_>,
 ) -> Result<Option<Decoded>, FileError> {
-    // A progressive file that is not shrunk goes to zune-jpeg whatever its
-    // scans: its frame header says so, and the whole file is walked once,
+    // A progressive file that is not shrunk goes to the full-size decoder
+    // whatever its scans: its frame header says so, and the whole file is walked once,
     // in memory, instead of here as well.
     let headers = jpeg::scan(head);
     if headers.process() == Process::Progressive && widest_shrink(&headers, shrink) < 2 {
@@ -230,87 +226,90 @@ pub fn decode_file(
     with_turbo(source, &info, opts, warning, admit, shrink, at_most).map(Some)
 }
 
-/// A zune-jpeg decoder over `data`: strict (an error in the data is an error,
-/// not grey pixels) or as lenient as browsers.
-fn zune(data: &[u8], strict: bool) -> zune_jpeg::JpegDecoder<zune_core::bytestream::ZCursor<&[u8]>> {
-    let options = ZuneOptions::default()
-        .set_strict_mode(strict)
-        .set_max_width(usize::MAX)
-        .set_max_height(usize::MAX)
-        .jpeg_set_max_scans(MAX_SCANS as usize);
-    zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(data), options)
-}
-
-/// Full-size decode with zune-jpeg.
-fn with_zune(
+/// Full-size decode with libjpeg-turbo-rs, a pure-Rust port of libjpeg-turbo
+/// with its SIMD (byte-identical output to libjpeg-turbo's `djpeg`).
+/// Decoded leniently, once: what it says it filled in decides between a file
+/// cut short (an error unless `--allow-truncated`) and damaged data (decoded
+/// as far as it goes, with a warning), as libjpeg's warnings do in
+/// [`with_turbo`].
+fn with_full_size(
     bytes: &[u8],
     info: &JpegInfo,
     opts: &DecodeOptions,
     mut warning: Option<String>,
     admit: &mut Admit<'_>,
 ) -> Result<Decoded, FileError> {
-    let mut d = zune(bytes, false);
-    d.decode_headers().map_err(|e| header_error(e, info))?;
-    let (w, h) = d.dimensions().ok_or(FileError::Truncated(NAME))?;
-    let size = (w as u32, h as u32);
-    check_pixels(size, opts)?;
-    let input = d.input_colorspace().ok_or(FileError::Truncated(NAME))?;
-    let orientation = d.exif().and_then(|e| Orientation::from_exif_chunk(e)).unwrap_or(Orientation::NoTransforms);
-    let mut icc = d.icc_profile().or_else(|| d.exif().and_then(|e| profile_from_exif(e)));
-    // CMYK with its profile: the samples as stored, converted below.
-    let cmyk = match input {
-        ColorSpace::CMYK | ColorSpace::YCCK => icc.as_deref().and_then(cmyk_profile),
-        _ => None,
-    };
-    let out = match input {
-        c @ (ColorSpace::RGB | ColorSpace::RGBA | ColorSpace::Luma | ColorSpace::LumaA) => c,
-        c if cmyk.is_some() => c,
-        // CMYK, YCCK without a profile: converted to RGB by the decoder.
-        _ => ColorSpace::RGB,
-    };
-    let pixel_count = size.0 as u64 * size.1 as u64;
-    // A CMYK decode holds its 4 channels and the RGB made of them.
-    let output = pixel_count * out.num_components() as u64 + if cmyk.is_some() { 3 * pixel_count } else { 0 };
-    let color = if out.num_components() == 1 { image::ColorType::L8 } else { image::ColorType::Rgb8 };
-    let progressive = info.process() == Process::Progressive;
-    // The probe copy of the file, the decoder's peak and the profile.
-    let icc_len = icc.as_ref().map_or(0, |p| p.len() as u64);
-    admit(bytes.len() as u64 + decoder_peak(output, color, progressive) + icc_len)?;
-    let run = |data: &[u8], strict: bool| -> Result<Vec<u8>, DecodeErrors> {
-        let mut d = zune(data, strict);
-        d.set_options(d.options().jpeg_set_out_colorspace(out));
-        d.decode()
-    };
-    let pixels = match run(&with_ones_before_eoi(bytes, info), true) {
-        Ok(p) => p,
-        Err(probed) => match run(bytes, true) {
-            // The probe failed inside entropy-coded data where the file
-            // itself decodes: a scan read into the 1-bits, its data ended early.
-            Ok(p) if in_scan_data(&probed) => truncated(p, opts, &mut warning)?,
-            // Failed between segments: strict mode minding the 1-bits after
-            // the last scan (a progressive file with scans left out).
-            Ok(p) => p,
-            // The data itself is damaged (or only strict mode minds it):
-            // decode what can be, as browsers do, and say so.
-            Err(e) => {
-                let p = run(bytes, false).map_err(|e| corrupt(zune_message(&e)))?;
-                warn(&mut warning, format!("damaged JPEG data ({}); decoded what was readable", zune_message(&e)));
-                p
-            }
-        },
-    };
-    let image = match cmyk {
-        Some(profile) => {
-            // Converted: no profile is left to write.
-            icc = None;
-            let ink = cmyk_ink(pixels, input == ColorSpace::YCCK, info.adobe);
-            let rgb = cmyk_to_srgb(&profile, &ink).unwrap_or_else(|why| {
-                warn(&mut warning, format!("{why}; CMYK converted without it"));
-                plain_cmyk_to_rgb(&ink)
-            });
-            to_image(3, size, rgb)?
+    use libjpeg_turbo_rs::{ColorSpace, DecodeLimits, DecodeWarning, PixelFormat};
+    let limits = DecodeLimits { max_pixels: opts.max_pixels, max_scans: MAX_SCANS as usize, ..DecodeLimits::default() };
+    let header_error = |e: libjpeg_turbo_rs::JpegError| {
+        if !info.complete {
+            FileError::Truncated(NAME)
+        } else if info.scans == 0 {
+            corrupt("no image data before the end marker")
+        } else {
+            corrupt(tidy(&e.to_string()))
         }
-        None => to_image(out.num_components(), size, pixels)?,
+    };
+    let mut d = libjpeg_turbo_rs::Decoder::new_with_limits(bytes, limits).map_err(header_error)?;
+    let header = d.header();
+    let size = (header.width as u32, header.height as u32);
+    check_pixels(size, opts)?;
+    let exif = d.exif_data();
+    let orientation = exif.and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    // A profile that cannot be put together is left out, as libjpeg's
+    // reader does with a bogus one.
+    let mut icc = d.icc_profile().ok().flatten().or_else(|| exif.and_then(profile_from_exif));
+    // libjpeg undoes YCCK itself; CMYK is converted below.
+    let (format, channels) = match d.jpeg_color_space() {
+        ColorSpace::Grayscale => (PixelFormat::Grayscale, 1),
+        ColorSpace::Cmyk | ColorSpace::Ycck => (PixelFormat::Cmyk, 4),
+        _ => (PixelFormat::Rgb, 3),
+    };
+    let is_cmyk = channels == 4;
+    let pixel_count = size.0 as u64 * size.1 as u64;
+    let output = pixel_count * channels;
+    // A sequential file is decoded into full-size component planes before
+    // they are interleaved; a progressive one keeps every coefficient (2
+    // bytes a sample) instead. A CMYK image is also converted to RGB.
+    let progressive = info.process() == Process::Progressive;
+    let peak = output + if progressive { 2 * output } else { output };
+    let converted = if is_cmyk { 3 * pixel_count } else { 0 };
+    admit(peak + converted + icc.as_ref().map_or(0, |p| p.len() as u64))?;
+    d.set_output_format(format);
+    d.set_lenient(true);
+    let image = d.decode_image().map_err(header_error)?;
+    let short = image.warnings.iter().any(|w| matches!(w, DecodeWarning::TruncatedData { .. }));
+    let mut damage = image.warnings.iter().find_map(|w| match w {
+        DecodeWarning::HuffmanError { message, .. } => Some(message.clone()),
+        DecodeWarning::UnsupportedRecovered { detail } => Some(detail.clone()),
+        // Stray bytes between markers: the pixels are all there.
+        _ => None,
+    });
+    let size = (image.width as u32, image.height as u32);
+    let mut pixels = image.data;
+    if short && info.complete {
+        // A scan ran out of data. It is the file that was cut (and given
+        // back an EOI) only if the scan that ran out is the one before the
+        // EOI: then the 1-bits placed there change what the decode meets.
+        admit(peak)?;
+        let ones = with_ones_before_eoi(bytes, info);
+        let mut probe = libjpeg_turbo_rs::Decoder::new_with_limits(&ones, limits).map_err(header_error)?;
+        probe.set_output_format(format);
+        probe.set_lenient(true);
+        let cut = probe.decode_image().map_or(true, |p| p.warnings != image.warnings);
+        if cut {
+            pixels = truncated(pixels, opts, &mut warning)?;
+        } else {
+            damage.get_or_insert_with(|| "premature end of data segment".into());
+        }
+    }
+    if let Some(why) = damage {
+        damaged(&mut warning, &why);
+    }
+    let image = if is_cmyk {
+        cmyk_image(pixels, info.adobe, size, &mut icc, &mut warning)?
+    } else {
+        to_image(channels as usize, size, pixels)?
     };
     Ok(Decoded { image, source_size: size, orientation, icc, format: InFormat::Jpeg, warning })
 }
@@ -388,51 +387,51 @@ fn with_turbo(
         pixels = truncated(pixels, opts, &mut warning)?;
     }
     if let Some(why) = d.damage() {
-        warn(
-            &mut warning,
-            format!(
-                "damaged JPEG data ({}); decoded what was readable",
-                tidy(why.trim_start_matches("Corrupt JPEG data: "))
-            ),
-        );
+        damaged(&mut warning, why.trim_start_matches("Corrupt JPEG data: "));
     }
     let image = if is_cmyk {
-        let ink = cmyk_ink(pixels, false, header.adobe != 0);
-        let rgb = match icc.take().as_deref().and_then(cmyk_profile) {
-            // Converted: no profile is left to write.
-            Some(profile) => cmyk_to_srgb(&profile, &ink).unwrap_or_else(|why| {
-                warn(&mut warning, format!("{why}; CMYK converted without it"));
-                plain_cmyk_to_rgb(&ink)
-            }),
-            None => plain_cmyk_to_rgb(&ink),
-        };
-        to_image(3, output.size, rgb)?
+        cmyk_image(pixels, header.adobe != 0, output.size, &mut icc, &mut warning)?
     } else {
         to_image(output.components, output.size, pixels)?
     };
     Ok(Decoded { image, source_size, orientation, icc, format: InFormat::Jpeg, warning })
 }
 
-/// Ink amounts (0 = none) from a CMYK or YCCK JPEG's samples as stored.
-/// YCCK holds the inverted C, M, Y as YCbCr (JFIF's full-range matrix),
-/// as libjpeg undoes it; Adobe files store every sample inverted.
-fn cmyk_ink(mut samples: Vec<u8>, ycck: bool, adobe: bool) -> Vec<u8> {
-    for p in samples.chunks_exact_mut(4) {
-        if ycck {
-            let (y, cb, cr) = (p[0] as f32, p[1] as f32 - 128.0, p[2] as f32 - 128.0);
-            let rgb = [y + 1.402 * cr, y - 0.344_136 * cb - 0.714_136 * cr, y + 1.772 * cb];
-            for (s, v) in p.iter_mut().zip(rgb) {
-                *s = 255 - v.round().clamp(0.0, 255.0) as u8;
-            }
-        }
-        if adobe {
-            p.iter_mut().for_each(|s| *s = 255 - *s);
-        }
+/// A decode that went on past damaged data says so.
+fn damaged(warning: &mut Option<String>, why: &str) {
+    warn(warning, format!("damaged JPEG data ({}); decoded what was readable", tidy(why)));
+}
+
+/// RGB from libjpeg's CMYK samples (YCCK already undone), through the
+/// image's own CMYK profile when it has one; that profile is then used up.
+fn cmyk_image(
+    samples: Vec<u8>,
+    adobe: bool,
+    size: (u32, u32),
+    icc: &mut Option<Vec<u8>>,
+    warning: &mut Option<String>,
+) -> Result<DynamicImage, FileError> {
+    let ink = cmyk_ink(samples, adobe);
+    let rgb = match icc.take().as_deref().and_then(cmyk_profile) {
+        Some(profile) => cmyk_to_srgb(&profile, &ink).unwrap_or_else(|why| {
+            warn(warning, format!("{why}; CMYK converted without it"));
+            plain_cmyk_to_rgb(&ink)
+        }),
+        None => plain_cmyk_to_rgb(&ink),
+    };
+    to_image(3, size, rgb)
+}
+
+/// Ink amounts (0 = none) from a CMYK JPEG's samples as libjpeg gives them
+/// (YCCK already undone): Adobe files store every sample inverted.
+fn cmyk_ink(mut samples: Vec<u8>, adobe: bool) -> Vec<u8> {
+    if adobe {
+        samples.iter_mut().for_each(|s| *s = 255 - *s);
     }
     samples
 }
 
-/// RGB from inks without a profile, as zune-jpeg converts them.
+/// RGB from inks without a profile: each ink's share of light times black's.
 fn plain_cmyk_to_rgb(ink: &[u8]) -> Vec<u8> {
     ink.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]].map(|c| blinn(255 - c, 255 - p[3]))).collect()
 }
@@ -441,29 +440,6 @@ fn plain_cmyk_to_rgb(ink: &[u8]) -> Vec<u8> {
 fn blinn(a: u8, b: u8) -> u8 {
     let t = a as u32 * b as u32 + 128;
     ((t + (t >> 8)) >> 8) as u8
-}
-
-/// Errors before the first pixel. The marker walk, not the error's words,
-/// says whether the data ran out (no end marker).
-fn header_error(e: DecodeErrors, info: &JpegInfo) -> FileError {
-    if !info.complete {
-        FileError::Truncated(NAME)
-    } else if info.scans == 0 {
-        corrupt("no image data before the end marker")
-    } else {
-        corrupt(zune_message(&e))
-    }
-}
-
-/// Whether zune-jpeg failed while decoding entropy-coded data (a code no
-/// table has, or an MCU it could not finish), as opposed to in the markers.
-fn in_scan_data(e: &DecodeErrors) -> bool {
-    matches!(e, DecodeErrors::Format(_) | DecodeErrors::HuffmanDecode(_) | DecodeErrors::MCUError(_))
-}
-
-/// zune-jpeg's message without its quotes, on one line.
-fn zune_message(e: &DecodeErrors) -> String {
-    tidy(format!("{e:?}").trim_matches('"'))
 }
 
 /// 8-bit grey or RGB pixels into an image.
@@ -476,7 +452,7 @@ fn to_image(channels: usize, size: (u32, u32), pixels: Vec<u8>) -> Result<Dynami
 }
 
 /// jpeg-decoder reads multi-scan sequential files correctly where zune-jpeg
-/// does not, and decodes at 1/4 or 1/8 scale in the DCT domain
+/// (the decoder inside `image`) does not, and decodes at 1/4 or 1/8 scale in the DCT domain
 /// (shrink-on-load) when `shrink` allows it.
 fn with_jpeg_decoder(
     bytes: &[u8],
@@ -549,29 +525,61 @@ mod tests {
         (out, ink)
     }
 
-    /// The raw samples turned into ink agree with zune-jpeg's own CMYK and
-    /// YCCK to RGB conversion, so only the profile changes the result.
+    fn opts() -> DecodeOptions {
+        DecodeOptions { max_pixels: 1 << 20, allow_truncated: false, raw: super::super::RawMode::Preview }
+    }
+
+    /// CMYK and YCCK (Adobe's inverted samples) both come back as the ink
+    /// that was encoded, and the full-size decode turns it into RGB.
     #[test]
-    fn cmyk_and_ycck_samples_become_the_inks_zune_converts() {
+    fn cmyk_and_ycck_decode_to_the_ink_that_was_encoded() {
         for color in [jpeg_encoder::ColorType::Cmyk, jpeg_encoder::ColorType::CmykAsYcck] {
-            let (jpeg, _) = cmyk_jpeg(color);
+            let (jpeg, encoded) = cmyk_jpeg(color);
             let info = jpeg::scan(&jpeg);
             assert!(info.adobe, "{color:?}: no APP14");
-            let decode = |out: ColorSpace| {
-                let mut d = zune(&jpeg, true);
-                d.set_options(d.options().jpeg_set_out_colorspace(out));
-                let px = d.decode().unwrap();
-                (d.input_colorspace().unwrap(), px)
-            };
-            let mut d = zune(&jpeg, true);
-            d.decode_headers().unwrap();
-            let (input, raw) = decode(d.input_colorspace().unwrap());
-            assert_eq!(input == ColorSpace::YCCK, matches!(color, jpeg_encoder::ColorType::CmykAsYcck));
-            let (_, rgb) = decode(ColorSpace::RGB);
-            let ink = cmyk_ink(raw, input == ColorSpace::YCCK, info.adobe);
-            let ours = plain_cmyk_to_rgb(&ink);
-            let worst = ours.iter().zip(&rgb).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
-            assert!(worst <= 2, "{color:?} ({input:?}): {worst} levels from zune-jpeg's conversion");
+            let mut d = libjpeg_turbo_rs::Decoder::new(&jpeg).unwrap();
+            let ycck = d.jpeg_color_space() == libjpeg_turbo_rs::ColorSpace::Ycck;
+            assert_eq!(ycck, matches!(color, jpeg_encoder::ColorType::CmykAsYcck));
+            d.set_output_format(libjpeg_turbo_rs::PixelFormat::Cmyk);
+            let ink = cmyk_ink(d.decode_image().unwrap().data, info.adobe);
+            let mean = ink.iter().zip(&encoded).map(|(a, b)| a.abs_diff(*b) as f64).sum::<f64>() / ink.len() as f64;
+            assert!(mean < 3.0, "{color:?}: mean {mean} levels from the encoded ink");
+            let rgb = decode(&jpeg, &opts(), &mut |_| Ok(()), &|_, _| 1).unwrap().image.to_rgb8();
+            let plain = plain_cmyk_to_rgb(&encoded);
+            let worst = rgb.as_raw().iter().zip(&plain).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+            assert!(worst <= 12, "{color:?}: {worst} levels from the encoded ink's RGB");
+        }
+    }
+
+    /// The full-size decoder (libjpeg-turbo-rs, with SIMD) gives libjpeg-turbo's
+    /// own pixels (C, built without SIMD), baseline and progressive, 4:2:0
+    /// and 4:4:4: the SIMD changes the speed, not the picture.
+    #[cfg(feature = "jpeg-turbo")]
+    #[test]
+    fn full_size_decodes_are_libjpeg_turbos_pixels() {
+        let (w, h) = (203u16, 117u16);
+        let rgb: Vec<u8> = (0..h as u32)
+            .flat_map(|y| {
+                (0..w as u32).flat_map(move |x| [(x * 7 + y) as u8, ((y * 5) ^ x) as u8, ((x * y) >> 3) as u8])
+            })
+            .collect();
+        for (progressive, sampling) in [
+            (false, jpeg_encoder::SamplingFactor::R_4_2_0),
+            (true, jpeg_encoder::SamplingFactor::R_4_2_0),
+            (true, jpeg_encoder::SamplingFactor::R_4_4_4),
+        ] {
+            let mut bytes = Vec::new();
+            let mut enc = jpeg_encoder::Encoder::new(&mut bytes, 85);
+            enc.set_progressive(progressive);
+            enc.set_sampling_factor(sampling);
+            enc.encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+            let ours = decode(&bytes, &opts(), &mut |_| Ok(()), &|_, _| 1).unwrap();
+            assert_eq!(ours.source_size, (w as u32, h as u32));
+            let (mut d, _) = turbo::Decoder::new(turbo::Source::Bytes(&bytes), u64::MAX).unwrap();
+            let out = d.start(1, turbo::space::RGB).unwrap();
+            let mut theirs = vec![0u8; out.size.0 as usize * out.size.1 as usize * out.components];
+            d.read(out, &mut theirs).unwrap();
+            assert!(ours.image.to_rgb8().as_raw() == &theirs, "progressive {progressive}, {sampling:?}");
         }
     }
 
@@ -587,9 +595,8 @@ mod tests {
         let mut enc = jpeg_encoder::Encoder::new(&mut bytes, 100);
         enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
         enc.encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
-        let opts = DecodeOptions { max_pixels: 1 << 20, allow_truncated: false, raw: super::super::RawMode::Preview };
         for f in [2u32, 4, 8] {
-            let d = decode(&bytes, &opts, &mut |_| Ok(()), &|_, _| f).unwrap();
+            let d = decode(&bytes, &opts(), &mut |_| Ok(()), &|_, _| f).unwrap();
             assert_eq!(d.source_size, (68, 48));
             let img = d.image.to_rgb8();
             assert_eq!(img.dimensions(), (68u32.div_ceil(f), 48 / f), "1/{f}");
@@ -603,15 +610,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn stored_cmyk_is_close_to_the_ink_that_was_encoded() {
-        let (jpeg, encoded) = cmyk_jpeg(jpeg_encoder::ColorType::Cmyk);
-        let mut d = zune(&jpeg, true);
-        d.set_options(d.options().jpeg_set_out_colorspace(ColorSpace::CMYK));
-        let ink = cmyk_ink(d.decode().unwrap(), false, true);
-        let mean = ink.iter().zip(&encoded).map(|(a, b)| a.abs_diff(*b) as f64).sum::<f64>() / ink.len() as f64;
-        assert!(mean < 3.0, "mean {mean} levels from the encoded ink");
     }
 }

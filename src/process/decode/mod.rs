@@ -230,7 +230,7 @@ fn without_big_icc(mut decoded: Decoded) -> Decoded {
 /// Decodes an input read from its open file as the decode goes, never held
 /// whole in memory: a JPEG that libjpeg-turbo shrinks on load, a PNG shrunk
 /// row by row. `head` is the file's first bytes. `None` when the file needs
-/// its bytes in memory: another format, a full-size JPEG (zune-jpeg), a PNG
+/// its bytes in memory: another format, a full-size JPEG, a PNG
 /// that is not shrunk or is interlaced, or whose headers are not all in `head`.
 pub fn decode_file(
     input: &Input,
