@@ -113,6 +113,23 @@ fn a_scan_cut_short_inside_the_file_is_damage_not_truncation() {
 }
 
 #[test]
+fn a_jpeg_xl_of_endless_empty_frames_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("frames.jxl"), hostile::jxl_frame_chain()).unwrap();
+    write_jpeg(&dir.path().join("good.jpg"), 64, 48);
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let out = tempfile::tempdir().unwrap();
+        let args: Vec<&str> = ["thumbs"].iter().chain(extra).copied().collect();
+        let (r, _) = run(&args, dir.path(), out.path(), 1);
+        assert_eq!(
+            error_of(&r, "frames.jxl"),
+            "unsupported: JPEG XL with more than 256 frames before its first picture"
+        );
+        assert_eq!(entry(&r, "good.jpg")["status"], "ok");
+    }
+}
+
+#[test]
 fn too_many_scans_fail_the_same_way_at_every_size() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("scans.jpg"), hostile::jpeg_with_scans(150)).unwrap();

@@ -2,17 +2,26 @@
 //! still or animated image, turned by the orientation in the JXL header
 //! (jxl-oxide applies it), with its ICC profile.
 
-use std::io::Cursor;
-
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
-use jxl_oxide::{AllocTracker, JxlImage, JxlThreadPool, PixelFormat};
+use jxl_oxide::{AllocTracker, InitializeResult, JxlImage, JxlThreadPool, PixelFormat};
 
 use super::{DecodeOptions, Decoded, Header, InFormat, MAX_ICC, check_pixels};
 use crate::error::FileError;
 use crate::units::human_bytes;
 
 const NAME: &str = "JPEG XL";
+
+/// Frames a file may hold before its first picture: the layers and
+/// reference frames that picture is made of, a few in real files. jxl-oxide
+/// links each frame to the ones before it and drops the chain recursively,
+/// so thousands of them (zeros read as empty frames: a 1 MiB file holds
+/// 175,000) overflow a worker's stack and abort the whole run.
+const MAX_FRAMES_BEFORE_PICTURE: usize = 256;
+
+/// Bytes handed to jxl-oxide at a time: one feed adds at most a few hundred
+/// frames beyond the limit above.
+const FEED: usize = 1024;
 
 fn corrupt(e: &(dyn std::error::Error + 'static)) -> FileError {
     if super::classify::ran_out(e) {
@@ -53,14 +62,43 @@ fn open(bytes: &[u8], opts: &DecodeOptions) -> Result<JxlImage, FileError> {
         let detail = format!("its ICC profile declares {} (over the {} MiB cap)", human_bytes(len), MAX_ICC >> 20);
         return Err(FileError::Corrupt { format: NAME, detail });
     }
-    JxlImage::builder()
+    let mut uninit = JxlImage::builder()
         .pool(JxlThreadPool::none())
         .alloc_tracker(AllocTracker::with_limit(super::max_alloc(opts) as usize))
-        .read(Cursor::new(bytes))
-        .map_err(|e| corrupt(&*e))
+        .build_uninit();
+    // Fed a little at a time, as jxl-oxide's own reader does, but only up to
+    // the first picture: the frames after it are never used.
+    let (mut fed, mut offered) = (0, 0);
+    let mut offer = |feed: &mut dyn FnMut(&[u8]) -> jxl_oxide::Result<usize>| -> Result<bool, FileError> {
+        if offered == bytes.len() && fed == bytes.len() {
+            return Ok(false);
+        }
+        offered = (offered + FEED).min(bytes.len());
+        fed += feed(&bytes[fed..offered]).map_err(|e| corrupt(&*e))?;
+        Ok(true)
+    };
+    let mut image = loop {
+        if !offer(&mut |b| uninit.feed_bytes(b))? {
+            return Err(FileError::Truncated(NAME));
+        }
+        match uninit.try_init().map_err(|e| corrupt(&*e))? {
+            InitializeResult::NeedMoreData(u) => uninit = u,
+            InitializeResult::Initialized(i) => break i,
+        }
+    };
+    while image.num_loaded_keyframes() == 0 && !image.is_loading_done() {
+        if image.num_loaded_frames() > MAX_FRAMES_BEFORE_PICTURE {
+            return Err(FileError::Unsupported(format!(
+                "{NAME} with more than {MAX_FRAMES_BEFORE_PICTURE} frames before its first picture"
+            )));
+        }
+        if !offer(&mut |b| image.feed_bytes(b))? {
+            break;
+        }
+    }
+    Ok(image)
 }
 
-/// Displayed size (orientation applied); nothing left to turn.
 pub fn header(bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
     let image = open(bytes, opts)?;
     let size = (image.width(), image.height());
@@ -116,6 +154,8 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::super::Admi
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
