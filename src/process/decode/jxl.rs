@@ -70,7 +70,9 @@ fn open(bytes: &[u8], opts: &DecodeOptions) -> Result<JxlImage, FileError> {
     // the first picture: the frames after it are never used.
     let (mut fed, mut offered) = (0, 0);
     let mut offer = |feed: &mut dyn FnMut(&[u8]) -> jxl_oxide::Result<usize>| -> Result<bool, FileError> {
-        if offered == bytes.len() && fed == bytes.len() {
+        // Like jxl-oxide's reader: once the end has been offered, bytes
+        // the parser left (a box cut short) stay unread.
+        if offered == bytes.len() {
             return Ok(false);
         }
         offered = (offered + FEED).min(bytes.len());
@@ -160,6 +162,25 @@ mod tests {
 
     fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats/jxl").join(name)).unwrap()
+    }
+
+    /// A file in the container format cut anywhere, box headers included,
+    /// fails as truncated: bytes the container parser cannot use yet are not
+    /// offered again and again (the fuzzer found that loop).
+    #[test]
+    fn a_container_file_cut_anywhere_is_truncated() {
+        let whole = fixture("rotated.jxl");
+        assert_eq!(&whole[4..8], b"JXL ", "not the container format");
+        let opts = DecodeOptions { max_pixels: 1 << 20, allow_truncated: false, raw: super::super::RawMode::Preview };
+        for cut in (1..80).chain((80..whole.len()).step_by(61)) {
+            let result = decode(&whole[..cut], &opts, &mut |_| Ok(()));
+            assert!(
+                matches!(result, Err(FileError::Truncated(_))),
+                "cut at {cut}: {:?}",
+                result.map(|d| d.source_size)
+            );
+        }
+        assert!(decode(&whole, &opts, &mut |_| Ok(())).is_ok());
     }
 
     #[test]
