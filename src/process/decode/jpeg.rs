@@ -187,9 +187,12 @@ fn widest_shrink(info: &JpegInfo, shrink: &Shrink<'_>) -> u32 {
 /// full-size decode is slower than libjpeg-turbo-rs's (T2: 3.12 s against
 /// zune-jpeg's 2.73 s, which libjpeg-turbo-rs beats); scaled, it does less
 /// work.
+/// CMYK and YCCK files (4 components) go to it at every size: they are rare,
+/// and libjpeg-turbo-rs 0.9 panics on some damaged ones (found by fuzzing;
+/// the worker would report the panic, libjpeg decodes what it can).
 #[cfg(feature = "jpeg-turbo")]
 fn for_turbo(info: &JpegInfo, at_most: u32) -> bool {
-    info.is_multi_scan_sequential() || at_most >= 2
+    info.is_multi_scan_sequential() || at_most >= 2 || info.components == 4
 }
 
 /// A JPEG decoded from its open file, never held whole in memory (see
