@@ -1,8 +1,8 @@
 //! JPEG: libjpeg-turbo-rs (a pure-Rust port of libjpeg-turbo with its SIMD)
 //! for full-size decodes; libjpeg-turbo itself (feature `jpeg-turbo`, on by
-//! default; see turbo.rs) for shrink-on-load at 1/2 to 1/8 and for
-//! multi-scan sequential files, decoded from the open file. Without the
-//! feature jpeg-decoder does those two, shrinking at 1/4 and 1/8 only.
+//! default; see turbo.rs) for shrink-on-load at 1/2 to 1/8, for multi-scan
+//! sequential files and for CMYK, decoded from the open file. Without the
+//! feature jpeg-decoder does the first two, shrinking at 1/4 and 1/8 only.
 //!
 //! A file cut short that still ends with an EOI marker (a broken download
 //! "repaired" by a tool, a carved file) decodes with a grey lower part.
