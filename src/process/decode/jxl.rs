@@ -101,6 +101,7 @@ fn open(bytes: &[u8], opts: &DecodeOptions) -> Result<JxlImage, FileError> {
     Ok(image)
 }
 
+/// Displayed size (orientation applied); nothing left to turn.
 pub fn header(bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
     let image = open(bytes, opts)?;
     let size = (image.width(), image.height());
