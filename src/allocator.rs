@@ -7,6 +7,9 @@
 //! mimalloc a worker's freed pages stay mapped for a while and its next
 //! images reuse them.
 
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicBool, Ordering};
+
 /// `mi_option_purge_delay` in mimalloc.h (the same in v2 and v3), which the
 /// bindings do not name.
 #[cfg(feature = "mimalloc")]
@@ -54,6 +57,53 @@ fn set_purge_delay(ms: std::ffi::c_long) {
 
 #[cfg(not(feature = "mimalloc"))]
 fn set_purge_delay(_: std::ffi::c_long) {}
+
+/// Set when an allocation returned null: in a worker process under its
+/// memory limit, the abort that follows is then "over the memory limit",
+/// not a crash (see `isolate/child.rs`). Cleared by the worker per file.
+pub static ALLOCATION_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// The binary's global allocator `A`, noting failed allocations in
+/// [`ALLOCATION_FAILED`]. Rust aborts on a failed allocation without a hook
+/// a stable program can set; the flag is how the abort is told apart.
+pub struct Flagged<A>(pub A);
+
+impl<A> Flagged<A> {
+    #[inline]
+    fn note(p: *mut u8) -> *mut u8 {
+        if p.is_null() {
+            ALLOCATION_FAILED.store(true, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+// SAFETY: every call is passed on to `A` unchanged; only a null result is noted.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Flagged<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's guarantees are passed on.
+        Self::note(unsafe { self.0.alloc(layout) })
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as above.
+        Self::note(unsafe { self.0.alloc_zeroed(layout) })
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        Self::note(unsafe { self.0.realloc(ptr, layout, new_size) })
+    }
+}
 
 #[cfg(all(test, feature = "mimalloc"))]
 mod tests {

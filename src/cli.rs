@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
+use imgbatch::isolate::{Isolation, WorkerCommand};
 use imgbatch::job::{
     DEFAULT_AVIF_EFFORT, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_TIMEOUT, DEFAULT_MAX_PIXELS, OutputMode, parse_color,
 };
@@ -275,6 +276,24 @@ pub struct Processing {
     /// while a file is held.
     #[arg(long, value_name = "SIZE", default_value = "1G")]
     pub max_file_size: String,
+    /// Where files are decoded: in worker processes, each under a memory limit and killed on
+    /// --timeout, so a crashing or runaway decoder costs only its file; or on the worker
+    /// threads of this process (no isolation: such a decoder can end the whole run).
+    #[arg(long, value_enum, default_value_t = IsolationArg::Processes)]
+    pub isolation: IsolationArg,
+}
+
+/// A worker process's second argument when the run has a memory budget:
+/// it hands freed memory back at once (see main.rs).
+pub const FOLLOW_BUDGET_ARG: &str = "--follow-budget";
+
+/// `--isolation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IsolationArg {
+    /// One worker process per worker.
+    Processes,
+    /// The worker threads themselves.
+    Threads,
 }
 
 /// `imgbatch bench`: the thumbs or resize job, swept over worker counts.
@@ -393,6 +412,17 @@ impl Processing {
             job.costliest_first = false;
         }
         job.max_file_size = parse_size(&self.max_file_size).map_err(|e| format!("--max-file-size: {e}"))?;
+        job.isolation = match self.isolation {
+            IsolationArg::Threads => Isolation::Threads,
+            IsolationArg::Processes => {
+                let mut worker = WorkerCommand::this_program().map_err(|e| format!("cannot find this program: {e}"))?;
+                if self.max_memory.is_some() {
+                    // Its freed pages go back at once, as the run's do (see allocator.rs).
+                    worker.args.push(FOLLOW_BUDGET_ARG.into());
+                }
+                Isolation::Processes(worker)
+            }
+        };
         Ok(())
     }
 }

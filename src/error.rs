@@ -130,6 +130,35 @@ pub enum FileError {
     /// Processing panicked; caught so the rest of the run goes on.
     #[error("internal error (panic): {0}")]
     Panic(String),
+    /// A worker process's own error for its file, carried over the pipe as
+    /// the text it would have shown (any of the variants above).
+    #[error("{0}")]
+    InWorker(String),
+    /// The worker process decoding the file died of a signal or exited
+    /// without answering: a decoder crashed. `detail` is the last line it
+    /// wrote on stderr, if any (`: …`).
+    #[error("decoder crashed ({how}){detail}; its worker process was replaced")]
+    Crashed {
+        /// The signal (`SIGSEGV`) or `exit code N`.
+        how: String,
+        /// `: ` and what the process last said, or nothing.
+        detail: String,
+    },
+    /// An allocation in the worker process failed at its OS-enforced memory
+    /// limit (see [`crate::isolate`]).
+    #[error("over the memory limit of {} for one worker{detail}; its worker process was replaced", human_bytes(*.limit))]
+    OverMemoryLimit {
+        /// The address-space limit the process had, in bytes.
+        limit: u64,
+        /// `: ` and what the process last said, or nothing.
+        detail: String,
+    },
+    /// The file's worker process passed `--timeout` and was killed.
+    #[error("timed out after {0} s; its worker process was killed and replaced")]
+    Killed(f64),
+    /// No worker process could be started (or restarted) for the file.
+    #[error("cannot start a worker process: {0}")]
+    WorkerStart(String),
 }
 
 /// Problems that stop the whole run before any file is processed (exit 2).

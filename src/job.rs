@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::error::SetupError;
 
 /// How a resize fits the image into the requested box (sharp's names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Fit {
     /// Keep the aspect ratio; the result fits inside the box.
     Inside,
@@ -22,7 +22,7 @@ pub enum Fit {
 }
 
 /// One requested output size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// Box width; `None` follows the aspect ratio.
     pub width: Option<u32>,
@@ -81,7 +81,7 @@ pub enum FormatChoice {
 }
 
 /// A format imgbatch writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OutFormat {
     /// Baseline or progressive JPEG.
     Jpeg,
@@ -132,7 +132,7 @@ impl OutFormat {
 }
 
 /// JPEG chroma subsampling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Subsampling {
     /// Half the chroma resolution both ways (libjpeg's and libvips' default).
     S420,
@@ -144,7 +144,7 @@ pub enum Subsampling {
 
 /// How far a decoder may shrink an image while decoding it (JPEG's DCT
 /// scaling, PNG's row-by-row block means) before the exact resize.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum ShrinkOnLoad {
     /// Always decode at full size.
     Off,
@@ -170,7 +170,7 @@ impl ShrinkOnLoad {
 }
 
 /// How a camera RAW becomes pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum RawMode {
     /// The smallest embedded preview big enough for every output, else the raw data.
     #[default]
@@ -265,6 +265,10 @@ pub struct Job {
     pub verbosity: Verbosity,
     /// Draw a progress bar (only honoured when stderr is a terminal).
     pub progress: bool,
+    /// Where each file is processed: worker processes (the binary's
+    /// default) or the worker threads (the library's default, since a
+    /// program must serve as its own worker; see [`crate::isolate`]).
+    pub isolation: crate::isolate::Isolation,
 }
 
 /// Where the outputs of a run go.
@@ -377,6 +381,7 @@ impl Job {
             keep_metadata: false,
             strip_gps: false,
             listed: None,
+            isolation: crate::isolate::Isolation::Threads,
             verbosity: Verbosity::Normal,
             progress: true,
         }

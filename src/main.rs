@@ -4,10 +4,14 @@ mod cli;
 
 use imgbatch::allocator;
 
-// See src/allocator.rs.
+// See src/allocator.rs; Flagged tells a worker process's failed allocation
+// from a crash.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: allocator::Flagged<mimalloc::MiMalloc> = allocator::Flagged(mimalloc::MiMalloc);
+#[cfg(not(feature = "mimalloc"))]
+#[global_allocator]
+static GLOBAL: allocator::Flagged<std::alloc::System> = allocator::Flagged(std::alloc::System);
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -24,6 +28,15 @@ fn exit(status: ExitStatus) -> ExitCode {
 
 fn main() -> ExitCode {
     allocator::init();
+    // A worker process of a run (see src/isolate): not a command line a
+    // person types, so it is checked before clap.
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == imgbatch::isolate::wire::WORKER_ARG) {
+        if args.next().is_some_and(|a| a == cli::FOLLOW_BUDGET_ARG) {
+            allocator::follow_budget();
+        }
+        return ExitCode::from(imgbatch::isolate::child::serve() as u8);
+    }
     let cli = cli::Cli::parse();
     let command = match cli.command {
         cli::Command::Bench(args) => return bench(args),

@@ -32,6 +32,9 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use crate::budget::Budget;
 use crate::cost::CostModel;
 use crate::error::{FileError, SetupError};
+use crate::isolate::Isolation;
+use crate::isolate::limits;
+use crate::isolate::process::{Gone, WorkerProcess};
 use crate::job::{Job, OutputMode, Verbosity};
 use crate::process::resize::Resampler;
 use crate::process::{self, ProcessOptions, Processed, Task};
@@ -130,6 +133,8 @@ struct Running {
     since: Instant,
     /// Waiting for memory: the timeout clock does not run.
     waiting: bool,
+    /// The worker process running it, which `--timeout` kills.
+    pid: Option<u32>,
 }
 
 /// Everything the workers share. Owned through an `Arc` because a worker
@@ -145,6 +150,10 @@ struct Shared {
     running: Mutex<HashMap<usize, Running>>,
     budget: Budget,
     step: Step,
+    /// Where the files are processed.
+    isolation: Isolation,
+    /// What a worker process may map beyond its admitted memory.
+    allowance: u64,
 }
 
 impl Shared {
@@ -213,6 +222,8 @@ pub fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Repor
         running: Mutex::new(HashMap::new()),
         budget: Budget::new(job.max_memory),
         step,
+        isolation: job.isolation.clone(),
+        allowance: limits::allowance(job.max_memory, job.workers),
     });
     let sh = Arc::clone(&shared);
     pool.spawn_broadcast(move |ctx| worker(&sh, ctx.index()));
@@ -256,10 +267,28 @@ pub fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Repor
     Ok(report)
 }
 
+/// How a worker runs its files: on its own thread, or in its worker process
+/// (started on the first file, started again after one dies).
+enum Executor {
+    Thread(Resampler),
+    Process(Option<WorkerProcess>),
+}
+
+/// What became of one file on a worker.
+enum Ran {
+    /// It ended; the outcome goes to the writer.
+    Ended(Outcome),
+    /// The writer gave up on it (`--timeout`, Ctrl-C) and reported it.
+    Abandoned,
+}
+
 /// One worker: takes tasks until the walker is done. `id` names it in the
 /// table of running files.
 fn worker(shared: &Arc<Shared>, id: usize) {
-    let mut resampler = Resampler::new();
+    let mut exec = match &shared.isolation {
+        Isolation::Threads => Executor::Thread(Resampler::new()),
+        Isolation::Processes(_) => Executor::Process(None),
+    };
     let mut waits = StageTimes::default();
     loop {
         let idle = Instant::now();
@@ -270,33 +299,30 @@ fn worker(shared: &Arc<Shared>, id: usize) {
             continue;
         }
         let start = Instant::now();
-        let entry = Running { input: task.input.clone(), seq: task.seq, cost: task.cost, since: start, waiting: false };
+        let entry =
+            Running { input: task.input.clone(), seq: task.seq, cost: task.cost, since: start, waiting: false, pid: None };
         shared.running().insert(id, entry);
         let (held, waited) = (Cell::new(0), Cell::new(0.0));
         let mut admit = |need: u64| shared.admit(id, &held, &waited, need);
-        let result = panic::catch_unwind(AssertUnwindSafe(|| {
-            if task.up_to_date {
-                return Ok(existing_outputs(&task));
+        let ran = if task.up_to_date {
+            let outcome = existing_outputs(&task);
+            if shared.running().remove(&id).is_some() { Ran::Ended(outcome) } else { Ran::Abandoned }
+        } else {
+            match &mut exec {
+                Executor::Thread(resampler) => on_thread(shared, id, &task, resampler, &mut admit),
+                Executor::Process(slot) => in_process(shared, id, &task, slot, &mut admit),
             }
-            (shared.step)(&task, &shared.opts, &mut resampler, &mut admit).map(Outcome::Done)
-        }));
+        };
         // The file's memory is gone now, whether or not the run still waits for it.
         shared.budget.release(held.get());
         waits.wait_memory_s += waited.get();
-        let outcome = match result {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(e)) => Outcome::Failed(e),
-            Err(_) => {
-                // The resampler may hold half-updated buffers: start afresh.
-                resampler = Resampler::new();
-                let msg = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "unknown".into());
-                Outcome::Failed(FileError::Panic(msg))
-            }
+        let outcome = match ran {
+            Ran::Ended(outcome) => outcome,
+            // A thread stuck past the timeout was replaced by the writer:
+            // this one leaves. A process was killed: start another.
+            Ran::Abandoned if matches!(exec, Executor::Thread(_)) => return,
+            Ran::Abandoned => continue,
         };
-        if shared.running().remove(&id).is_none() {
-            // Timed out: the writer has reported this file and replaced us.
-            return;
-        }
         let (seq, cost, elapsed) = (task.seq, Some(task.cost), start.elapsed());
         let r = FileResult { input: task.input, seq, elapsed, cost, outcome };
         let blocked = Instant::now();
@@ -306,6 +332,71 @@ fn worker(shared: &Arc<Shared>, id: usize) {
         waits.wait_output_s += blocked.elapsed().as_secs_f64();
     }
     let _ = shared.results.send(Msg::WorkerDone(waits));
+}
+
+/// Runs `task` on this thread, a panic caught as the file's error.
+fn on_thread(shared: &Shared, id: usize, task: &Task, resampler: &mut Resampler, admit: &mut process::Admit<'_>) -> Ran {
+    let result = panic::catch_unwind(AssertUnwindSafe(|| (shared.step)(task, &shared.opts, resampler, admit)));
+    let outcome = match result {
+        Ok(Ok(done)) => Outcome::Done(done),
+        Ok(Err(e)) => Outcome::Failed(e),
+        Err(_) => {
+            // The resampler may hold half-updated buffers: start afresh.
+            *resampler = Resampler::new();
+            let msg = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "unknown".into());
+            Outcome::Failed(FileError::Panic(msg))
+        }
+    };
+    if shared.running().remove(&id).is_none() {
+        return Ran::Abandoned;
+    }
+    Ran::Ended(outcome)
+}
+
+/// Runs `task` in this worker's process (`slot`), starting one if needed.
+/// A process that dies costs this file alone; one the writer killed is
+/// reaped only after its entry left the table, so its pid cannot be reused
+/// while the writer may still signal it.
+fn in_process(
+    shared: &Shared,
+    id: usize,
+    task: &Task,
+    slot: &mut Option<WorkerProcess>,
+    admit: &mut process::Admit<'_>,
+) -> Ran {
+    let Isolation::Processes(command) = &shared.isolation else { unreachable!("a process executor without a command") };
+    if slot.is_none() {
+        match WorkerProcess::spawn(command, &shared.opts) {
+            Ok(p) => *slot = Some(p),
+            Err(e) => {
+                let failed = Outcome::Failed(FileError::WorkerStart(e.to_string()));
+                return if shared.running().remove(&id).is_some() { Ran::Ended(failed) } else { Ran::Abandoned };
+            }
+        }
+    }
+    let Some(proc) = slot.as_mut() else { return Ran::Abandoned };
+    if let Some(r) = shared.running().get_mut(&id) {
+        r.pid = Some(proc.pid());
+    }
+    let answer = proc.run(task, shared.allowance, admit);
+    let ours = shared.running().remove(&id).is_some();
+    match answer {
+        Ok(result) if ours => Ran::Ended(result.map_or_else(Outcome::Failed, Outcome::Done)),
+        Ok(_) => Ran::Abandoned,
+        Err(Gone) => {
+            let Some(dead) = slot.take() else { return Ran::Abandoned };
+            let e = dead.reap();
+            if ours { Ran::Ended(Outcome::Failed(e)) } else { Ran::Abandoned }
+        }
+    }
+}
+
+/// Kills a worker process given up on.
+fn kill(pid: u32) {
+    // SAFETY: signals a process we started and have not reaped (see in_process).
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+    }
 }
 
 fn lossy(p: &Path) -> String {
@@ -432,8 +523,15 @@ impl<'a> Writer<'a> {
     /// reported as interrupted and their workers forgotten, so a stuck
     /// decoder cannot hold the exit.
     fn drop_running(&mut self) {
-        let dropped: Vec<Running> = self.shared.running().drain().map(|(_, r)| r).collect();
-        self.live_workers -= dropped.len();
+        let dropped: Vec<Running> = {
+            let mut running = self.shared.running();
+            let dropped: Vec<Running> = running.drain().map(|(_, r)| r).collect();
+            dropped.iter().filter_map(|r| r.pid).for_each(kill);
+            dropped
+        };
+        if self.shared.isolation == Isolation::Threads {
+            self.live_workers -= dropped.len();
+        }
         for r in dropped {
             if self.listing() {
                 self.plan_lines(r.seq, Vec::new());
@@ -445,39 +543,50 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// Reports files that ran past `--timeout` and replaces their workers.
+    /// Reports files that ran past `--timeout`. A worker process is killed
+    /// (while its entry is still in the table, so its pid is still its own)
+    /// and its thread starts another; a stuck thread is replaced.
     fn expire_timeouts(&mut self) {
         let Some(limit) = self.job.timeout else { return };
-        let expired: Vec<(usize, Running)> = {
+        let expired: Vec<Running> = {
             let mut running = self.shared.running();
             let ids: Vec<usize> =
                 running.iter().filter(|(_, r)| !r.waiting && r.since.elapsed() > limit).map(|(&id, _)| id).collect();
-            ids.into_iter().filter_map(|id| running.remove(&id).map(|r| (id, r))).collect()
+            let expired: Vec<Running> = ids.into_iter().filter_map(|id| running.remove(&id)).collect();
+            expired.iter().filter_map(|r| r.pid).for_each(kill);
+            expired
         };
-        for (_, r) in expired {
+        for r in expired {
             if self.listing() {
                 self.plan_lines(r.seq, Vec::new());
             }
-            self.live_workers -= 1;
-            let id = self.next_worker_id;
-            self.next_worker_id += 1;
-            let sh = Arc::clone(self.shared);
-            // A one-thread pool rather than a bare thread, so that rayon work
-            // inside a decoder stays on this worker like on the others.
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .thread_name(move |_| format!("{WORKER_PREFIX}-{id}"))
-                .build();
-            if let Ok(pool) = pool {
-                // Dropping the pool lets its thread finish this job, then end.
-                pool.spawn_broadcast(move |_| worker(&sh, id));
-                self.live_workers += 1;
-            }
+            let e = if self.shared.isolation == Isolation::Threads {
+                self.replace_worker();
+                FileError::Timeout(limit.as_secs_f64())
+            } else {
+                FileError::Killed(limit.as_secs_f64())
+            };
             let elapsed = r.since.elapsed();
-            let e = FileError::Timeout(limit.as_secs_f64());
             let rec = FileRecord::failed(&r.input, &e, elapsed.as_millis() as u64);
             let bytes = self.input_bytes(&r.input, Some(r.cost));
             self.finish(rec, 0, bytes);
+        }
+    }
+
+    /// Starts a worker thread in place of one stuck past `--timeout`.
+    fn replace_worker(&mut self) {
+        self.live_workers -= 1;
+        let id = self.next_worker_id;
+        self.next_worker_id += 1;
+        let sh = Arc::clone(self.shared);
+        // A one-thread pool rather than a bare thread, so that rayon work
+        // inside a decoder stays on this worker like on the others.
+        let pool =
+            rayon::ThreadPoolBuilder::new().num_threads(1).thread_name(move |_| format!("{WORKER_PREFIX}-{id}")).build();
+        if let Ok(pool) = pool {
+            // Dropping the pool lets its thread finish this job, then end.
+            pool.spawn_broadcast(move |_| worker(&sh, id));
+            self.live_workers += 1;
         }
     }
 

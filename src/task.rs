@@ -6,14 +6,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::FileError;
 use crate::job::{OutFormat, Target};
 use crate::stages::StageTimes;
 
 /// One input file and the outputs planned for it by the walker.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Task {
     /// The path as the walker found it.
+    #[serde(with = "crate::path_bytes")]
     pub input: PathBuf,
     /// Its place in the walk (0, 1, 2, …), so the writer can list a dry
     /// run's plan in walk order whatever order the workers finish in.
@@ -27,24 +30,27 @@ pub struct Task {
     /// Encoding of every output of this input.
     pub format: OutFormat,
     /// Output path and target size, one per output.
+    #[serde(with = "crate::path_bytes::pairs")]
     pub outputs: Vec<(PathBuf, Target)>,
 }
 
 /// One encoded output, ready for the writer.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Rendered {
     /// Final output path.
+    #[serde(with = "crate::path_bytes")]
     pub path: PathBuf,
     /// Output width.
     pub width: u32,
     /// Output height.
     pub height: u32,
     /// Encoded file content (empty in a dry run).
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
 
 /// What a successful processing step hands to the writer.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Processed {
     /// Every output of the input.
     pub outputs: Vec<Rendered>,

@@ -16,7 +16,7 @@ use moxcms::{
 };
 
 /// What happens to an input's colour profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum ColourMode {
     /// Convert to sRGB and write no profile.
     #[default]

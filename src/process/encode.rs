@@ -11,7 +11,7 @@ use crate::error::FileError;
 use crate::job::{DEFAULT_AVIF_EFFORT, OutFormat, Subsampling};
 
 /// Encoder settings shared by every output of a run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct EncodeOptions {
     /// JPEG/WebP quality, 1–100.
     pub quality: u8,

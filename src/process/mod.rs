@@ -29,7 +29,7 @@ use read::{Input, PREFIX_LEN};
 use resize::Resampler;
 
 /// The per-file settings, taken once from the [`Job`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct ProcessOptions {
     /// Decoder limits.
     pub decode: DecodeOptions,

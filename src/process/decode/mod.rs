@@ -28,7 +28,7 @@ pub use crate::job::RawMode;
 pub use sniff::{HEAD_LEN, HeifKind, InFormat, RawKind, sniff};
 
 /// Limits that apply to every decode.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct DecodeOptions {
     /// Largest accepted width × height, checked from the header.
     pub max_pixels: u64,

@@ -1,0 +1,112 @@
+//! The worker process's side: takes over a process started with
+//! [`WORKER_ARG`](super::wire::WORKER_ARG), reads tasks on stdin, runs the
+//! same per-file step the threads run, asks the run for memory, and writes
+//! the outputs back. Anything a decoder prints goes to stderr, which the run
+//! reads only to quote the last line of a crash.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::os::fd::FromRawFd;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+
+use super::wire::{self, FromWorker, OUT_OF_MEMORY_EXIT, ToWorker};
+use crate::allocator::ALLOCATION_FAILED;
+use crate::error::FileError;
+use crate::process::{self, resize::Resampler};
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// An abort right after a failed allocation is the memory limit at work:
+/// exit with the code that says so. Only async-signal-safe calls here.
+extern "C" fn on_abort(_: libc::c_int) {
+    if ALLOCATION_FAILED.load(Ordering::Relaxed) {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(OUT_OF_MEMORY_EXIT) };
+    }
+    // Returning lets abort() go on to the default action (core, SIGABRT).
+}
+
+/// Process-wide set-up of a worker process: the protocol gets stdout to
+/// itself (fd 1 then points at stderr, for decoders that print), Ctrl-C and
+/// SIGTERM are the run's to handle, and a failed allocation's abort is
+/// recognised. Returns the protocol's output.
+fn take_over_process() -> std::io::Result<File> {
+    // SAFETY: plain fd and signal calls on fds this process owns; the
+    // handler only reads an atomic and calls _exit.
+    unsafe {
+        let proto = libc::dup(1);
+        if proto < 0 || libc::dup2(2, 1) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+        libc::signal(libc::SIGABRT, on_abort as *const () as libc::sighandler_t);
+        Ok(File::from_raw_fd(proto))
+    }
+}
+
+/// Runs a worker process until the run closes its stdin; returns the exit
+/// code. Call it first thing in `main` when the first argument is
+/// [`WORKER_ARG`](super::wire::WORKER_ARG) (the `imgbatch` binary does).
+pub fn serve() -> i32 {
+    let Ok(out) = take_over_process() else { return 2 };
+    panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
+    }));
+    // Decoders that use rayon (jpeg-decoder) get one thread, as on a worker
+    // thread of the in-process pool: the run's parallelism is its workers.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(1).build_global();
+    let mut to_run = BufWriter::new(out);
+    // SAFETY: fd 0 is this process's stdin, the run's pipe, used by nothing else.
+    let mut from_run = BufReader::new(unsafe { File::from_raw_fd(0) });
+    let opts = match wire::recv(&mut from_run) {
+        Ok(Some(ToWorker::Hello(opts))) => opts,
+        _ => return 2,
+    };
+    if wire::send(&mut to_run, &FromWorker::Ready).is_err() {
+        return 2;
+    }
+    let mut resampler = Resampler::new();
+    loop {
+        let task = match wire::recv(&mut from_run) {
+            Ok(Some(ToWorker::Task(task))) => task,
+            Ok(None) => return 0,
+            _ => return 2,
+        };
+        ALLOCATION_FAILED.store(false, Ordering::Relaxed);
+        let mut admit = |need: u64| -> Result<(), FileError> {
+            let gone = |_| FileError::InWorker("the run has stopped".into());
+            wire::send(&mut to_run, &FromWorker::Admit(need)).map_err(gone)?;
+            match wire::recv(&mut from_run) {
+                Ok(Some(ToWorker::Admitted(Ok(())))) => Ok(()),
+                Ok(Some(ToWorker::Admitted(Err(why)))) => Err(FileError::InWorker(why)),
+                _ => Err(FileError::InWorker("the run has stopped".into())),
+            }
+        };
+        let result = panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, &opts, &mut resampler, &mut admit)));
+        let result = match result {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => {
+                // The resampler may hold half-updated buffers: start afresh.
+                resampler = Resampler::new();
+                let msg = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "unknown".into());
+                Err(FileError::Panic(msg).to_string())
+            }
+        };
+        if wire::send(&mut to_run, &FromWorker::Done(result)).is_err() {
+            return 0;
+        }
+        let _ = to_run.flush();
+    }
+}

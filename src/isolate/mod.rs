@@ -1,0 +1,58 @@
+//! Isolation: where a file's decoding runs, so that nothing a file does can
+//! take the run down.
+//!
+//! Every decoder we use was written by someone else (rawler, jxl-oxide,
+//! libjpeg-turbo, libheif, image-rs) and some allocate or loop on what the
+//! file says before any check of ours can look. Rust aborts the whole process
+//! on a failed allocation, a C decoder can crash it, and a thread stuck in a
+//! loop cannot be stopped. So, by default, each worker of the pool drives a
+//! **worker process** (the same program, started with [`wire::WORKER_ARG`]):
+//!
+//! - the worker thread hands it one task at a time over a pipe and gets back
+//!   the encoded outputs or the file's error, never pixels;
+//! - the process runs under an address-space limit (`RLIMIT_AS`) that the
+//!   run raises as the `--max-memory` budget admits the file's memory, plus
+//!   a fixed [`limits::allowance`]: an allocation past it fails, and the file
+//!   fails as "over the memory limit";
+//! - a process that aborts, crashes or is killed costs its file one line
+//!   (`decoder crashed (SIGSEGV): …`) and is started again for the next;
+//! - past `--timeout` the run kills it: its core and memory are free at once.
+//!
+//! [`Isolation::Threads`] runs the step on the worker threads themselves, as
+//! a library user's program that cannot serve as a worker does.
+
+pub mod child;
+pub mod limits;
+pub mod process;
+pub mod wire;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Where the workers run each file's decode → resize → encode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Isolation {
+    /// On the worker threads, in the run's own process: a crash or a failed
+    /// allocation in a decoder ends the whole run, and a file past
+    /// `--timeout` is abandoned, its thread still busy.
+    Threads,
+    /// In one worker process per worker thread, started with this command.
+    Processes(WorkerCommand),
+}
+
+/// How to start a worker process: a program whose `main` calls
+/// [`child::serve`] when its first argument is [`wire::WORKER_ARG`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerCommand {
+    /// The program (the `imgbatch` binary itself, usually).
+    pub program: PathBuf,
+    /// Its arguments: [`wire::WORKER_ARG`] first.
+    pub args: Vec<OsString>,
+}
+
+impl WorkerCommand {
+    /// This very program as its own worker.
+    pub fn this_program() -> std::io::Result<WorkerCommand> {
+        Ok(WorkerCommand { program: std::env::current_exe()?, args: vec![wire::WORKER_ARG.into()] })
+    }
+}
