@@ -74,6 +74,9 @@ pub fn serve() -> i32 {
         Ok(Some(ToWorker::Hello(opts))) => opts,
         _ => return 2,
     };
+    // A kernel without seccomp leaves the worker unfiltered; the memory limit
+    // and the kill on --timeout do not depend on it.
+    let _ = super::sandbox::enter();
     if wire::send(&mut to_run, &FromWorker::Ready).is_err() {
         return 2;
     }

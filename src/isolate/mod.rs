@@ -16,7 +16,9 @@
 //!   fails as "over the memory limit";
 //! - a process that aborts, crashes or is killed costs its file one line
 //!   (`decoder crashed (SIGSEGV): …`) and is started again for the next;
-//! - past `--timeout` the run kills it: its core and memory are free at once.
+//! - past `--timeout` the run kills it: its core and memory are free at once;
+//! - a seccomp filter ([`sandbox`]) takes away the network, starting
+//!   programs and writing files, which no decoder needs.
 //!
 //! [`Isolation::Threads`] runs the step on the worker threads themselves, as
 //! a library user's program that cannot serve as a worker does.
@@ -24,6 +26,7 @@
 pub mod child;
 pub mod limits;
 pub mod process;
+pub mod sandbox;
 pub mod wire;
 
 use std::ffi::OsString;

@@ -149,3 +149,44 @@ pub fn jxl_frame_chain() -> Vec<u8> {
     v.resize(1 << 20, 0);
     v
 }
+
+/// An ISOBMFF box: size, type, then its contents.
+fn bmff_box(kind: &[u8; 4], contents: &[u8]) -> Vec<u8> {
+    let mut b = ((8 + contents.len()) as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(kind);
+    b.extend_from_slice(contents);
+    b
+}
+
+/// The `ftyp` a Canon CR3 starts with.
+fn cr3_ftyp() -> Vec<u8> {
+    bmff_box(b"ftyp", b"crx \0\0\0\x01crx isom")
+}
+
+/// A 100-byte CR3 whose `CMT1` box declares a 64-bit size of 2^62 bytes:
+/// rawler allocates that much before reading it, and a failed allocation
+/// aborts the process that tries.
+pub fn cr3_huge_box() -> Vec<u8> {
+    const CR3_DESC: [u8; 16] =
+        [0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0, 0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a, 0x48];
+    let mut cmt1 = 1u32.to_be_bytes().to_vec();
+    cmt1.extend_from_slice(b"CMT1");
+    cmt1.extend_from_slice(&(1u64 << 62).to_be_bytes());
+    cmt1.extend_from_slice(b"II*\0\x08\0\0\0");
+    let mut desc = CR3_DESC.to_vec();
+    desc.extend_from_slice(&cmt1);
+    let mut f = cr3_ftyp();
+    f.extend(bmff_box(b"moov", &bmff_box(b"uuid", &desc)));
+    f
+}
+
+/// A CR3 whose `moov` holds a box of size 0: rawler's box walk never moves
+/// on and keeps allocating a record per step, without end.
+pub fn cr3_zero_box() -> Vec<u8> {
+    let mut inner = 0u32.to_be_bytes().to_vec();
+    inner.extend_from_slice(b"free");
+    inner.extend_from_slice(&[0; 8]);
+    let mut f = cr3_ftyp();
+    f.extend(bmff_box(b"moov", &inner));
+    f
+}
