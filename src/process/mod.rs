@@ -82,10 +82,13 @@ impl ProcessOptions {
 /// Fault injection for tests, read once from the environment: an input
 /// whose path contains the value of `IMGBATCH_INJECT_PANIC` panics inside
 /// the worker, as a decoder bug would; one matching `IMGBATCH_INJECT_HANG`
-/// never returns, as a decoder caught in a loop would. They let the tests
-/// prove that a panic costs one file and that `--timeout` works. Compiled
-/// only with the `fault-injection` feature, which the tests turn on (see
-/// Cargo.toml): a shipped binary never reads these variables.
+/// never returns, as a decoder caught in a loop would; `…_CRASH` dies of
+/// SIGSEGV, as a C decoder would; `…_ESCAPE` tries what a hijacked decoder
+/// would (create a file beside the input, open a socket) and panics with
+/// what happened. They let the tests prove that each costs one file and
+/// that `--timeout` and the sandbox work. Compiled only with the
+/// `fault-injection` feature, which the tests turn on (see Cargo.toml): a
+/// shipped binary never reads these variables.
 #[cfg(feature = "fault-injection")]
 fn inject_faults(path: &std::path::Path) {
     use std::sync::OnceLock;
@@ -94,15 +97,27 @@ fn inject_faults(path: &std::path::Path) {
     }
     static PANIC: OnceLock<Option<String>> = OnceLock::new();
     static HANG: OnceLock<Option<String>> = OnceLock::new();
-    let (panic, hang) = (pattern(&PANIC, "IMGBATCH_INJECT_PANIC"), pattern(&HANG, "IMGBATCH_INJECT_HANG"));
-    if panic.is_none() && hang.is_none() {
-        return;
-    }
+    static CRASH: OnceLock<Option<String>> = OnceLock::new();
+    static ESCAPE: OnceLock<Option<String>> = OnceLock::new();
     let name = path.to_string_lossy();
-    if panic.is_some_and(|p| name.contains(p)) {
+    let hit = |cell, var| pattern(cell, var).is_some_and(|p| name.contains(p));
+    if hit(&PANIC, "IMGBATCH_INJECT_PANIC") {
         panic!("injected panic for {}", path.display());
     }
-    if hang.is_some_and(|p| name.contains(p)) {
+    if hit(&CRASH, "IMGBATCH_INJECT_CRASH") {
+        // SAFETY: ends the process, as a wild pointer in a C decoder would
+        // (Rust's own SIGSEGV handler, for stack overflows, is put aside first).
+        unsafe {
+            libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+            libc::raise(libc::SIGSEGV);
+        }
+    }
+    if hit(&ESCAPE, "IMGBATCH_INJECT_ESCAPE") {
+        let created = std::fs::File::create(path.with_extension("escaped")).map(|_| ());
+        let connected = std::net::TcpListener::bind("127.0.0.1:0").map(|_| ());
+        panic!("escape: create {created:?}, listen {connected:?}");
+    }
+    if hit(&HANG, "IMGBATCH_INJECT_HANG") {
         loop {
             std::thread::park();
         }
