@@ -91,6 +91,10 @@ pub enum FileError {
     /// The walker could not list a folder or follow a link.
     #[error("cannot walk: {0}")]
     Walk(String),
+    /// A listed file (`--files-from`) reached through a symbolic link,
+    /// which the run follows only with `-L`, as the walk does.
+    #[error("reached through the symbolic link {}, not followed without -L", .0.display())]
+    ThroughLink(PathBuf),
     /// Another input of this run already maps to the same output path.
     #[error("output {} is already produced by {}", output.display(), first.display())]
     Collision {

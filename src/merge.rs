@@ -28,6 +28,27 @@ pub enum MergeError {
     /// the merged counts would be wrong.
     #[error("{} input(s) in more than one report, e.g. {}", .0.len(), .0.iter().take(3).map(String::as_str).collect::<Vec<_>>().join(", "))]
     Duplicates(Vec<String>),
+    /// A summed count does not fit its type: the reports are not real.
+    #[error("the merged {0} count overflows")]
+    Overflow(&'static str),
+}
+
+/// The key two records of one input share: its exact bytes (a name that is
+/// not UTF-8 is exact only in `input_bytes`), spelled one way (`./a`,
+/// `a//b` and `a/./b` are `a` and `a/b`).
+fn input_key(input: &str, exact: Option<&str>) -> Vec<u8> {
+    use base64::Engine;
+    let raw = exact
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .unwrap_or_else(|| input.as_bytes().to_vec());
+    let parts: Vec<&[u8]> = raw.split(|&b| b == b'/').filter(|p| !p.is_empty() && *p != b".").collect();
+    let key = parts.join(&b'/');
+    if raw.starts_with(b"/") { [b"/".as_slice(), &key].concat() } else { key }
+}
+
+/// `a + b`, or the error naming `what` when it does not fit.
+fn add(a: u64, b: u64, what: &'static str) -> Result<u64, MergeError> {
+    a.checked_add(b).ok_or(MergeError::Overflow(what))
 }
 
 /// Reads and merges the reports at `paths`.
@@ -48,18 +69,19 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
     let (mut first, mut last, mut longest) = (f64::INFINITY, 0.0f64, 0.0f64);
     for r in reports {
         let (s, m) = (r.summary, &mut all.summary);
-        m.total += s.total;
-        m.ok += s.ok;
-        m.skipped += s.skipped;
-        m.failed += s.failed;
-        m.interrupted += s.interrupted;
+        m.total = add(m.total, s.total, "total")?;
+        m.ok = add(m.ok, s.ok, "ok")?;
+        m.skipped = add(m.skipped, s.skipped, "skipped")?;
+        m.failed = add(m.failed, s.failed, "failed")?;
+        m.interrupted = add(m.interrupted, s.interrupted, "interrupted")?;
         m.input_megapixels += s.input_megapixels;
-        m.output_bytes += s.output_bytes;
-        m.output_files += s.output_files;
+        m.output_bytes = add(m.output_bytes, s.output_bytes, "output_bytes")?;
+        m.output_files = add(m.output_files, s.output_files, "output_files")?;
         m.stages.add(&s.stages);
-        m.not_images += s.not_images;
+        m.not_images = add(m.not_images, s.not_images, "not_images")?;
         for (kind, n) in s.not_image_kinds {
-            *m.not_image_kinds.entry(kind).or_default() += n;
+            let count = m.not_image_kinds.entry(kind).or_default();
+            *count = add(*count, n, "not_image_kinds")?;
         }
         m.hidden_ignored = m.hidden_ignored.max(s.hidden_ignored);
         m.links_ignored = m.links_ignored.max(s.links_ignored);
@@ -78,10 +100,11 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
         if first.is_finite() { ((last - first).max(longest), first) } else { (longest, 0.0) };
     all.files.sort_by(|a, b| a.input.cmp(&b.input));
     all.not_images.sort_by(|a, b| a.input.cmp(&b.input));
-    let inputs = all.files.iter().map(|f| &f.input).chain(all.not_images.iter().map(|f| &f.input));
-    let mut sorted: Vec<&String> = inputs.collect();
+    let files = all.files.iter().map(|f| (input_key(&f.input, f.input_bytes.as_deref()), &f.input));
+    let others = all.not_images.iter().map(|f| (input_key(&f.input, f.input_bytes.as_deref()), &f.input));
+    let mut sorted: Vec<(Vec<u8>, &String)> = files.chain(others).collect();
     sorted.sort();
-    let mut twice: Vec<String> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
+    let mut twice: Vec<String> = sorted.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[0].1.clone()).collect();
     twice.dedup();
     if !twice.is_empty() {
         return Err(MergeError::Duplicates(twice));
@@ -115,6 +138,33 @@ mod tests {
         assert_eq!((s.total, s.ok, s.skipped, s.failed), (4, 2, 1, 1));
         assert_eq!(s.elapsed_s, 12.0);
         assert_eq!(m.exit_status(), crate::ExitStatus::SomeFailed);
+    }
+
+    #[test]
+    fn one_input_spelled_two_ways_is_a_duplicate_and_two_names_that_print_alike_are_not() {
+        let a = part(&[("photos/a.jpg", Status::Ok), ("photos//b.jpg", Status::Ok)], 1.0, 1.0);
+        let b = part(&[("./photos/a.jpg", Status::Ok), ("photos/./b.jpg", Status::Ok)], 1.0, 1.0);
+        let e = merge(vec![a, b]).unwrap_err().to_string();
+        assert!(e.starts_with("2 input(s)"), "{e}");
+        // Two names that differ only in a byte that is not UTF-8.
+        use std::os::unix::ffi::OsStrExt;
+        let name = |b: &[u8]| Path::new(std::ffi::OsStr::from_bytes(b)).to_path_buf();
+        let mut a = Report::default();
+        a.record(FileRecord::new(&name(b"x/caf\xe9.jpg"), Status::Ok, 1), 1);
+        let mut b = Report::default();
+        b.record(FileRecord::new(&name(b"x/caf\xe8.jpg"), Status::Ok, 1), 1);
+        assert_eq!(a.files[0].input, b.files[0].input, "they print alike");
+        assert_eq!(merge(vec![a, b]).unwrap().summary.total, 2);
+    }
+
+    #[test]
+    fn counts_that_overflow_are_an_error() {
+        let mut a = part(&[("a.jpg", Status::Ok)], 1.0, 1.0);
+        let b = part(&[("b.jpg", Status::Ok)], 1.0, 1.0);
+        a.summary.output_bytes = u64::MAX;
+        let mut b2 = b.clone();
+        b2.summary.output_bytes = 1;
+        assert!(matches!(merge(vec![a, b2]), Err(MergeError::Overflow("output_bytes"))));
     }
 
     #[test]

@@ -165,6 +165,19 @@ impl Tally {
     }
 }
 
+/// The first symbolic link on the way from `root` to `root/rel` (the file
+/// itself included), if any.
+pub fn first_link(root: &Path, rel: &Path) -> Option<PathBuf> {
+    let mut path = root.to_path_buf();
+    for part in rel.components() {
+        path.push(part);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Some(path);
+        }
+    }
+    None
+}
+
 /// Calls `f` with each file the walker will look at (path, path relative to
 /// its input root, size), in walk order, until `f` or `cancel` says stop.
 fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64)) -> bool {
@@ -328,6 +341,14 @@ impl<'a> Walker<'a> {
             for rel in list.iter().filter(|rel| mine(job, rel)) {
                 if self.cancel.load(Ordering::Relaxed) {
                     return Err(Disconnected);
+                }
+                // The walk does not follow links without -L; neither does a
+                // list, or a link in it could lead anywhere (/etc/passwd).
+                if !job.follow
+                    && let Some(link) = first_link(root, rel)
+                {
+                    self.fail(root.join(rel), FileError::ThroughLink(link))?;
+                    continue;
                 }
                 self.handle_file(&root.join(rel), rel, false)?;
             }

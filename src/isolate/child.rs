@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::os::fd::FromRawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -67,34 +67,42 @@ pub fn serve() -> i32 {
     // Decoders that use rayon (jpeg-decoder) get one thread, as on a worker
     // thread of the in-process pool: the run's parallelism is its workers.
     let _ = rayon::ThreadPoolBuilder::new().num_threads(1).build_global();
-    let mut to_run = BufWriter::new(out);
+    // After the last thread is started. A kernel without seccomp leaves the
+    // worker unfiltered; the memory limit and the kill on --timeout do not
+    // depend on it.
+    let _ = super::sandbox::enter();
     // SAFETY: fd 0 is this process's stdin, the run's pipe, used by nothing else.
     let mut from_run = BufReader::new(unsafe { File::from_raw_fd(0) });
-    let opts = match wire::recv(&mut from_run) {
+    serve_on(&mut from_run, &mut BufWriter::new(out))
+}
+
+/// The worker's protocol on any pair of streams: a Hello, then tasks until
+/// the input ends. Returns the exit code: 0 at the end of the input, 2 on
+/// anything that is not the protocol. Kept apart from [`serve`] so that the
+/// fuzz target drives it in-process.
+pub fn serve_on(from_run: &mut impl Read, to_run: &mut impl Write) -> i32 {
+    let opts = match wire::recv(from_run) {
         Ok(Some(ToWorker::Hello(opts))) => opts,
         _ => return 2,
     };
-    // A kernel without seccomp leaves the worker unfiltered; the memory limit
-    // and the kill on --timeout do not depend on it.
-    let _ = super::sandbox::enter();
-    if wire::send(&mut to_run, &FromWorker::Ready).is_err() {
+    if wire::send(to_run, &FromWorker::Ready).is_err() {
         return 2;
     }
     let mut resampler = Resampler::new();
     loop {
-        let task = match wire::recv(&mut from_run) {
+        let task = match wire::recv(from_run) {
             Ok(Some(ToWorker::Task(task))) => task,
             Ok(None) => return 0,
             _ => return 2,
         };
         ALLOCATION_FAILED.store(false, Ordering::Relaxed);
         let mut admit = |need: u64| -> Result<(), FileError> {
-            let gone = |_| FileError::InWorker("the run has stopped".into());
-            wire::send(&mut to_run, &FromWorker::Admit(need)).map_err(gone)?;
-            match wire::recv(&mut from_run) {
+            let gone = || FileError::InWorker("the run has stopped".into());
+            wire::send(to_run, &FromWorker::Admit(need)).map_err(|_| gone())?;
+            match wire::recv(from_run) {
                 Ok(Some(ToWorker::Admitted(Ok(())))) => Ok(()),
                 Ok(Some(ToWorker::Admitted(Err(why)))) => Err(FileError::InWorker(why)),
-                _ => Err(FileError::InWorker("the run has stopped".into())),
+                _ => Err(gone()),
             }
         };
         let result = panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, &opts, &mut resampler, &mut admit)));
@@ -107,9 +115,8 @@ pub fn serve() -> i32 {
                 Err(FileError::Panic(msg).to_string())
             }
         };
-        if wire::send(&mut to_run, &FromWorker::Done(result)).is_err() {
+        if wire::send(to_run, &FromWorker::Done(result)).is_err() {
             return 0;
         }
-        let _ = to_run.flush();
     }
 }

@@ -13,6 +13,7 @@ use std::io::Cursor;
 use exif::{Context, Field, In, Tag, Value};
 use img_parts::{Bytes, ImageEXIF, ImageICC, jpeg::Jpeg, png::Png, png::PngChunk, webp::WebP};
 
+use super::xmp;
 use crate::job::OutFormat;
 
 /// The largest XMP or IPTC block carried over; a bigger one is a metadata
@@ -20,6 +21,10 @@ use crate::job::OutFormat;
 const MAX_BLOCK: usize = 1 << 20;
 
 const XMP_JPEG: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+/// What precedes EXIF in its JPEG segment.
+const EXIF_JPEG: &[u8] = b"Exif\0\0";
+/// The most a JPEG segment holds after its marker and 2-byte length.
+const MAX_SEGMENT: usize = 65535 - 2;
 const XMP_PNG: &[u8] = b"XML:com.adobe.xmp";
 const PHOTOSHOP: &[u8] = b"Photoshop 3.0\0";
 /// Photoshop image resource that holds IPTC-IIM records.
@@ -48,6 +53,8 @@ pub struct Rewrite {
     pub strip_gps: bool,
     /// The pixels are sRGB now (EXIF ColorSpace says so).
     pub srgb: bool,
+    /// The output's format, whose container decides what fits.
+    pub format: OutFormat,
 }
 
 /// The blocks written into one output.
@@ -115,13 +122,33 @@ impl Metadata {
         self.exif.is_empty() && self.xmp.is_none() && self.iptc.is_none()
     }
 
-    /// The blocks for one output.
-    pub fn blocks(&self, r: Rewrite) -> Blocks {
-        Blocks {
-            exif: self.exif_for(r),
-            xmp: self.xmp.as_deref().map(|x| xmp_for(x, r).into_bytes()),
-            iptc: self.iptc.clone(),
+    /// The blocks for one output, and a warning for each left out: an XMP
+    /// packet that does not parse, or a block too large for the one JPEG
+    /// segment that must hold it (64 KiB). Metadata never costs the image.
+    pub fn blocks(&self, r: Rewrite) -> (Blocks, Vec<String>) {
+        let mut warnings = Vec::new();
+        let xmp = self.xmp.as_deref().and_then(|x| match xmp::rewrite(x, r.strip_gps) {
+            Ok(x) => Some(x.into_bytes()),
+            Err(e) => {
+                warnings.push(format!("{e}: XMP left out"));
+                None
+            }
+        });
+        let mut blocks = Blocks { exif: self.exif_for(r), xmp, iptc: self.iptc.clone() };
+        if r.format == OutFormat::Jpeg {
+            let fits = |name: &str, block: &mut Option<Vec<u8>>, overhead: usize, warnings: &mut Vec<String>| {
+                if let Some(b) = block.take_if(|b| b.len() + overhead > MAX_SEGMENT) {
+                    warnings.push(format!(
+                        "{name} of {} does not fit a JPEG segment (64 KiB): left out",
+                        crate::units::human_bytes(b.len() as u64)
+                    ));
+                }
+            };
+            fits("EXIF", &mut blocks.exif, EXIF_JPEG.len(), &mut warnings);
+            fits("XMP", &mut blocks.xmp, XMP_JPEG.len(), &mut warnings);
+            fits("IPTC", &mut blocks.iptc, irb_with_iptc(&[]).len(), &mut warnings);
         }
+        (blocks, warnings)
     }
 
     fn exif_for(&self, r: Rewrite) -> Option<Vec<u8>> {
@@ -250,58 +277,6 @@ fn irb_with_iptc(iptc: &[u8]) -> Vec<u8> {
     irb
 }
 
-/// XMP as it should be for the output: orientation 1, GPS gone if asked.
-/// XMP is RDF/XML whose writers put a property either as an attribute of
-/// `rdf:Description` or as an element; both spellings are handled.
-fn xmp_for(xmp: &str, r: Rewrite) -> String {
-    let mut out = set_property(xmp, "tiff:Orientation", "1");
-    if r.strip_gps {
-        while let Some(next) = remove_property_prefix(&out, "exif:GPS") {
-            out = next;
-        }
-    }
-    out
-}
-
-/// Sets every `name="…"` attribute and `<name>…</name>` element to `value`.
-fn set_property(xmp: &str, name: &str, value: &str) -> String {
-    let mut out = String::with_capacity(xmp.len());
-    let mut rest = xmp;
-    let (attr, open, close) = (format!("{name}=\""), format!("<{name}>"), format!("</{name}>"));
-    loop {
-        let a = rest.find(&attr).map(|i| (i, i + attr.len(), "\""));
-        let e = rest.find(&open).map(|i| (i, i + open.len(), close.as_str()));
-        let Some((_, start, end)) = [a, e].into_iter().flatten().min_by_key(|x| x.0) else { break };
-        let Some(len) = rest[start..].find(end) else { break };
-        out.push_str(&rest[..start]);
-        out.push_str(value);
-        rest = &rest[start + len..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Removes the first attribute or element whose name starts with `prefix`.
-fn remove_property_prefix(xmp: &str, prefix: &str) -> Option<String> {
-    let open = format!("<{prefix}");
-    if let Some(i) = xmp.find(&open) {
-        let name_end = i + 1 + xmp[i + 1..].find(|c: char| c == '>' || c == '/' || c.is_whitespace())?;
-        let name = &xmp[i + 1..name_end];
-        let end = match xmp[name_end..].find("/>") {
-            Some(j) if !xmp[name_end..name_end + j].contains('>') => name_end + j + 2,
-            _ => {
-                let close = format!("</{name}>");
-                name_end + xmp[name_end..].find(&close)? + close.len()
-            }
-        };
-        return Some(format!("{}{}", &xmp[..i], &xmp[end..]));
-    }
-    let i = xmp.find(&format!(" {prefix}")).or_else(|| xmp.find(&format!("\n{prefix}")))?;
-    let eq = i + xmp[i..].find("=\"")?;
-    let end = eq + 2 + xmp[eq + 2..].find('"')? + 1;
-    Some(format!("{}{}", &xmp[..i], &xmp[end..]))
-}
-
 /// Writes `blocks` into an encoded JPEG, PNG or WebP, and `webp_icc` into a
 /// WebP (libwebp's simple encoder has no option for a profile; the JPEG and
 /// PNG encoders write theirs).
@@ -359,19 +334,34 @@ pub fn embed(bytes: Vec<u8>, format: OutFormat, blocks: &Blocks, webp_icc: Optio
 mod tests {
     use super::*;
 
-    const XMP: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description tiff:Orientation="6"
- exif:GPSLatitude="48,51.0N" exif:GPSLongitude="2,21.0E" dc:format="image/jpeg"><tiff:Orientation>8</tiff:Orientation>
-<exif:GPSAltitude>35/1</exif:GPSAltitude><dc:rights><rdf:Alt><rdf:li xml:lang="x-default">© A. Photographer</rdf:li></rdf:Alt></dc:rights>
-</rdf:Description></rdf:RDF></x:xmpmeta>"#;
+    #[test]
+    fn a_block_too_big_for_a_jpeg_segment_is_left_out_with_a_warning_only_in_jpeg() {
+        let big = format!(
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>{}</dc:description></rdf:Description></rdf:RDF></x:xmpmeta>"#,
+            "x".repeat(70_000)
+        );
+        let meta = Metadata { exif: vec![], xmp: Some(big), iptc: Some(vec![0x1c; 70_000]) };
+        let r = |format| Rewrite { size: (1, 1), strip_gps: true, srgb: true, format };
+        let (jpeg, warnings) = meta.blocks(r(OutFormat::Jpeg));
+        assert_eq!((jpeg.xmp, jpeg.iptc), (None, None));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("XMP of 68.") && warnings[0].ends_with("left out"), "{warnings:?}");
+        let (png, warnings) = meta.blocks(r(OutFormat::Png));
+        assert!(png.xmp.is_some_and(|x| x.len() > 70_000) && png.iptc.is_some() && warnings.is_empty());
+        // Written into a real JPEG: the image is whole, the block gone.
+        let (blocks, _) = meta.blocks(r(OutFormat::Jpeg));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg).encode(&[0u8; 12], 2, 2, image::ExtendedColorType::Rgb8).unwrap();
+        let out = embed(jpeg, OutFormat::Jpeg, &blocks, None).unwrap();
+        assert_eq!(image::load_from_memory(&out).unwrap().width(), 2);
+    }
 
     #[test]
-    fn xmp_orientation_is_reset_and_gps_removed_on_request() {
-        let keep = xmp_for(XMP, Rewrite { size: (1, 1), strip_gps: false, srgb: true });
-        assert!(keep.contains(r#"tiff:Orientation="1""#) && keep.contains("<tiff:Orientation>1</tiff:Orientation>"));
-        assert!(!keep.contains("\"6\"") && keep.contains("exif:GPSLatitude") && keep.contains("GPSAltitude"));
-        let strip = xmp_for(XMP, Rewrite { size: (1, 1), strip_gps: true, srgb: true });
-        assert!(!strip.contains("GPS"), "{strip}");
-        assert!(strip.contains("© A. Photographer") && strip.contains(r#"dc:format="image/jpeg""#), "{strip}");
+    fn an_xmp_packet_that_does_not_parse_is_left_out_with_a_warning() {
+        let meta = Metadata { exif: vec![], xmp: Some("<x:xmpmeta><rdf:RDF></x:xmpmeta>".into()), iptc: None };
+        let (blocks, warnings) = meta.blocks(Rewrite { size: (1, 1), strip_gps: true, srgb: true, format: OutFormat::Webp });
+        assert_eq!(blocks.xmp, None);
+        assert!(warnings[0].contains("XMP left out"), "{warnings:?}");
     }
 
     #[test]

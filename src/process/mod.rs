@@ -9,6 +9,7 @@ pub mod jpeg;
 pub mod metadata;
 pub mod read;
 pub mod resize;
+pub mod xmp;
 
 use std::time::Instant;
 
@@ -330,7 +331,15 @@ fn finish(
             Blocks::default()
         } else {
             let srgb = colour.embed.is_none();
-            meta.blocks(Rewrite { size: img.dimensions(), strip_gps: opts.strip_gps, srgb })
+            let rewrite = Rewrite { size: img.dimensions(), strip_gps: opts.strip_gps, srgb, format: task.format };
+            let (blocks, warnings) = meta.blocks(rewrite);
+            for w in warnings {
+                // Every output of the input says the same: once is enough.
+                if !decoded.warning.as_ref().is_some_and(|all| all.contains(&w)) {
+                    decode::warn(&mut decoded.warning, w);
+                }
+            }
+            blocks
         };
         let bytes = encode::encode(&img, task.format, opts.encode, colour.embed.as_deref(), &blocks)?;
         stages.encode_s += lap(&mut clock);
