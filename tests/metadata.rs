@@ -178,3 +178,68 @@ fn by_default_no_metadata_is_written() {
         .assert()
         .code(2);
 }
+
+/// An XMP packet in the spellings `--strip-gps` once let through (the exif
+/// namespace under another prefix, single quotes, a tab before an
+/// attribute, a comment quoting a GPS property first, an end tag with a
+/// space), with a copyright that must survive, and `pad` bytes of
+/// description.
+fn awkward_xmp(pad: usize) -> String {
+    format!(
+        "<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?><x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\
+<rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/' xmlns:ex='http://ns.adobe.com/exif/1.0/'\tex:GPSLatitude='48,51.0N'>\
+<!-- <exif:GPSLongitude> follows --><ex:GPSLongitude >2,21.0E</ex:GPSLongitude ><ex:GPSAltitude>35/1</ex:GPSAltitude >\
+<dc:rights><rdf:Alt><rdf:li xml:lang='x-default'>Copyright Anne Photographer</rdf:li></rdf:Alt></dc:rights>\
+<dc:description><rdf:Alt><rdf:li xml:lang='x-default'>{}</rdf:li></rdf:Alt></dc:description>\
+</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end='w'?>",
+        "d".repeat(pad)
+    )
+}
+
+/// A 64x48 PNG carrying `xmp` in an iTXt chunk.
+fn png_with_xmp(path: &Path, xmp: &str) {
+    let mut png = Vec::new();
+    upright(64, 48).write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let mut png = img_parts::png::Png::from_bytes(png.into()).unwrap();
+    let itxt = [&b"XML:com.adobe.xmp\0\0\0\0\0"[..], xmp.as_bytes()].concat();
+    png.chunks_mut().insert(1, img_parts::png::PngChunk::new(*b"iTXt", itxt.into()));
+    fs::write(path, png.encoder().bytes()).unwrap();
+}
+
+#[test]
+fn strip_gps_leaves_no_location_in_any_spelling_and_keeps_the_rest_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("in")).unwrap();
+    png_with_xmp(&dir.path().join("in/photo.png"), &awkward_xmp(10));
+    for format in ["jpeg", "png", "webp"] {
+        let out = fs::read(run(dir.path(), format, &["--keep-metadata", "--strip-gps"])).unwrap();
+        let s = String::from_utf8_lossy(&out);
+        assert!(!s.contains("GPS") && !s.contains("48,51") && !s.contains("2,21"), "{format}: location left");
+        assert!(s.contains("Copyright Anne Photographer") && s.contains("xpacket end"), "{format}: packet cut");
+    }
+}
+
+#[test]
+fn metadata_too_big_for_a_jpeg_segment_is_left_out_with_a_warning_not_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("in")).unwrap();
+    png_with_xmp(&dir.path().join("in/photo.png"), &awkward_xmp(70_000));
+    let out = dir.path().join("out");
+    let o = bin()
+        .args(["thumbs", "--sizes", "48", "--format", "jpeg", "--keep-metadata", "--json", "-o"])
+        .arg(&out)
+        .arg(dir.path().join("in"))
+        .assert()
+        .success();
+    let r = common::json(&o.get_output().stdout);
+    let e = common::entry(&r, "photo.png");
+    assert_eq!(e["status"], "ok");
+    let warning = e["warning"].as_str().unwrap();
+    assert!(warning.starts_with("XMP of") && warning.ends_with("does not fit a JPEG segment (64 KiB): left out"), "{e}");
+    assert_eq!(image::image_dimensions(out.join("photo_48.jpg")).unwrap(), (48, 36));
+    // PNG and WebP have room for it: kept whole.
+    for format in ["png", "webp"] {
+        let bytes = fs::read(run(dir.path(), format, &["--keep-metadata"])).unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains(&"d".repeat(70_000)), "{format}");
+    }
+}

@@ -345,7 +345,7 @@ mod tests {
         let (jpeg, warnings) = meta.blocks(r(OutFormat::Jpeg));
         assert_eq!((jpeg.xmp, jpeg.iptc), (None, None));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].starts_with("XMP of 68.") && warnings[0].ends_with("left out"), "{warnings:?}");
+        assert!(warnings[0].starts_with("XMP of ") && warnings[0].ends_with("left out"), "{warnings:?}");
         let (png, warnings) = meta.blocks(r(OutFormat::Png));
         assert!(png.xmp.is_some_and(|x| x.len() > 70_000) && png.iptc.is_some() && warnings.is_empty());
         // Written into a real JPEG: the image is whole, the block gone.
