@@ -289,3 +289,30 @@ fn two_inputs_for_one_output_are_reported_once_not_written_by_two_shards() {
     }
     assert_eq!(collisions, 1);
 }
+
+#[test]
+fn files_from_does_not_follow_a_link_out_of_the_input_folder_without_dash_l() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, outside) = (dir.path().join("photos"), dir.path().join("outside"));
+    fs::create_dir_all(&input).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    write_jpeg(&input.join("mine.jpg"), 64, 48);
+    write_jpeg(&outside.join("secret.jpg"), 64, 48);
+    std::os::unix::fs::symlink(&outside, input.join("esc")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.jpg"), input.join("link.jpg")).unwrap();
+    let list = dir.path().join("list.txt");
+    fs::write(&list, "mine.jpg\nesc/secret.jpg\nlink.jpg\n").unwrap();
+    let out = dir.path().join("out");
+    let r = json(&thumbs(&input, &out, &["--files-from", list.to_str().unwrap()]).code(1).get_output().stdout);
+    assert_eq!(common::entry(&r, "mine.jpg")["status"], "ok");
+    for name in ["esc/secret.jpg", "link.jpg"] {
+        let e = common::entry(&r, name);
+        assert_eq!(e["status"], "failed", "{e}");
+        assert!(e["error"].as_str().unwrap().contains("symbolic link"), "{e}");
+    }
+    assert!(!out.join("esc").exists() && !out.join("link_32.jpg").exists());
+    // With -L the list follows links, as the walk does.
+    let out = dir.path().join("out-follow");
+    thumbs(&input, &out, &["-L", "--files-from", list.to_str().unwrap()]).success();
+    assert!(out.join("esc/secret_32.jpg").exists());
+}
