@@ -64,10 +64,24 @@ fn is_hidden(e: &DirEntry) -> bool {
     e.depth() > 0 && e.file_name().as_encoded_bytes().first() == Some(&b'.')
 }
 
-/// Whether `e` is the folder `dir` (canonical). Only folders are compared:
-/// canonicalising every file would cost a syscall chain each.
-fn is_dir_at(e: &DirEntry, dir: Option<&Path>) -> bool {
-    e.file_type().is_dir() && dir.is_some_and(|d| std::fs::canonicalize(e.path()).is_ok_and(|p| p == d))
+/// A folder's identity (device and inode), which names it however it is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderId(u64, u64);
+
+impl FolderId {
+    /// The identity of the folder at `path`, if there is one.
+    pub fn of(path: &Path) -> Option<FolderId> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().filter(|m| m.is_dir()).map(|m| FolderId(m.dev(), m.ino()))
+    }
+}
+
+/// Whether `e` is the folder `dir`. One stat per folder: resolving each
+/// folder's whole path instead made a 2,000-level tree quadratic (two
+/// million readlinks for two files).
+fn is_dir_at(e: &DirEntry, dir: Option<FolderId>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    e.file_type().is_dir() && dir.is_some_and(|d| e.metadata().is_ok_and(|m| FolderId(m.dev(), m.ino()) == d))
 }
 
 /// The extension of an output: the input's own, as written, when it already
@@ -99,7 +113,7 @@ pub fn choose_format(choice: FormatChoice, f: InFormat) -> OutFormat {
 fn entries<F: Fn()>(
     job: &Job,
     root: &Path,
-    out_dir: Option<PathBuf>,
+    out_dir: Option<FolderId>,
     on_hidden: F,
 ) -> impl Iterator<Item = walkdir::Result<DirEntry>> + use<F> {
     let hidden = job.hidden;
@@ -108,7 +122,7 @@ fn entries<F: Fn()>(
             on_hidden();
             return false;
         }
-        !is_dir_at(e, out_dir.as_deref())
+        !is_dir_at(e, out_dir)
     })
 }
 
@@ -191,7 +205,7 @@ fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64
         }
         return true;
     }
-    let out_dir = std::fs::canonicalize(&job.output_dir).ok();
+    let out_dir = FolderId::of(&job.output_dir);
     for root in &job.inputs {
         if !root.is_dir() {
             let rel = root.file_name().map_or_else(|| root.to_path_buf(), PathBuf::from);
@@ -200,7 +214,7 @@ fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64
             }
             continue;
         }
-        for entry in entries(job, root, out_dir.clone(), || {}).flatten() {
+        for entry in entries(job, root, out_dir, || {}).flatten() {
             if cancel.load(Ordering::Relaxed) {
                 return false;
             }
@@ -280,7 +294,7 @@ fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -
 pub struct Walker<'a> {
     job: &'a Job,
     /// Canonical output folder, never walked.
-    out_dir: Option<PathBuf>,
+    out_dir: Option<FolderId>,
     /// Output path → the input that claimed it.
     claimed: HashMap<PathBuf, PathBuf>,
     tasks: Sender<Task>,
@@ -308,7 +322,7 @@ impl<'a> Walker<'a> {
         counts: &'a WalkCounts,
         cancel: &'a AtomicBool,
     ) -> Self {
-        let out_dir = std::fs::canonicalize(&job.output_dir).ok();
+        let out_dir = FolderId::of(&job.output_dir);
         // A window of one hands tasks on in walk order.
         let window = Lookahead::new(if job.costliest_first { WINDOW } else { 1 });
         let model = CostModel::for_job(job);
@@ -371,7 +385,7 @@ impl<'a> Walker<'a> {
             return self.handle_file(root, &rel, true);
         }
         let counts = self.counts;
-        let walker = entries(self.job, root, self.out_dir.clone(), move || {
+        let walker = entries(self.job, root, self.out_dir, move || {
             counts.hidden.fetch_add(1, Ordering::Relaxed);
         });
         for entry in walker {
