@@ -183,7 +183,7 @@ fn metadata_and_avif(c: &mut Criterion) {
     let bytes = std::fs::read(photo_path).expect("fixture");
     c.bench_function("metadata_read_jpeg", |b| b.iter(|| Metadata::read(std::hint::black_box(&bytes))));
     let meta = Metadata::read(&bytes);
-    let r = Rewrite { size: (256, 171), strip_gps: true, srgb: true };
+    let r = Rewrite { size: (256, 171), strip_gps: true, srgb: true, format: imgbatch::OutFormat::Jpeg };
     c.bench_function("metadata_rewrite_per_output", |b| b.iter(|| meta.blocks(std::hint::black_box(r))));
     let img = DynamicImage::ImageRgb8(photo(400, 267));
     let mut g = c.benchmark_group("avif");

@@ -299,8 +299,14 @@ fn worker(shared: &Arc<Shared>, id: usize) {
             continue;
         }
         let start = Instant::now();
-        let entry =
-            Running { input: task.input.clone(), seq: task.seq, cost: task.cost, since: start, waiting: false, pid: None };
+        let entry = Running {
+            input: task.input.clone(),
+            seq: task.seq,
+            cost: task.cost,
+            since: start,
+            waiting: false,
+            pid: None,
+        };
         shared.running().insert(id, entry);
         let (held, waited) = (Cell::new(0), Cell::new(0.0));
         let mut admit = |need: u64| shared.admit(id, &held, &waited, need);
@@ -335,7 +341,13 @@ fn worker(shared: &Arc<Shared>, id: usize) {
 }
 
 /// Runs `task` on this thread, a panic caught as the file's error.
-fn on_thread(shared: &Shared, id: usize, task: &Task, resampler: &mut Resampler, admit: &mut process::Admit<'_>) -> Ran {
+fn on_thread(
+    shared: &Shared,
+    id: usize,
+    task: &Task,
+    resampler: &mut Resampler,
+    admit: &mut process::Admit<'_>,
+) -> Ran {
     let result = panic::catch_unwind(AssertUnwindSafe(|| (shared.step)(task, &shared.opts, resampler, admit)));
     let outcome = match result {
         Ok(Ok(done)) => Outcome::Done(done),
@@ -581,8 +593,10 @@ impl<'a> Writer<'a> {
         let sh = Arc::clone(self.shared);
         // A one-thread pool rather than a bare thread, so that rayon work
         // inside a decoder stays on this worker like on the others.
-        let pool =
-            rayon::ThreadPoolBuilder::new().num_threads(1).thread_name(move |_| format!("{WORKER_PREFIX}-{id}")).build();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(move |_| format!("{WORKER_PREFIX}-{id}"))
+            .build();
         if let Ok(pool) = pool {
             // Dropping the pool lets its thread finish this job, then end.
             pool.spawn_broadcast(move |_| worker(&sh, id));

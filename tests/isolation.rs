@@ -16,14 +16,13 @@ fn good_jpeg(path: &Path) {
 
 /// The worker processes of the run `pid` (its children).
 fn workers_of(pid: u32) -> Vec<u32> {
-    let children = fs::read_dir(format!("/proc/{pid}/task"))
+    fs::read_dir(format!("/proc/{pid}/task"))
         .map(|d| d.flatten().collect::<Vec<_>>())
         .unwrap_or_default()
         .iter()
         .filter_map(|t| fs::read_to_string(t.path().join("children")).ok())
         .flat_map(|c| c.split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<u32>>())
-        .collect();
-    children
+        .collect()
 }
 
 #[test]

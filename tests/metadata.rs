@@ -235,7 +235,10 @@ fn metadata_too_big_for_a_jpeg_segment_is_left_out_with_a_warning_not_the_image(
     let e = common::entry(&r, "photo.png");
     assert_eq!(e["status"], "ok");
     let warning = e["warning"].as_str().unwrap();
-    assert!(warning.starts_with("XMP of") && warning.ends_with("does not fit a JPEG segment (64 KiB): left out"), "{e}");
+    assert!(
+        warning.starts_with("XMP of") && warning.ends_with("does not fit a JPEG segment (64 KiB): left out"),
+        "{e}"
+    );
     assert_eq!(image::image_dimensions(out.join("photo_48.jpg")).unwrap(), (48, 36));
     // PNG and WebP have room for it: kept whole.
     for format in ["png", "webp"] {

@@ -105,7 +105,8 @@ pub fn serve_on(from_run: &mut impl Read, to_run: &mut impl Write) -> i32 {
                 _ => Err(gone()),
             }
         };
-        let result = panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, &opts, &mut resampler, &mut admit)));
+        let result =
+            panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, &opts, &mut resampler, &mut admit)));
         let result = match result {
             Ok(r) => r.map_err(|e| e.to_string()),
             Err(_) => {

@@ -7,9 +7,9 @@ use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
+use super::WorkerCommand;
 use super::limits;
 use super::wire::{self, FromWorker, OUT_OF_MEMORY_EXIT, ToWorker};
-use super::WorkerCommand;
 use crate::error::FileError;
 use crate::process::{Admit, ProcessOptions, Processed, Task};
 
@@ -83,7 +83,12 @@ impl WorkerProcess {
     /// Processes `task`: the worker's answer, or [`Gone`] if it died first.
     /// `allowance` is what it may map beyond its size now and what `admit`
     /// grants.
-    pub fn run(&mut self, task: &Task, allowance: u64, admit: &mut Admit<'_>) -> Result<Result<Processed, FileError>, Gone> {
+    pub fn run(
+        &mut self,
+        task: &Task,
+        allowance: u64,
+        admit: &mut Admit<'_>,
+    ) -> Result<Result<Processed, FileError>, Gone> {
         let _ = self.stderr.set_len(0);
         let _ = self.stderr.seek(SeekFrom::Start(0));
         let pid = self.pid();

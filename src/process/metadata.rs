@@ -351,7 +351,9 @@ mod tests {
         // Written into a real JPEG: the image is whole, the block gone.
         let (blocks, _) = meta.blocks(r(OutFormat::Jpeg));
         let mut jpeg = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new(&mut jpeg).encode(&[0u8; 12], 2, 2, image::ExtendedColorType::Rgb8).unwrap();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+            .encode(&[0u8; 12], 2, 2, image::ExtendedColorType::Rgb8)
+            .unwrap();
         let out = embed(jpeg, OutFormat::Jpeg, &blocks, None).unwrap();
         assert_eq!(image::load_from_memory(&out).unwrap().width(), 2);
     }
@@ -359,7 +361,8 @@ mod tests {
     #[test]
     fn an_xmp_packet_that_does_not_parse_is_left_out_with_a_warning() {
         let meta = Metadata { exif: vec![], xmp: Some("<x:xmpmeta><rdf:RDF></x:xmpmeta>".into()), iptc: None };
-        let (blocks, warnings) = meta.blocks(Rewrite { size: (1, 1), strip_gps: true, srgb: true, format: OutFormat::Webp });
+        let (blocks, warnings) =
+            meta.blocks(Rewrite { size: (1, 1), strip_gps: true, srgb: true, format: OutFormat::Webp });
         assert_eq!(blocks.xmp, None);
         assert!(warnings[0].contains("XMP left out"), "{warnings:?}");
     }

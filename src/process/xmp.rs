@@ -140,7 +140,8 @@ mod tests {
     /// also holds a copyright and a capture date that must survive.
     #[test]
     fn every_gps_property_goes_whatever_its_spelling_and_the_rest_stays() {
-        let keep = r#"<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">© A. Photographer</rdf:li></rdf:Alt></dc:rights>"#;
+        let keep =
+            r#"<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">© A. Photographer</rdf:li></rdf:Alt></dc:rights>"#;
         let dc = r#"xmlns:dc="http://purl.org/dc/elements/1.1/""#;
         let cases = [
             // The exif namespace bound to another prefix.
@@ -181,13 +182,18 @@ mod tests {
             r#"<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"><tiff:Orientation>8</tiff:Orientation></rdf:Description>"#,
         );
         let out = rewrite(&xmp, false).unwrap();
-        assert!(out.contains(r#"tiff:Orientation="1""#) && out.contains("<tiff:Orientation>1</tiff:Orientation>"), "{out}");
+        assert!(
+            out.contains(r#"tiff:Orientation="1""#) && out.contains("<tiff:Orientation>1</tiff:Orientation>"),
+            "{out}"
+        );
     }
 
     #[test]
     fn a_packet_that_is_not_xml_is_refused_not_half_edited() {
         for bad in [
-            packet(r#"<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/"><exif:GPSLatitude>1</rdf:Description>"#),
+            packet(
+                r#"<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/"><exif:GPSLatitude>1</rdf:Description>"#,
+            ),
             packet(r#"<rdf:Description exif:GPSLatitude="1"/>"#),
             "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF".to_string(),
         ] {
