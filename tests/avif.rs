@@ -124,3 +124,21 @@ fn the_avif_reads_back_close_to_the_png() {
     let diff = common::mean_diff(&back, &png);
     assert!(diff < 4.0, "mean difference {diff} levels");
 }
+
+#[test]
+fn a_strip_taller_than_libaoms_limit_is_still_encoded() {
+    // libaom 3.6.0 (the heif build's) refuses images over 8704 px high or
+    // about 35 MP; rav1e encodes those. 1x16383 is a valid strip.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("strip.png");
+    image::RgbImage::from_fn(1, 16383, |_, y| image::Rgb([(y % 256) as u8, 90, 200])).save(&input).unwrap();
+    let out = dir.path().join("out");
+    bin()
+        .args(["resize", "--height", "16383", "--format", "avif", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .assert()
+        .success();
+    let b = fs::read(out.join("strip.avif")).unwrap();
+    assert_eq!(ispe(&b), (1, 16383));
+}

@@ -2,7 +2,8 @@
 //! (4:2:0 unless told, as the AVIF viewers and libavif expect; sharp writes
 //! 4:4:4), tagged sRGB by the nclx colour box and no ICC profile, so the
 //! pixels must already be sRGB. The default build encodes with rav1e (pure
-//! Rust); the `heif` feature uses libheif's libaom encoder instead, the one
+//! Rust); the `heif` feature uses libheif's libaom encoder instead (but for
+//! sizes its libaom cannot encode, see `libaom_encodes`), the one
 //! sharp and libvips use, which makes smaller files at the same SSIM
 //! (benches/README.md, T3). The encoder runs on the worker's own thread: the
 //! pool is the parallelism.
@@ -21,20 +22,28 @@ pub fn encode(
     exif: Option<&[u8]>,
 ) -> Result<Vec<u8>, String> {
     #[cfg(feature = "heif")]
-    return with_libheif(img, quality, effort, sub, exif);
-    #[cfg(not(feature = "heif"))]
+    if libaom_encodes(img.width(), img.height()) {
+        return with_libheif(img, quality, effort, sub, exif);
+    }
     with_rav1e(img, quality, effort, sub, exif)
 }
 
+/// Whether libaom 3.6.0 (Debian 12's, which the `heif` build links) can
+/// encode this size: libheif refuses larger images with it ("AOM v3.6.0 has
+/// a bug when encoding large images"), so rav1e encodes those, a 1x16383
+/// strip as well as a 40 MP panorama. libheif's bound, exactly.
+#[cfg(feature = "heif")]
+fn libaom_encodes(w: u32, h: u32) -> bool {
+    w <= 8192 * 2 && h <= 4352 * 2 && u64::from(w) * u64::from(h) <= 8192 * 4352
+}
+
 /// `--effort` 0–10 to rav1e's speed preset 10–1 (more is faster).
-#[cfg(not(feature = "heif"))]
 fn rav1e_speed(effort: u8) -> u8 {
     10 - effort.min(9)
 }
 
 /// Quality 1–100 to rav1e's quantizer 255–0, on ravif's curve, so a
 /// quality means the same file size as it did when ravif encoded for us.
-#[cfg(not(feature = "heif"))]
 fn rav1e_quantizer(quality: u8) -> usize {
     let q = f32::from(quality.clamp(1, 100)) / 100.0;
     let x = if q >= 0.82 {
@@ -50,7 +59,6 @@ fn rav1e_quantizer(quality: u8) -> usize {
 /// rav1e straight, not through ravif: ravif writes only 4:4:4 chroma, and
 /// 4:2:0 is rav1e's best-supported layout (benches/README.md, T3).
 /// avif-serialize (ravif's own container writer) wraps the AV1 data.
-#[cfg(not(feature = "heif"))]
 fn with_rav1e(
     img: &DynamicImage,
     quality: u8,
@@ -102,7 +110,6 @@ fn with_rav1e(
 }
 
 /// Encodes one still frame, filled by `fill`, and returns its AV1 data.
-#[cfg(not(feature = "heif"))]
 fn av1_frame(
     w: usize,
     h: usize,
@@ -179,7 +186,6 @@ fn av1_frame(
 /// RGB to full-range BT.601 YCbCr (the matrix ravif and libavif use for
 /// 8-bit stills), with each chroma sample the mean of the `2^sx` by `2^sy`
 /// pixels it covers (libavif's and libvips' box filter).
-#[cfg(not(feature = "heif"))]
 fn fill_ycbcr(frame: &mut rav1e::prelude::Frame<u8>, rgb: &[u8], w: usize, h: usize, sx: usize, sy: usize) {
     const KR: f32 = 0.299;
     const KB: f32 = 0.114;
@@ -209,7 +215,6 @@ fn fill_ycbcr(frame: &mut rav1e::prelude::Frame<u8>, rgb: &[u8], w: usize, h: us
     fill_plane(&mut frame.planes[2], &chroma(cr), cw);
 }
 
-#[cfg(not(feature = "heif"))]
 fn fill_plane(plane: &mut rav1e::prelude::Plane<u8>, data: &[u8], width: usize) {
     plane.copy_from_raw_u8(data, width, 1);
 }
