@@ -260,7 +260,7 @@ pub struct Job {
     pub shard: Option<crate::shard::Shard>,
     /// Files to take instead of walking the one input folder, relative to it
     /// (`--files-from`, `--retry-failed`), in this order.
-    pub listed: Option<Vec<PathBuf>>,
+    pub listed: Option<crate::list::FileList>,
     /// How much to print.
     pub verbosity: Verbosity,
     /// Draw a progress bar (only honoured when stderr is a terminal).

@@ -4,9 +4,9 @@
 //! relative to the one input folder, so outputs land where a full run would
 //! put them.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::io::Read;
+use std::io::BufRead;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -15,24 +15,114 @@ use base64::Engine;
 use crate::error::SetupError;
 use crate::report::{Report, Status};
 
+/// Paths relative to the input folder, in the order given, without
+/// repeats, held in one buffer: a million-line `--files-from` costs its
+/// bytes and an offset per entry (about 45 MB), not a `PathBuf` and a copy
+/// for deduplication each (about 150 MB more).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileList {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl FileList {
+    /// The entries, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Path> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter()).map(|(a, &b)| Path::new(OsStr::from_bytes(&self.bytes[a..b])))
+    }
+
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Entry `i`'s bytes.
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// The list of `paths` (already relative to the input folder, without
+    /// `..`), in order, repeats dropped.
+    pub fn new<'a>(paths: impl IntoIterator<Item = &'a Path>) -> FileList {
+        let mut b = Builder::default();
+        paths.into_iter().for_each(|p| b.push(p));
+        b.finish()
+    }
+}
+
+/// Makes a [`FileList`] one entry at a time.
+#[derive(Default)]
+struct Builder {
+    list: FileList,
+    /// Hash → first entry with it; a collision is settled by comparing
+    /// bytes with every entry (64-bit hashes: never seen in practice).
+    seen: HashMap<u64, usize>,
+}
+
+impl Builder {
+    /// For a list of about `bytes` bytes (a guess at 40 per entry).
+    fn with_capacity(bytes: u64) -> Builder {
+        let (bytes, entries) = (bytes as usize, bytes as usize / 40);
+        Builder {
+            list: FileList { bytes: Vec::with_capacity(bytes), ends: Vec::with_capacity(entries) },
+            seen: HashMap::with_capacity(entries),
+        }
+    }
+
+    fn push(&mut self, path: &Path) {
+        let (list, b) = (&mut self.list, path.as_os_str().as_bytes());
+        let hash = twox_hash::XxHash64::oneshot(0, b);
+        let repeat = match self.seen.get(&hash) {
+            Some(&i) if list.get(i) == b => true,
+            Some(_) => (0..list.len()).any(|i| list.get(i) == b),
+            None => false,
+        };
+        if !repeat {
+            self.seen.entry(hash).or_insert(list.len());
+            list.bytes.extend_from_slice(b);
+            list.ends.push(list.bytes.len());
+        }
+    }
+
+    fn finish(mut self) -> FileList {
+        self.list.bytes.shrink_to_fit();
+        self.list.ends.shrink_to_fit();
+        self.list
+    }
+}
+
 /// Reads a list of paths from `source` (`-` for stdin): one per line, or
 /// NUL-separated with `nul` (for names that hold newlines, as `find -print0`
 /// writes). Empty entries are skipped; a line's trailing CR is dropped.
-pub fn read_list(source: &Path, nul: bool, root: &Path) -> Result<Vec<PathBuf>, SetupError> {
-    let mut bytes = Vec::new();
-    let read = if source == Path::new("-") {
-        std::io::stdin().lock().read_to_end(&mut bytes)
+pub fn read_list(source: &Path, nul: bool, root: &Path) -> Result<FileList, SetupError> {
+    let bad = |e: std::io::Error| SetupError::Invalid(format!("--files-from {}: {e}", source.display()));
+    // Read a line at a time: the list is held once, in the FileList.
+    let reader: Box<dyn BufRead> = if source == Path::new("-") {
+        Box::new(std::io::stdin().lock())
     } else {
-        std::fs::File::open(source).and_then(|mut f| f.read_to_end(&mut bytes))
+        Box::new(std::io::BufReader::new(std::fs::File::open(source).map_err(bad)?))
     };
-    read.map_err(|e| SetupError::Invalid(format!("--files-from {}: {e}", source.display())))?;
-    let sep = if nul { b'\0' } else { b'\n' };
-    let entries = bytes.split(|&b| b == sep).map(|e| if nul { e } else { e.strip_suffix(b"\r").unwrap_or(e) });
-    relative_all(entries.filter(|e| !e.is_empty()).map(|e| PathBuf::from(OsStr::from_bytes(e))), root)
+    let size = std::fs::metadata(source).map_or(0, |m| m.len());
+    let mut list = Builder::with_capacity(if source == Path::new("-") { 0 } else { size });
+    for entry in reader.split(if nul { b'\0' } else { b'\n' }) {
+        let entry = entry.map_err(bad)?;
+        let entry = if nul { &entry[..] } else { entry.strip_suffix(b"\r").unwrap_or(&entry) };
+        if !entry.is_empty() {
+            list.push(&relative(Path::new(OsStr::from_bytes(entry)), root)?);
+        }
+    }
+    Ok(list.finish())
 }
 
 /// The inputs a report says failed or were interrupted, to run again.
-pub fn failed_in_report(report: &Path, root: &Path) -> Result<Vec<PathBuf>, SetupError> {
+pub fn failed_in_report(report: &Path, root: &Path) -> Result<FileList, SetupError> {
     let bad = |why: String| SetupError::Invalid(format!("--retry-failed {}: {why}", report.display()));
     let text = std::fs::read_to_string(report).map_err(|e| bad(e.to_string()))?;
     let report: Report = serde_json::from_str(&text).map_err(|e| bad(format!("not an imgbatch JSON report ({e})")))?;
@@ -47,16 +137,12 @@ pub fn failed_in_report(report: &Path, root: &Path) -> Result<Vec<PathBuf>, Setu
 }
 
 /// Each entry relative to `root`, in the order given, without repeats.
-fn relative_all(entries: impl Iterator<Item = PathBuf>, root: &Path) -> Result<Vec<PathBuf>, SetupError> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
+fn relative_all(entries: impl Iterator<Item = PathBuf>, root: &Path) -> Result<FileList, SetupError> {
+    let mut list = Builder::default();
     for e in entries {
-        let rel = relative(&e, root)?;
-        if seen.insert(rel.clone()) {
-            out.push(rel);
-        }
+        list.push(&relative(&e, root)?);
     }
-    Ok(out)
+    Ok(list.finish())
 }
 
 /// `entry` as a path under `root`: given relative to it, or as the walk of
@@ -110,10 +196,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let list = dir.path().join("list");
         std::fs::write(&list, "b.jpg\r\na.jpg\n\nb.jpg\nnew\nline.jpg\n").unwrap();
-        let got = read_list(&list, false, dir.path()).unwrap();
+        let got: Vec<PathBuf> = read_list(&list, false, dir.path()).unwrap().iter().map(Path::to_path_buf).collect();
         assert_eq!(got, [Path::new("b.jpg"), Path::new("a.jpg"), Path::new("new"), Path::new("line.jpg")]);
         std::fs::write(&list, b"b.jpg\0new\nline.jpg\0\xFF.jpg\0").unwrap();
-        let got = read_list(&list, true, dir.path()).unwrap();
+        let got: Vec<PathBuf> = read_list(&list, true, dir.path()).unwrap().iter().map(Path::to_path_buf).collect();
         assert_eq!(got[1], Path::new("new\nline.jpg"));
         assert_eq!(got[2].as_os_str().as_bytes(), b"\xFF.jpg");
     }

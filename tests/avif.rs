@@ -133,12 +133,7 @@ fn a_strip_taller_than_libaoms_limit_is_still_encoded() {
     let input = dir.path().join("strip.png");
     image::RgbImage::from_fn(1, 16383, |_, y| image::Rgb([(y % 256) as u8, 90, 200])).save(&input).unwrap();
     let out = dir.path().join("out");
-    bin()
-        .args(["resize", "--height", "16383", "--format", "avif", "-o"])
-        .arg(&out)
-        .arg(&input)
-        .assert()
-        .success();
+    bin().args(["resize", "--height", "16383", "--format", "avif", "-o"]).arg(&out).arg(&input).assert().success();
     let b = fs::read(out.join("strip.avif")).unwrap();
     assert_eq!(ispe(&b), (1, 16383));
 }
