@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
-use imgbatch::isolate::{Isolation, WorkerCommand};
+use imgbatch::isolate::Isolation;
 use imgbatch::job::{
     DEFAULT_AVIF_EFFORT, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_TIMEOUT, DEFAULT_MAX_PIXELS, OutputMode, parse_color,
 };
@@ -415,7 +415,8 @@ impl Processing {
         job.isolation = match self.isolation {
             IsolationArg::Threads => Isolation::Threads,
             IsolationArg::Processes => {
-                let mut worker = WorkerCommand::this_program().map_err(|e| format!("cannot find this program: {e}"))?;
+                let mut worker =
+                    imgbatch::isolate::this_program().map_err(|e| format!("cannot find this program: {e}"))?;
                 if self.max_memory.is_some() {
                     // Its freed pages go back at once, as the run's do (see allocator.rs).
                     worker.args.push(FOLLOW_BUDGET_ARG.into());

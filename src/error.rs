@@ -149,7 +149,7 @@ pub enum FileError {
         detail: String,
     },
     /// An allocation in the worker process failed at its OS-enforced memory
-    /// limit (see [`crate::isolate`]).
+    /// limit (a worker process's RLIMIT_AS).
     #[error("over the memory limit of {} for one worker{detail}; its worker process was replaced", human_bytes(*.limit))]
     OverMemoryLimit {
         /// The address-space limit the process had, in bytes.

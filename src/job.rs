@@ -267,8 +267,29 @@ pub struct Job {
     pub progress: bool,
     /// Where each file is processed: worker processes (the binary's
     /// default) or the worker threads (the library's default, since a
-    /// program must serve as its own worker; see [`crate::isolate`]).
-    pub isolation: crate::isolate::Isolation,
+    /// program must serve as its own worker; see the `isolate` module).
+    pub isolation: Isolation,
+}
+
+/// Where the workers run each file's decode → resize → encode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Isolation {
+    /// On the worker threads, in the run's own process: a crash or a failed
+    /// allocation in a decoder ends the whole run, and a file past
+    /// `--timeout` is abandoned, its thread still busy.
+    Threads,
+    /// In one worker process per worker thread, started with this command.
+    Processes(WorkerCommand),
+}
+
+/// How to start a worker process: a program whose `main` serves as a
+/// worker when its first argument says so (`child::serve` of the `isolate` module).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerCommand {
+    /// The program (the `imgbatch` binary itself, usually).
+    pub program: PathBuf,
+    /// Its arguments, the worker argument first.
+    pub args: Vec<std::ffi::OsString>,
 }
 
 /// Where the outputs of a run go.
@@ -381,7 +402,7 @@ impl Job {
             keep_metadata: false,
             strip_gps: false,
             listed: None,
-            isolation: crate::isolate::Isolation::Threads,
+            isolation: Isolation::Threads,
             verbosity: Verbosity::Normal,
             progress: true,
         }

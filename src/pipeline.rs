@@ -32,9 +32,9 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use crate::budget::Budget;
 use crate::cost::CostModel;
 use crate::error::{FileError, SetupError};
-use crate::isolate::Isolation;
 use crate::isolate::limits;
 use crate::isolate::process::{Gone, WorkerProcess};
+use crate::isolate::{Isolation, WorkerCommand};
 use crate::job::{Job, OutputMode, Verbosity};
 use crate::process::resize::Resampler;
 use crate::process::{self, ProcessOptions, Processed, Task};
@@ -271,7 +271,7 @@ pub fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Repor
 /// (started on the first file, started again after one dies).
 enum Executor {
     Thread(Resampler),
-    Process(Option<WorkerProcess>),
+    Process(WorkerCommand, Option<WorkerProcess>),
 }
 
 /// What became of one file on a worker.
@@ -287,7 +287,7 @@ enum Ran {
 fn worker(shared: &Arc<Shared>, id: usize) {
     let mut exec = match &shared.isolation {
         Isolation::Threads => Executor::Thread(Resampler::new()),
-        Isolation::Processes(_) => Executor::Process(None),
+        Isolation::Processes(command) => Executor::Process(command.clone(), None),
     };
     let mut waits = StageTimes::default();
     loop {
@@ -316,7 +316,7 @@ fn worker(shared: &Arc<Shared>, id: usize) {
         } else {
             match &mut exec {
                 Executor::Thread(resampler) => on_thread(shared, id, &task, resampler, &mut admit),
-                Executor::Process(slot) => in_process(shared, id, &task, slot, &mut admit),
+                Executor::Process(command, slot) => in_process(shared, id, &task, command, slot, &mut admit),
             }
         };
         // The file's memory is gone now, whether or not the run still waits for it.
@@ -373,10 +373,10 @@ fn in_process(
     shared: &Shared,
     id: usize,
     task: &Task,
+    command: &WorkerCommand,
     slot: &mut Option<WorkerProcess>,
     admit: &mut process::Admit<'_>,
 ) -> Ran {
-    let Isolation::Processes(command) = &shared.isolation else { unreachable!("a process executor without a command") };
     if slot.is_none() {
         match WorkerProcess::spawn(command, &shared.opts) {
             Ok(p) => *slot = Some(p),
@@ -387,8 +387,11 @@ fn in_process(
         }
     }
     let Some(proc) = slot.as_mut() else { return Ran::Abandoned };
-    if let Some(r) = shared.running().get_mut(&id) {
-        r.pid = Some(proc.pid());
+    // Under the table's lock: from here on the writer can kill it. Given up
+    // on while it was starting: the task is not handed to it at all.
+    match shared.running().get_mut(&id) {
+        Some(r) => r.pid = Some(proc.pid()),
+        None => return Ran::Abandoned,
     }
     let answer = proc.run(task, shared.allowance, admit);
     let ours = shared.running().remove(&id).is_some();

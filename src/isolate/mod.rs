@@ -29,33 +29,10 @@ pub mod process;
 pub mod sandbox;
 pub mod wire;
 
-use std::ffi::OsString;
-use std::path::PathBuf;
+pub use crate::job::{Isolation, WorkerCommand};
 
-/// Where the workers run each file's decode → resize → encode.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Isolation {
-    /// On the worker threads, in the run's own process: a crash or a failed
-    /// allocation in a decoder ends the whole run, and a file past
-    /// `--timeout` is abandoned, its thread still busy.
-    Threads,
-    /// In one worker process per worker thread, started with this command.
-    Processes(WorkerCommand),
-}
-
-/// How to start a worker process: a program whose `main` calls
+/// This very program as its own worker: its `main` must call
 /// [`child::serve`] when its first argument is [`wire::WORKER_ARG`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerCommand {
-    /// The program (the `imgbatch` binary itself, usually).
-    pub program: PathBuf,
-    /// Its arguments: [`wire::WORKER_ARG`] first.
-    pub args: Vec<OsString>,
-}
-
-impl WorkerCommand {
-    /// This very program as its own worker.
-    pub fn this_program() -> std::io::Result<WorkerCommand> {
-        Ok(WorkerCommand { program: std::env::current_exe()?, args: vec![wire::WORKER_ARG.into()] })
-    }
+pub fn this_program() -> std::io::Result<WorkerCommand> {
+    Ok(WorkerCommand { program: std::env::current_exe()?, args: vec![wire::WORKER_ARG.into()] })
 }

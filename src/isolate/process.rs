@@ -19,7 +19,8 @@ use crate::process::{Admit, ProcessOptions, Processed, Task};
 /// of RSS instead of 448 MB).
 const ARENA_RESERVE: (&str, &str) = ("MIMALLOC_ARENA_RESERVE", "64MiB");
 
-/// The worker process ended (or its pipe broke) before answering.
+/// The worker process ended, or its pipe broke or carried something that
+/// is not the protocol, before it answered.
 #[derive(Debug)]
 pub struct Gone;
 
@@ -68,8 +69,8 @@ impl WorkerProcess {
         match ready {
             Ok(Some(FromWorker::Ready)) => Ok(worker),
             Ok(_) | Err(_) => {
+                // Dropped: killed and waited for.
                 let why = worker.last_words();
-                worker.kill();
                 Err(io::Error::other(format!("{} did not start as a worker{why}", command.program.display())))
             }
         }
@@ -82,7 +83,9 @@ impl WorkerProcess {
 
     /// Processes `task`: the worker's answer, or [`Gone`] if it died first.
     /// `allowance` is what it may map beyond its size now and what `admit`
-    /// grants.
+    /// grants. Where the limit cannot be read or set (no /proc, a
+    /// container that forbids prlimit), the file runs without one: still
+    /// isolated, only not held to the budget.
     pub fn run(
         &mut self,
         task: &Task,
@@ -91,9 +94,10 @@ impl WorkerProcess {
     ) -> Result<Result<Processed, FileError>, Gone> {
         let _ = self.stderr.set_len(0);
         let _ = self.stderr.seek(SeekFrom::Start(0));
-        let pid = self.pid();
-        let base = limits::address_space(pid).map_err(|_| Gone)? + allowance;
-        self.set_limit(base)?;
+        let base = limits::address_space(self.pid()).ok().map(|vm| vm + allowance);
+        if let Some(base) = base {
+            self.set_limit(base);
+        }
         wire::send(&mut self.to, &ToWorker::Task(task.clone())).map_err(|_| Gone)?;
         let mut granted = 0u64;
         loop {
@@ -102,7 +106,9 @@ impl WorkerProcess {
                     let answer = admit(need).map_err(|e| e.to_string());
                     if answer.is_ok() {
                         granted = granted.saturating_add(need);
-                        self.set_limit(base.saturating_add(granted))?;
+                        if let Some(base) = base {
+                            self.set_limit(base.saturating_add(granted));
+                        }
                     }
                     wire::send(&mut self.to, &ToWorker::Admitted(answer)).map_err(|_| Gone)?;
                 }
@@ -112,14 +118,17 @@ impl WorkerProcess {
         }
     }
 
-    fn set_limit(&mut self, bytes: u64) -> Result<(), Gone> {
-        limits::set_address_space(self.pid(), bytes).map_err(|_| Gone)?;
-        self.limit = bytes;
-        Ok(())
+    fn set_limit(&mut self, bytes: u64) {
+        if limits::set_address_space(self.pid(), bytes).is_ok() {
+            self.limit = bytes;
+        }
     }
 
-    /// After [`Gone`]: waits for the process and says what became of its file.
+    /// After [`Gone`]: waits for the process and says what became of its
+    /// file. One that broke the protocol but lives is killed first (a kill
+    /// leaves the status of one already dead as it was).
     pub fn reap(mut self) -> FileError {
+        let _ = self.child.kill();
         let status = self.child.wait();
         let detail = self.last_words();
         match status {
@@ -135,12 +144,6 @@ impl WorkerProcess {
             }
             Err(e) => FileError::Crashed { how: "lost".into(), detail: format!(": {e}") },
         }
-    }
-
-    /// Kills the process and waits for it (a file given up on `--timeout`).
-    pub fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 
     /// `: ` and the first line the process wrote on stderr for this task, or nothing.

@@ -190,3 +190,22 @@ pub fn cr3_zero_box() -> Vec<u8> {
     f.extend(bmff_box(b"moov", &inner));
     f
 }
+
+/// A 62-byte NEF (TIFF with Nikon's Make) whose first IFD names itself as
+/// the next: rawler's decoder lookup walks the chain for ever, allocating
+/// as it goes (1.9 GB in the 5 s before a thread's timeout).
+pub fn nef_self_ifd() -> Vec<u8> {
+    let make = b"NIKON CORPORATION\0";
+    let data = 8 + 2 + 2 * 12 + 4;
+    let mut f = b"II*\0\x08\0\0\0\x02\0".to_vec();
+    for (tag, len, at) in [(0x10f_u16, make.len(), data), (0x110, 6, data + make.len())] {
+        f.extend_from_slice(&tag.to_le_bytes());
+        f.extend_from_slice(&2u16.to_le_bytes());
+        f.extend_from_slice(&(len as u32).to_le_bytes());
+        f.extend_from_slice(&(at as u32).to_le_bytes());
+    }
+    f.extend_from_slice(&8u32.to_le_bytes());
+    f.extend_from_slice(make);
+    f.extend_from_slice(b"D850\0\0");
+    f
+}
