@@ -359,6 +359,20 @@ mod tests {
     }
 
     #[test]
+    fn an_exif_too_big_for_a_jpeg_segment_is_left_out_with_a_warning() {
+        // A PNG's eXIf has no such limit: 100 KB of UserComment is legal there.
+        let comment =
+            Field { tag: Tag::UserComment, ifd_num: In::PRIMARY, value: Value::Undefined(vec![0x41; 100_000], 0) };
+        let meta = Metadata { exif: vec![comment], xmp: None, iptc: None };
+        let r = |format| Rewrite { size: (1, 1), strip_gps: false, srgb: true, format };
+        let (jpeg, warnings) = meta.blocks(r(OutFormat::Jpeg));
+        assert_eq!(jpeg.exif, None);
+        assert!(warnings.len() == 1 && warnings[0].starts_with("EXIF of 97."), "{warnings:?}");
+        let (png, warnings) = meta.blocks(r(OutFormat::Png));
+        assert!(png.exif.is_some_and(|e| e.len() > 100_000) && warnings.is_empty());
+    }
+
+    #[test]
     fn an_xmp_packet_that_does_not_parse_is_left_out_with_a_warning() {
         let meta = Metadata { exif: vec![], xmp: Some("<x:xmpmeta><rdf:RDF></x:xmpmeta>".into()), iptc: None };
         let (blocks, warnings) =
