@@ -165,6 +165,20 @@ pub enum FileError {
     WorkerStart(String),
 }
 
+/// A panic's message and place (`index out of bounds… at src/x.rs:12`), for
+/// [`FileError::Panic`]: the hooks of the worker threads and processes keep
+/// it for the report instead of printing it.
+pub fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let msg = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+    format!("{msg}{at}")
+}
+
 /// Problems that stop the whole run before any file is processed (exit 2).
 #[derive(Debug, Error)]
 pub enum SetupError {

@@ -31,7 +31,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::budget::Budget;
 use crate::cost::CostModel;
-use crate::error::{FileError, SetupError};
+use crate::error::{FileError, SetupError, panic_message};
 use crate::isolate::limits;
 use crate::isolate::process::{Gone, WorkerProcess};
 use crate::isolate::{Isolation, WorkerCommand};
@@ -72,14 +72,7 @@ fn install_panic_hook() {
             if !on_worker {
                 return default(info);
             }
-            let msg = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-            LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
+            LAST_PANIC.with(|p| *p.borrow_mut() = Some(panic_message(info)));
         }));
     });
 }

@@ -8,18 +8,6 @@ use common::hostile;
 use common::*;
 use std::fs;
 
-/// Peak resident set of the largest process waited for so far (the run or
-/// one of its worker processes), in bytes.
-fn largest_peak_rss() -> u64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is valid.
-    let usage = unsafe {
-        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()), 0);
-        usage.assume_init()
-    };
-    usage.ru_maxrss as u64 * 1024
-}
-
 #[test]
 fn runaway_raw_decoders_fail_alone_within_the_memory_budget() {
     let dir = tempfile::tempdir().unwrap();
@@ -51,6 +39,6 @@ fn runaway_raw_decoders_fail_alone_within_the_memory_budget() {
         assert_eq!(stderr.lines().filter(|l| l.contains("zero_box.cr3")).count(), 1, "{stderr}");
     }
     // The run and its two workers together, each at most its own peak.
-    let tree = 3 * largest_peak_rss();
+    let tree = 3 * children_peak_rss();
     assert!(tree <= 2 * budget, "the run's processes may hold {} MiB, over twice the budget", tree >> 20);
 }

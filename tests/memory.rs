@@ -6,17 +6,6 @@ use common::hostile;
 use common::*;
 use std::fs;
 
-/// Peak resident set of the children waited for so far, in bytes.
-fn children_peak_rss() -> u64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is valid.
-    let usage = unsafe {
-        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()), 0);
-        usage.assume_init()
-    };
-    usage.ru_maxrss as u64 * 1024
-}
-
 #[test]
 fn bombs_and_timeouts_stay_within_the_memory_budget() {
     let dir = tempfile::tempdir().unwrap();

@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 
 use super::wire::{self, FromWorker, OUT_OF_MEMORY_EXIT, ToWorker};
 use crate::allocator::ALLOCATION_FAILED;
-use crate::error::FileError;
+use crate::error::{FileError, panic_message};
 use crate::process::{self, resize::Resampler};
 
 thread_local! {
@@ -55,14 +55,7 @@ fn take_over_process() -> std::io::Result<File> {
 pub fn serve() -> i32 {
     let Ok(out) = take_over_process() else { return 2 };
     panic::set_hook(Box::new(|info| {
-        let msg = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(panic_message(info)));
     }));
     // Decoders that use rayon (jpeg-decoder) get one thread, as on a worker
     // thread of the in-process pool: the run's parallelism is its workers.

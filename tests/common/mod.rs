@@ -142,3 +142,16 @@ pub fn limit_file_size(cmd: &mut std::process::Command, bytes: u64) {
         });
     }
 }
+
+/// Peak resident set of the largest process this test process has waited
+/// for (a run, or one of its worker processes), in bytes. Meaningful in a
+/// test binary of one test: RUSAGE_CHILDREN covers every child.
+pub fn children_peak_rss() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is valid.
+    let usage = unsafe {
+        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()), 0);
+        usage.assume_init()
+    };
+    usage.ru_maxrss as u64 * 1024
+}
