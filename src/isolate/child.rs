@@ -44,7 +44,16 @@ fn take_over_process() -> std::io::Result<File> {
         }
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGTERM, libc::SIG_IGN);
-        libc::signal(libc::SIGABRT, on_abort as *const () as libc::sighandler_t);
+        // On the alternate signal stack Rust gives each thread: at the
+        // memory limit the thread's own stack may not grow by the page the
+        // handler needs (the kernel then kills it with SIGSEGV instead).
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = on_abort as *const () as libc::sighandler_t;
+        act.sa_flags = libc::SA_ONSTACK;
+        libc::sigemptyset(&mut act.sa_mask);
+        if libc::sigaction(libc::SIGABRT, &act, std::ptr::null_mut()) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
         Ok(File::from_raw_fd(proto))
     }
 }
