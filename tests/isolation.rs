@@ -70,7 +70,7 @@ fn the_same_crash_in_thread_isolation_takes_the_run_down() {
 }
 
 #[test]
-fn a_decoder_can_neither_write_files_nor_open_sockets() {
+fn a_decoder_can_neither_write_files_nor_open_sockets_but_can_start_threads() {
     let dir = tempfile::tempdir().unwrap();
     good_jpeg(&dir.path().join("evil.jpg"));
     good_jpeg(&dir.path().join("fine.jpg"));
@@ -86,6 +86,7 @@ fn a_decoder_can_neither_write_files_nor_open_sockets() {
     let e = entry(&r, "evil.jpg")["error"].as_str().unwrap().to_string();
     assert!(e.contains("create Err") && e.contains("listen Err"), "{e}");
     assert_eq!(e.matches("PermissionDenied").count(), 2, "{e}");
+    assert!(e.contains("thread Ok(42)"), "a decoder can still start threads: {e}");
     assert!(!dir.path().join("evil.escaped").exists());
     assert_eq!(entry(&r, "fine.jpg")["status"], "ok", "the run itself still writes");
 }

@@ -51,10 +51,6 @@ const REFUSED: &[i64] = &[
     libc::SYS_fchmodat,
     libc::SYS_fchownat,
     libc::SYS_truncate,
-    // Its flags sit behind a pointer the filter cannot read; callers fall
-    // back to openat, whose flags it can.
-    libc::SYS_openat2,
-    libc::SYS_clone3,
     #[cfg(target_arch = "x86_64")]
     libc::SYS_fork,
     #[cfg(target_arch = "x86_64")]
@@ -76,6 +72,12 @@ const REFUSED: &[i64] = &[
     #[cfg(target_arch = "x86_64")]
     libc::SYS_chmod,
 ];
+
+/// System calls whose arguments sit behind a pointer the filter cannot
+/// read: they fail as if the kernel did not have them (ENOSYS), so that
+/// callers fall back to the older call whose flags it can read (glibc's
+/// pthread_create to clone, for the threads libheif's decoders start).
+const UNKNOWN: &[i64] = &[libc::SYS_clone3, libc::SYS_openat2];
 
 /// Rules that match when argument `arg` has any of `bits` set.
 fn any_bit(arg: u8, bits: &[i32]) -> Result<Vec<SeccompRule>, BackendError> {
@@ -102,9 +104,21 @@ fn filter() -> Result<BpfProgram, BackendError> {
     filter.try_into()
 }
 
-/// Applies the filter to this process's thread and every thread it starts
-/// after. Call once every thread the worker needs has been started.
+/// The calls of [`UNKNOWN`], made to fail with ENOSYS. A second filter
+/// because a filter has one action; on the other calls it allows, leaving
+/// the decision to the first.
+fn unknown_filter() -> Result<BpfProgram, BackendError> {
+    let arch = TargetArch::try_from(std::env::consts::ARCH)?;
+    let rules = UNKNOWN.iter().map(|&s| (s, vec![])).collect();
+    SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::ENOSYS as u32), arch)?.try_into()
+}
+
+/// Applies the filters to this process's threads and every thread started
+/// after.
 pub fn enter() -> Result<(), SandboxError> {
-    let program = filter().map_err(|e| SandboxError::Build(e.to_string()))?;
-    seccompiler::apply_filter_all_threads(&program).map_err(|e| SandboxError::Apply(e.to_string()))
+    for program in [filter(), unknown_filter()] {
+        let program = program.map_err(|e| SandboxError::Build(e.to_string()))?;
+        seccompiler::apply_filter_all_threads(&program).map_err(|e| SandboxError::Apply(e.to_string()))?;
+    }
+    Ok(())
 }

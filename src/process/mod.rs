@@ -116,7 +116,9 @@ fn inject_faults(path: &std::path::Path) {
     if hit(&ESCAPE, "IMGBATCH_INJECT_ESCAPE") {
         let created = std::fs::File::create(path.with_extension("escaped")).map(|_| ());
         let connected = std::net::TcpListener::bind("127.0.0.1:0").map(|_| ());
-        panic!("escape: create {created:?}, listen {connected:?}");
+        // What a decoder may do (libheif's start threads): still works.
+        let thread = std::thread::spawn(|| 42).join().map_err(|_| "thread panicked");
+        panic!("escape: create {created:?}, listen {connected:?}, thread {thread:?}");
     }
     if hit(&HANG, "IMGBATCH_INJECT_HANG") {
         loop {
