@@ -64,6 +64,12 @@ fn attributes(reader: &NsReader<&[u8]>, start: &BytesStart, strip_gps: bool) -> 
         match kind(&ns, local.as_ref())? {
             Kind::Gps if strip_gps => {}
             Kind::Orientation => out.push_attribute(Attribute { key: attr.key, value: b"1".as_slice().into() }),
+            // Written back in double quotes: a single-quoted value may hold one.
+            _ if attr.value.contains(&b'"') => {
+                let value: Vec<u8> =
+                    attr.value.iter().flat_map(|&b| if b == b'"' { b"&quot;".to_vec() } else { vec![b] }).collect();
+                out.push_attribute(Attribute { key: attr.key, value: value.into() })
+            }
             _ => out.push_attribute(attr),
         }
     }
@@ -174,6 +180,16 @@ mod tests {
             // Without the flag, only the orientation would change: all of it stays.
             assert!(rewrite(&xmp, false).unwrap().contains("GPS"));
         }
+    }
+
+    #[test]
+    fn a_single_quoted_value_with_a_double_quote_stays_well_formed() {
+        let xmp = packet(
+            r#"<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:source='the "lake" series'/>"#,
+        );
+        let out = rewrite(&xmp, true).unwrap();
+        assert!(out.contains(r#"dc:source="the &quot;lake&quot; series""#), "{out}");
+        assert_eq!(rewrite(&out, true).unwrap(), out, "reads back as it was written");
     }
 
     #[test]
