@@ -184,9 +184,8 @@ mod tests {
 
     #[test]
     fn a_single_quoted_value_with_a_double_quote_stays_well_formed() {
-        let xmp = packet(
-            r#"<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:source='the "lake" series'/>"#,
-        );
+        let xmp =
+            packet(r#"<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:source='the "lake" series'/>"#);
         let out = rewrite(&xmp, true).unwrap();
         assert!(out.contains(r#"dc:source="the &quot;lake&quot; series""#), "{out}");
         assert_eq!(rewrite(&out, true).unwrap(), out, "reads back as it was written");
