@@ -304,8 +304,7 @@ fn worker(shared: &Arc<Shared>, id: usize) {
         let (held, waited) = (Cell::new(0), Cell::new(0.0));
         let mut admit = |need: u64| shared.admit(id, &held, &waited, need);
         let ran = if task.up_to_date {
-            let outcome = existing_outputs(&task);
-            if shared.running().remove(&id).is_some() { Ran::Ended(outcome) } else { Ran::Abandoned }
+            settle(shared, id, existing_outputs(&task))
         } else {
             match &mut exec {
                 Executor::Thread(resampler) => on_thread(shared, id, &task, resampler, &mut admit),
@@ -352,10 +351,13 @@ fn on_thread(
             Outcome::Failed(FileError::Panic(msg))
         }
     };
-    if shared.running().remove(&id).is_none() {
-        return Ran::Abandoned;
-    }
-    Ran::Ended(outcome)
+    settle(shared, id, outcome)
+}
+
+/// Takes worker `id`'s file out of the table: its outcome goes to the
+/// writer, unless the writer already gave up on it and reported it.
+fn settle(shared: &Shared, id: usize, outcome: Outcome) -> Ran {
+    if shared.running().remove(&id).is_some() { Ran::Ended(outcome) } else { Ran::Abandoned }
 }
 
 /// Runs `task` in this worker's process (`slot`), starting one if needed.
@@ -375,7 +377,7 @@ fn in_process(
             Ok(p) => *slot = Some(p),
             Err(e) => {
                 let failed = Outcome::Failed(FileError::WorkerStart(e.to_string()));
-                return if shared.running().remove(&id).is_some() { Ran::Ended(failed) } else { Ran::Abandoned };
+                return settle(shared, id, failed);
             }
         }
     }
