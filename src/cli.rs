@@ -6,11 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
+use imgbatch::format::OUTPUTS;
 use imgbatch::isolate::Isolation;
-use imgbatch::job::{
-    DEFAULT_AVIF_EFFORT, DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_TIMEOUT, DEFAULT_MAX_PIXELS, OutputMode, parse_color,
-};
-use imgbatch::process::colour::ColourMode;
+use imgbatch::job::{ColourMode, DEFAULT_AVIF_EFFORT, DEFAULT_MAX_PIXELS, OutputMode, parse_color};
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, ShrinkOnLoad, Subsampling, Target, Verbosity};
@@ -99,22 +97,6 @@ pub enum FitArg {
     Fill,
     /// Keep aspect ratio, cover the box without cropping.
     Outside,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FormatArg {
-    /// The input's format when it can be written (JPEG, PNG, WebP), else JPEG
-    /// (HEIC, AVIF, JPEG XL, camera RAW, TIFF, GIF and BMP all become JPEG).
-    Same,
-    /// JPEG (chroma subsampling from --subsampling, 4:2:0 unless told).
-    Jpeg,
-    /// PNG (lossless, keeps alpha).
-    Png,
-    /// WebP (lossy, keeps alpha).
-    Webp,
-    /// AVIF (AV1, lossy, 8-bit, chroma 4:2:0 unless --subsampling says otherwise, keeps
-    /// alpha; slow to encode, see --effort; quality 50 unless told).
-    Avif,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -207,8 +189,8 @@ pub struct Common {
 #[derive(Debug, Args)]
 pub struct Processing {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Same)]
-    pub format: FormatArg,
+    #[arg(long, default_value = "same", value_parser = format_choice())]
+    pub format: FormatChoice,
     /// JPEG/WebP/AVIF quality [default: 80 for thumbs, 85 for resize, 50 for AVIF].
     #[arg(long, short = 'q', value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Option<u8>,
@@ -357,20 +339,30 @@ impl From<FitArg> for Fit {
     }
 }
 
+/// `--format`'s values: `same` and every output format of the table, by
+/// all its names (`jpg` for `jpeg`).
+fn format_choice() -> impl clap::builder::TypedValueParser<Value = FormatChoice> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let same = PossibleValue::new("same").help(
+        "The input's format when it can be written (JPEG, PNG, WebP), else JPEG \
+         (HEIC, AVIF, JPEG XL, camera RAW, TIFF, GIF and BMP all become JPEG)",
+    );
+    let outputs = OUTPUTS.iter().map(|r| PossibleValue::new(r.arg_names[0]).aliases(&r.arg_names[1..]).help(r.help));
+    PossibleValuesParser::new(std::iter::once(same).chain(outputs))
+        .map(|name| OutFormat::from_arg(&name).map_or(FormatChoice::Same, FormatChoice::Fixed))
+}
+
 impl Processing {
     /// Validates these options and sets them on `job`.
     fn apply(&self, job: &mut Job) -> Result<(), String> {
-        job.format = match self.format {
-            FormatArg::Same => FormatChoice::Same,
-            FormatArg::Jpeg => FormatChoice::Fixed(OutFormat::Jpeg),
-            FormatArg::Png => FormatChoice::Fixed(OutFormat::Png),
-            FormatArg::Webp => FormatChoice::Fixed(OutFormat::Webp),
-            FormatArg::Avif => FormatChoice::Fixed(OutFormat::Avif),
+        job.format = self.format;
+        let fixed = match self.format {
+            FormatChoice::Fixed(f) => Some(f.row()),
+            FormatChoice::Same => None,
         };
-        match self.quality {
-            Some(q) => job.quality = q,
-            None if job.format == FormatChoice::Fixed(OutFormat::Avif) => job.quality = DEFAULT_AVIF_QUALITY,
-            None => {}
+        match (self.quality, fixed.and_then(|f| f.own_quality)) {
+            (Some(q), _) | (None, Some(q)) => job.quality = q,
+            (None, None) => {}
         }
         job.effort = self.effort;
         job.subsampling = match self.subsampling {
@@ -404,8 +396,7 @@ impl Processing {
         match self.timeout {
             Some(t) if !t.is_finite() || t < 0.0 => return Err(format!("--timeout {t}: give seconds, 0 for none")),
             Some(t) => job.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t)),
-            None if job.format == FormatChoice::Fixed(OutFormat::Avif) => job.timeout = Some(DEFAULT_AVIF_TIMEOUT),
-            None => {}
+            None => job.timeout = fixed.map_or(job.timeout, |f| Some(f.timeout)),
         }
         if let Some(m) = &self.max_memory {
             job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
@@ -572,7 +563,9 @@ mod tests {
     #[test]
     fn avif_jobs_get_a_longer_default_timeout_and_quality_50() {
         let avif = job(&["--format", "avif"]);
-        assert_eq!((avif.timeout, avif.quality), (Some(DEFAULT_AVIF_TIMEOUT), DEFAULT_AVIF_QUALITY));
+        assert_eq!((avif.timeout, avif.quality), (Some(Duration::from_secs(600)), 50));
+        // `jpg` is `jpeg`.
+        assert_eq!(job(&["--format", "jpg"]).format, FormatChoice::Fixed(OutFormat::Jpeg));
         let jpeg = job(&["--format", "jpeg"]);
         assert_eq!((jpeg.timeout, jpeg.quality), (Some(imgbatch::job::DEFAULT_TIMEOUT), 85));
         let told = job(&["--format", "avif", "--timeout", "5", "--quality", "70"]);

@@ -13,67 +13,26 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
+use crate::format::jpeg::{self, Process};
+use crate::format::{Class, HEAD_LEN, InFormat, sniff};
 use crate::geometry;
 use crate::job::{Job, Target};
-use crate::process::decode::{InFormat, sniff};
-use crate::process::jpeg::{self, Process};
-use crate::walk::EXTENSIONS;
 
 /// How much of a file the walker reads when the bar needs its cost: enough
 /// for a JPEG's frame header behind a phone's EXIF block (and its preview).
 pub const HEAD: usize = 64 << 10;
 
-/// Formats whose cost per byte differs, for [`CostModel::guess`] and for the
-/// scale the header pass learns per class (see `walk::Tally`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
-    /// JPEG, and WebP and GIF, which cost about as much per byte.
-    Jpeg,
-    /// PNG and APNG.
-    Png,
-    /// TIFF and BMP: mostly uncompressed, cheap per byte.
-    Tiff,
-    /// HEIC, AVIF and JPEG XL: slow to decode per byte.
-    Modern,
-    /// Camera RAW: mostly sensor data that the embedded preview lets us skip.
-    Raw,
-    /// Not an image by its name: costs next to nothing.
-    Other,
-}
-
-impl Class {
-    /// The number of classes.
-    pub const COUNT: usize = 6;
-
-    /// The class a file belongs to by its name.
-    pub fn of(path: &Path) -> Class {
-        let ext = path.extension().and_then(OsStr::to_str).map(str::to_ascii_lowercase);
-        match ext.as_deref() {
-            Some("jpg" | "jpeg" | "jpe" | "jfif" | "webp" | "gif") => Class::Jpeg,
-            Some("png" | "apng") => Class::Png,
-            Some("tif" | "tiff" | "bmp") => Class::Tiff,
-            Some("heic" | "heif" | "hif" | "avif" | "jxl") => Class::Modern,
-            Some(e) if EXTENSIONS.contains(&e) => Class::Raw,
-            _ => Class::Other,
-        }
-    }
-
-    /// Its place in per-class tables.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// Microseconds per byte when nothing else is known: the corpus's mean
-    /// rate for thumbnails and web sizes (JPEG 69–96 ms per MB, PNG 21–25).
-    fn per_byte(self) -> f64 {
-        match self {
-            Class::Jpeg => 0.080,
-            Class::Png => 0.022,
-            Class::Tiff => 0.012,
-            Class::Modern => 0.160,
-            Class::Raw => 0.008,
-            Class::Other => 0.000_8,
-        }
+/// Microseconds per byte of a class when nothing else is known: the
+/// corpus's mean rate for thumbnails and web sizes (JPEG 69–96 ms per MB,
+/// PNG 21–25).
+fn per_byte(class: Class) -> f64 {
+    match class {
+        Class::Jpeg => 0.080,
+        Class::Png => 0.022,
+        Class::Tiff => 0.012,
+        Class::Modern => 0.160,
+        Class::Raw => 0.008,
+        Class::Other => 0.000_8,
     }
 }
 
@@ -99,7 +58,7 @@ impl CostModel {
     pub fn guess(&self, path: &Path, len: u64) -> u64 {
         let class = Class::of(path);
         let fixed = if class == Class::Other { 0.0 } else { PER_FILE_US };
-        (fixed + len as f64 * class.per_byte()) as u64 + 1
+        (fixed + len as f64 * per_byte(class)) as u64 + 1
     }
 
     /// An input whose outputs are all up to date: its worker only reads them.
@@ -120,7 +79,7 @@ impl CostModel {
     fn by_header(&self, path: &Path, len: u64, head: &[u8]) -> Option<u64> {
         let ext = path.extension().and_then(OsStr::to_str);
         let mb = len as f64 / 1e6;
-        let ms = match sniff(&head[..head.len().min(crate::process::decode::HEAD_LEN)], ext).ok()? {
+        let ms = match sniff(&head[..head.len().min(HEAD_LEN)], ext).ok()? {
             InFormat::Jpeg => {
                 let info = jpeg::scan(head);
                 let size = info.size;

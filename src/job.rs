@@ -80,55 +80,16 @@ pub enum FormatChoice {
     Fixed(OutFormat),
 }
 
-/// A format imgbatch writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum OutFormat {
-    /// Baseline or progressive JPEG.
-    Jpeg,
-    /// Lossless PNG.
-    Png,
-    /// Lossy WebP.
-    Webp,
-    /// Lossy AVIF (AV1 in HEIF), 8-bit.
-    Avif,
-}
+pub use crate::format::OutFormat;
 
-impl OutFormat {
-    /// File extension written for this format.
-    pub fn extension(self) -> &'static str {
-        match self {
-            OutFormat::Jpeg => "jpg",
-            OutFormat::Png => "png",
-            OutFormat::Webp => "webp",
-            OutFormat::Avif => "avif",
-        }
-    }
-
-    /// Whether `ext` (any case) is a usual extension of this format.
-    pub fn named_by(self, ext: &str) -> bool {
-        let names: &[&str] = match self {
-            OutFormat::Jpeg => &["jpg", "jpeg", "jpe", "jfif"],
-            OutFormat::Png => &["png"],
-            OutFormat::Webp => &["webp"],
-            OutFormat::Avif => &["avif"],
-        };
-        names.iter().any(|n| n.eq_ignore_ascii_case(ext))
-    }
-
-    /// Display name.
-    pub fn name(self) -> &'static str {
-        match self {
-            OutFormat::Jpeg => "JPEG",
-            OutFormat::Png => "PNG",
-            OutFormat::Webp => "WebP",
-            OutFormat::Avif => "AVIF",
-        }
-    }
-
-    /// Whether the format stores an alpha channel.
-    pub fn has_alpha(self) -> bool {
-        !matches!(self, OutFormat::Jpeg)
-    }
+/// What happens to an input's colour profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum ColourMode {
+    /// Convert to sRGB and write no profile.
+    #[default]
+    Srgb,
+    /// Keep the pixels as they are and copy the profile.
+    Keep,
 }
 
 /// JPEG chroma subsampling.
@@ -251,7 +212,7 @@ pub struct Job {
     /// Input files larger than this fail before a byte of them is read.
     pub max_file_size: u64,
     /// Convert tagged inputs to sRGB (default) or keep their profile.
-    pub colour: crate::process::colour::ColourMode,
+    pub colour: ColourMode,
     /// Copy EXIF (Orientation 1, no thumbnail, output size), XMP and IPTC to the outputs.
     pub keep_metadata: bool,
     /// With `keep_metadata`: leave GPS out of EXIF and XMP.
@@ -307,13 +268,7 @@ pub enum OutputMode {
     Discard,
 }
 
-/// A decoder busy for a minute on one file is stuck, not slow.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The default `--timeout` of an AVIF job. AV1 encoding is slow by nature:
-/// a 1200x1600 photo takes 28 s with rav1e and 51 s with libaom at effort
-/// 10 here, so a minute would fail honest files; ten still ends a stuck one.
-pub const DEFAULT_AVIF_TIMEOUT: Duration = Duration::from_secs(600);
+pub use crate::format::DEFAULT_TIMEOUT;
 
 /// Larger than any photo or camera RAW (a 100 MP RAW is about 200 MB), small
 /// enough that a stray disk image or video named `.jpg` is refused unread.
@@ -321,10 +276,6 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 
 /// sharp's and libvips' AVIF effort (libaom's speed 5 of 0–9).
 pub const DEFAULT_AVIF_EFFORT: u8 = 4;
-
-/// AVIF quality when none is given: sharp's and libvips' default. AV1 at 50
-/// looks like JPEG at about 80, so the JPEG/WebP defaults would be wasteful.
-pub const DEFAULT_AVIF_QUALITY: u8 = 50;
 
 /// sharp's `limitInputPixels` default: 0x3FFF × 0x3FFF.
 pub const DEFAULT_MAX_PIXELS: u64 = 0x3FFF * 0x3FFF;
@@ -398,7 +349,7 @@ impl Job {
             costliest_first: true,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             shard: None,
-            colour: crate::process::colour::ColourMode::Srgb,
+            colour: ColourMode::Srgb,
             keep_metadata: false,
             strip_gps: false,
             listed: None,

@@ -1,6 +1,12 @@
 //! Sizes as people write and read them: `512M` in, `1.5 KiB` out.
 
-use crate::error::SetupError;
+/// A size that [`parse_size`] cannot read.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid size {input:?}{why}")]
+pub struct BadSize {
+    input: String,
+    why: &'static str,
+}
 
 /// `1536` → `1.5 KiB`.
 pub fn human_bytes(n: u64) -> String {
@@ -15,23 +21,23 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// Parses `512M`, `2G`, `1.5GiB`, `300MB`, `1000000` (bytes). Units are binary.
-pub fn parse_size(s: &str) -> Result<u64, SetupError> {
+pub fn parse_size(s: &str) -> Result<u64, BadSize> {
+    let bad = |why| BadSize { input: s.to_owned(), why };
     let t = s.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 =
-        num.parse().map_err(|_| SetupError::Invalid(format!("invalid size {s:?}: use e.g. 512M or 4G")))?;
+    let value: f64 = num.parse().map_err(|_| bad(": use e.g. 512M or 4G"))?;
     let shift = match unit.trim().to_ascii_lowercase().trim_end_matches("ib").trim_end_matches('b') {
         "" => 0,
         "k" => 10,
         "m" => 20,
         "g" => 30,
         "t" => 40,
-        _ => return Err(SetupError::Invalid(format!("invalid size {s:?}: unit must be K, M, G or T"))),
+        _ => return Err(bad(": unit must be K, M, G or T")),
     };
     let bytes = value * (1u64 << shift) as f64;
     if !(1.0..=u64::MAX as f64).contains(&bytes) {
-        return Err(SetupError::Invalid(format!("invalid size {s:?}")));
+        return Err(bad(""));
     }
     Ok(bytes as u64)
 }

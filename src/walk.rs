@@ -15,32 +15,19 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use walkdir::{DirEntry, WalkDir};
 
-use crate::cost::{self, Class, CostModel};
+use crate::cost::{self, CostModel};
 use crate::error::FileError;
+use crate::format::Class;
+use crate::format::{self, HEAD_LEN, InFormat, is_candidate};
 use crate::job::{FormatChoice, Job, OutFormat, Target};
 use crate::output;
-use crate::process::decode::{self, HEAD_LEN, InFormat};
-use crate::process::open_input;
+use crate::read::open_input;
 use crate::schedule::{Lookahead, WINDOW};
 use crate::task::{FileResult, Msg, Outcome, Task};
 
 /// Extensions of image files (compared case-insensitively). A file with one
 /// of them whose content is not an image is a failure (a broken photo); any
 /// other file that is not an image is only counted.
-pub const EXTENSIONS: [&str; 37] = [
-    "jpg", "jpeg", "jpe", "jfif", "png", "apng", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif",
-    "jxl", "dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "orf", "rw2", "raf", "pef", "srw", "3fr",
-    "erf", "kdc", "dcr", "mef", "iiq", "psd",
-];
-
-/// Whether a file name has one of the image extensions.
-pub fn is_candidate(name: &OsStr) -> bool {
-    Path::new(name)
-        .extension()
-        .and_then(OsStr::to_str)
-        .is_some_and(|e| EXTENSIONS.iter().any(|c| c.eq_ignore_ascii_case(e)))
-}
-
 /// How a file that is not an image is counted: by its extension as written
 /// (`.MOV`), by its whole name for dot files (`.DS_Store`).
 pub fn kind_of(path: &Path) -> String {
@@ -100,10 +87,7 @@ pub fn output_extension(format: OutFormat, input_ext: Option<&str>, lowercase: b
 pub fn choose_format(choice: FormatChoice, f: InFormat) -> OutFormat {
     match (choice, f) {
         (FormatChoice::Fixed(o), _) => o,
-        (FormatChoice::Same, InFormat::Png) => OutFormat::Png,
-        (FormatChoice::Same, InFormat::WebP) => OutFormat::Webp,
-        // Everything else, HEIC, AVIF, JPEG XL and RAW included, becomes JPEG.
-        (FormatChoice::Same, _) => OutFormat::Jpeg,
+        (FormatChoice::Same, f) => f.same_output(),
     }
 }
 
@@ -275,8 +259,8 @@ fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -
     let mut head = Vec::with_capacity(want);
     file.take(want as u64).read_to_end(&mut head).map_err(FileError::Read)?;
     let extension = path.extension().and_then(OsStr::to_str);
-    let sniffed = decode::sniff(&head[..head.len().min(HEAD_LEN)], extension)?;
-    let format = choose_format(job.format, decode::readable(sniffed)?);
+    let sniffed = format::sniff(&head[..head.len().min(HEAD_LEN)], extension)?;
+    let format = choose_format(job.format, format::readable(sniffed)?);
     let ext = output_extension(format, extension, job.lowercase_ext);
     let outputs: Vec<_> = job
         .operation
@@ -656,7 +640,7 @@ mod tests {
         assert_eq!(choose_format(FormatChoice::Same, InFormat::WebP), OutFormat::Webp);
         assert_eq!(choose_format(FormatChoice::Same, InFormat::Tiff), OutFormat::Jpeg);
         assert_eq!(choose_format(FormatChoice::Same, InFormat::Gif), OutFormat::Jpeg);
-        let heic = InFormat::Heif(decode::HeifKind::Heic);
+        let heic = InFormat::Heif(format::HeifKind::Heic);
         assert_eq!(choose_format(FormatChoice::Same, heic), OutFormat::Jpeg);
         assert_eq!(choose_format(FormatChoice::Fixed(OutFormat::Png), InFormat::Jpeg), OutFormat::Png);
     }

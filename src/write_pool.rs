@@ -19,8 +19,8 @@ use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 
 use crate::error::FileError;
 use crate::output;
-use crate::process::Rendered;
 use crate::report::OutputRecord;
+use crate::task::Rendered;
 
 /// One write thread for this many workers.
 const WORKERS_PER_THREAD: usize = 16;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use imgbatch::RawMode;
 use imgbatch::job::{Fit, OutFormat, ShrinkOnLoad, Subsampling, Target};
-use imgbatch::process::colour::ColourMode;
+use imgbatch::job::ColourMode;
 use imgbatch::process::decode::DecodeOptions;
 use imgbatch::process::encode::EncodeOptions;
 use imgbatch::process::resize::Resampler;

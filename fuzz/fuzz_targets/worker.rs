@@ -10,7 +10,7 @@ use imgbatch::RawMode;
 use imgbatch::isolate::child::serve_on;
 use imgbatch::isolate::wire::{self, FromWorker, ToWorker};
 use imgbatch::job::{Fit, OutFormat, ShrinkOnLoad, Subsampling, Target};
-use imgbatch::process::colour::ColourMode;
+use imgbatch::job::ColourMode;
 use imgbatch::process::decode::DecodeOptions;
 use imgbatch::process::encode::EncodeOptions;
 use imgbatch::process::{ProcessOptions, Task};

@@ -5,6 +5,7 @@
 //! viewers that ignore profiles all show the same. `--colour keep` leaves
 //! the pixels alone and copies the profile, as before.
 
+pub use crate::job::ColourMode;
 use std::sync::Arc;
 
 use crate::error::FileError;
@@ -14,16 +15,6 @@ use moxcms::{
     ColorProfile, DataColorSpace, Layout, RenderingIntent, Transform8BitExecutor, Transform16BitExecutor,
     TransformOptions,
 };
-
-/// What happens to an input's colour profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum ColourMode {
-    /// Convert to sRGB and write no profile.
-    #[default]
-    Srgb,
-    /// Keep the pixels as they are and copy the profile.
-    Keep,
-}
 
 /// A conversion to sRGB, at the depth of the pixels it is given.
 enum Transform {

@@ -93,7 +93,7 @@ impl Metadata {
         }
         if is_jpeg(bytes) {
             // Only the segments before the image data are copied for img-parts.
-            let head = &bytes[..crate::process::jpeg::scan(bytes).first_scan.unwrap_or(bytes.len())];
+            let head = &bytes[..crate::format::jpeg::scan(bytes).first_scan.unwrap_or(bytes.len())];
             if let Ok(jpeg) = Jpeg::from_bytes([head, &[0xFF, 0xD9]].concat().into()) {
                 for s in jpeg.segments() {
                     let c = s.contents();

@@ -5,9 +5,7 @@ pub mod avif;
 pub mod colour;
 pub mod decode;
 pub mod encode;
-pub mod jpeg;
 pub mod metadata;
-pub mod read;
 pub mod resize;
 pub mod xmp;
 
@@ -19,14 +17,13 @@ use image::{DynamicImage, GenericImageView};
 use crate::error::FileError;
 use crate::geometry;
 use crate::job::{Job, OutFormat, ShrinkOnLoad};
+use crate::read::{Input, PREFIX_LEN};
 use crate::stages::StageTimes;
 pub use crate::task::{Processed, Rendered, Task};
 use colour::{Colour, ColourMode};
 use decode::{DecodeOptions, swaps_axes};
 use encode::EncodeOptions;
 use metadata::{Blocks, Metadata, Rewrite};
-pub use read::open_input;
-use read::{Input, PREFIX_LEN};
 use resize::Resampler;
 
 /// The per-file settings, taken once from the [`Job`].
@@ -207,7 +204,7 @@ fn load_file(
     let meta = if opts.keep_metadata {
         // A JPEG's metadata is all before its image data; elsewhere it may
         // follow the pixels, and is read from the whole file.
-        let headers = head.starts_with(&[0xFF, 0xD8]).then(|| jpeg::scan(head).first_scan).flatten();
+        let headers = head.starts_with(&[0xFF, 0xD8]).then(|| crate::format::jpeg::scan(head).first_scan).flatten();
         let Some(headers) = headers else { return Ok(None) };
         Metadata::read(&head[..headers])
     } else {

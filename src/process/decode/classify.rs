@@ -13,7 +13,7 @@ use image::ImageError;
 
 use super::InFormat;
 use crate::error::FileError;
-use crate::process::read::Source;
+use crate::read::Source;
 
 /// Whether an error, or any error it was caused by, is the data running out:
 /// an I/O error of that kind, or a decoder's own variant for it.

@@ -25,11 +25,11 @@ use super::classify::tidy;
 use super::turbo;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_pixels, swaps_axes, warn};
 use crate::error::FileError;
+use crate::format::jpeg::{self, JpegInfo, Process};
 use crate::process::Admit;
 use crate::process::colour::{cmyk_profile, cmyk_to_srgb, profile_from_exif};
-use crate::process::jpeg::{self, JpegInfo, Process};
 #[cfg(feature = "jpeg-turbo")]
-use crate::process::read::Input;
+use crate::read::Input;
 
 /// jpeg-decoder at 1/2 scale is slower than a full decode plus the bigger
 /// resize (criterion `stages_12mp`: 98 ms vs 80 + 16 ms on 12 MP); from 1/4

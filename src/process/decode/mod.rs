@@ -12,7 +12,6 @@ mod jxl;
 mod png;
 mod png_shrink;
 pub mod raw;
-pub mod sniff;
 #[cfg(feature = "jpeg-turbo")]
 pub mod turbo;
 
@@ -22,10 +21,10 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use super::read::Input;
 use crate::error::FileError;
+pub use crate::format::{HEAD_LEN, HeifKind, InFormat, RawKind, sniff};
 pub use crate::job::RawMode;
-pub use sniff::{HEAD_LEN, HeifKind, InFormat, RawKind, sniff};
+use crate::read::Input;
 
 /// Limits that apply to every decode.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
@@ -96,19 +95,9 @@ fn image_format(f: InFormat) -> Option<ImageFormat> {
 /// A HEIC or AVIF file in a build without the `heif` feature.
 #[cfg(not(feature = "heif"))]
 fn no_heif(kind: HeifKind) -> FileError {
-    FileError::UnsupportedFormat {
-        format: InFormat::Heif(kind).name(),
-        hint: "this build has no HEIF support (build with --features heif)",
-    }
-}
-
-/// Whether this build decodes `format` at all (the walker asks before it
-/// claims output paths for the file).
-pub fn readable(format: InFormat) -> Result<InFormat, FileError> {
-    match format {
-        #[cfg(not(feature = "heif"))]
-        InFormat::Heif(kind) => Err(no_heif(kind)),
-        f => Ok(f),
+    match crate::format::readable(InFormat::Heif(kind)) {
+        Err(e) => e,
+        Ok(_) => FileError::NotAnImage("unknown format"),
     }
 }
 

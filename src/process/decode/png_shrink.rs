@@ -15,7 +15,7 @@ use super::png::partial_warning;
 use super::{DecodeOptions, Decoded, InFormat, Shrink, check_held, swaps_axes};
 use crate::error::FileError;
 use crate::process::Admit;
-use crate::process::read::Source;
+use crate::read::Source;
 
 /// The reduced image's samples, at the file's depth.
 enum Samples {

@@ -5,7 +5,7 @@
 //! sequential file has (zune-jpeg 0.5.15 silently decodes baseline files with
 //! one scan per component into garbage; zune-image issues 419/422).
 
-use crate::process::read::Source;
+use crate::read::Source;
 
 /// What the marker walk found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -246,7 +246,7 @@ mod tests {
     /// the window's 1 MiB edges: the window finds what memory does.
     #[test]
     fn a_walk_through_a_window_finds_what_the_walk_in_memory_finds() {
-        use crate::process::jpeg::{scan, scan_from};
+        use crate::format::jpeg::{scan, scan_from};
         let mut b = vec![0xFF, 0xD8, 0xFF, 0xC2, 0, 11, 8, 0, 16, 0, 16, 3, 1, 0x11, 0];
         for scan_no in 0..3usize {
             b.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0]);

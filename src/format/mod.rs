@@ -1,0 +1,755 @@
+//! Every fact about an image format, in one table: how to recognise it,
+//! the names it goes by, whether this build reads or writes it, how costly
+//! its bytes are, and what an output in it is called. The walker's
+//! extensions, the sniffer, the cost classes, `--format` and the error for
+//! a format imgbatch does not read are all derived from [`INPUTS`] and
+//! [`OUTPUTS`]; adding a format is one row here plus its codec.
+
+pub mod jpeg;
+mod sniff;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::FileError;
+pub use sniff::{HEAD_LEN, sniff};
+
+/// An image format imgbatch recognises and reads (in some build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InFormat {
+    /// JPEG (JFIF/EXIF).
+    Jpeg,
+    /// PNG and APNG.
+    Png,
+    /// WebP, still or animated.
+    WebP,
+    /// GIF, still or animated.
+    Gif,
+    /// Windows bitmap.
+    Bmp,
+    /// TIFF and BigTIFF.
+    Tiff,
+    /// JPEG XL, bare codestream or ISO-BMFF container.
+    Jxl,
+    /// HEIF container: HEIC (HEVC) or AVIF (AV1).
+    Heif(HeifKind),
+    /// A camera RAW file.
+    Raw(RawKind),
+}
+
+/// What a HEIF container holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeifKind {
+    /// HEVC-coded (iPhone photos).
+    Heic,
+    /// AV1-coded.
+    Avif,
+}
+
+/// Camera RAW families (what the file is called in error messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawKind {
+    /// Adobe Digital Negative.
+    Dng,
+    /// Canon, TIFF-based.
+    Cr2,
+    /// Canon, ISO-BMFF-based.
+    Cr3,
+    /// Canon, CIFF (older cameras).
+    Crw,
+    /// Olympus.
+    Orf,
+    /// Panasonic.
+    Rw2,
+    /// Fujifilm.
+    Raf,
+    /// Another TIFF-based RAW, named by its extension (NEF, ARW, PEF, SRW …).
+    TiffBased,
+}
+
+/// Formats whose cost per byte differs (see `cost.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// JPEG, and WebP and GIF, which cost about as much per byte.
+    Jpeg,
+    /// PNG and APNG.
+    Png,
+    /// TIFF, BMP and PNM: mostly uncompressed, cheap per byte.
+    Tiff,
+    /// HEIC, AVIF and JPEG XL: slow to decode per byte.
+    Modern,
+    /// Camera RAW: mostly sensor data that the embedded preview lets us skip.
+    Raw,
+    /// Not an image by its name, or one imgbatch does not read: costs next to nothing.
+    Other,
+}
+
+impl Class {
+    /// The number of classes.
+    pub const COUNT: usize = 6;
+
+    /// The class a file belongs to by its name.
+    pub fn of(path: &Path) -> Class {
+        by_extension(path).map_or(Class::Other, |row| row.class)
+    }
+
+    /// Its place in per-class tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Whether this build reads a format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// Decoded by this build.
+    Reads,
+    /// Recognised, but only a build with this cargo feature reads it.
+    NeedsFeature(&'static str),
+    /// Recognised and never read; the hint says what to do instead.
+    Never(&'static str),
+}
+
+/// How a format is recognised from a file's first bytes ([`HEAD_LEN`]).
+#[derive(Clone, Copy)]
+pub enum Signature {
+    /// The bytes alone say.
+    Magic(fn(&[u8]) -> bool),
+    /// A container other formats share (TIFF): the bytes, and one of the
+    /// row's extensions.
+    MagicAndExtension(fn(&[u8]) -> bool),
+}
+
+/// One input format.
+pub struct InRow {
+    /// What the sniffer returns; `None` for formats imgbatch never reads.
+    pub format: Option<InFormat>,
+    /// Short display name, as in error messages and the report.
+    pub name: &'static str,
+    /// Extensions (lower case) the format goes by; a file with one of them
+    /// that is not an image fails instead of being skipped.
+    pub extensions: &'static [&'static str],
+    /// How it is recognised. Rows are tried in table order.
+    pub signature: Signature,
+    /// Whether this build reads it.
+    pub support: Support,
+    /// Its cost class.
+    pub class: Class,
+    /// The output format `--format same` gives it.
+    pub same: OutFormat,
+    /// The first bytes of a file of this format, for the table's own test.
+    pub sample: &'static [u8],
+}
+
+const HEIF: Support = if cfg!(feature = "heif") { Support::Reads } else { Support::NeedsFeature("heif") };
+const NOT_READ: &str = "not one of the formats imgbatch reads (see README: supported formats)";
+
+/// Every input format imgbatch recognises, in the order the sniffer tries
+/// them (a row sharing a container with a later one comes first).
+pub const INPUTS: &[InRow] = &[
+    InRow {
+        format: Some(InFormat::Raw(RawKind::Cr2)),
+        name: "CR2",
+        extensions: &["cr2"],
+        signature: Signature::Magic(|h| sniff::is_tiff(h) && h.get(8..10) == Some(b"CR")),
+        support: Support::Reads,
+        class: Class::Raw,
+        same: OutFormat::Jpeg,
+        sample: b"II*\0\x10\0\0\0CR\x02\0",
+    },
+    InRow {
+        format: Some(InFormat::Raw(RawKind::Dng)),
+        name: "DNG",
+        extensions: &["dng"],
+        signature: Signature::MagicAndExtension(sniff::is_any_tiff),
+        support: Support::Reads,
+        class: Class::Raw,
+        same: OutFormat::Jpeg,
+        sample: b"II*\0\x08\0\0\0",
+    },
+    InRow {
+        format: Some(InFormat::Raw(RawKind::TiffBased)),
+        name: "camera RAW",
+        extensions: &[
+            "nef", "nrw", "arw", "srf", "sr2", "pef", "srw", "3fr", "erf", "kdc", "dcr", "mef", "mos", "iiq", "rwl",
+        ],
+        signature: Signature::MagicAndExtension(sniff::is_any_tiff),
+        support: Support::Reads,
+        class: Class::Raw,
+        same: OutFormat::Jpeg,
+        sample: b"MM\0*\0\0\0\x08",
+    },
+    InRow {
+        format: Some(InFormat::Tiff),
+        name: "TIFF",
+        extensions: &["tif", "tiff"],
+        signature: Signature::Magic(sniff::is_any_tiff),
+        support: Support::Reads,
+        class: Class::Tiff,
+        same: OutFormat::Jpeg,
+        sample: b"II*\0\x08\0\0\0",
+    },
+    InRow {
+        format: Some(InFormat::Raw(RawKind::Orf)),
+        name: "ORF",
+        extensions: &["orf"],
+        signature: Signature::Magic(|h| h.starts_with(b"IIRO") || h.starts_with(b"IIRS") || h.starts_with(b"MMOR")),
+        support: Support::Reads,
+        class: Class::Raw,
+        same: OutFormat::Jpeg,
+        sample: b"IIRO\x08\0\0\0",
+    },
+    InRow {
+        format: Some(InFormat::Raw(RawKind::Rw2)),
+        name: "RW2",
+        extensions: &["rw2"],
+        signature: Signature::Magic(|h| h.starts_with(b"IIU\0")),
+        support: Support::Reads,
+        class: Class::Raw,
+        same: OutFormat::Jpeg,
+        sample: b"IIU\0\x08\0\0\0",
+    },
+    InRow {
+        format: Some(InFormat::Raw(RawKind::Raf)),
+        name: "RAF",
+        extensions: &["raf"],
+        signature: Signature::Magic(|h| h.starts_with(b"FUJIFILMCCD-RAW")),
+        support: Support::Reads,
+        class: Class::Raw,
+        same: OutFormat::Jpeg,
+        sample: b"FUJIFILMCCD-RAW 0201",
+    },
+    InRow {
+        format: Some(InFormat::Raw(RawKind::Crw)),
+        name: "CRW",
+        extensions: &["crw"],
+        signature: Signature::Magic(|h| h.get(6..14) == Some(b"HEAPCCDR")),
+        support: Support::Reads,
+        class: Class::Raw,
+        same: OutFormat::Jpeg,
+        sample: b"II\x1a\0\0\0HEAPCCDR",
+    },
+    InRow {
+        format: Some(InFormat::Raw(RawKind::Cr3)),
+        name: "CR3",
+        extensions: &["cr3"],
+        signature: Signature::Magic(|h| h.get(4..12) == Some(b"ftypcrx ")),
+        support: Support::Reads,
+        class: Class::Raw,
+        same: OutFormat::Jpeg,
+        sample: b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom",
+    },
+    InRow {
+        format: Some(InFormat::Jxl),
+        name: "JPEG XL",
+        extensions: &["jxl"],
+        signature: Signature::Magic(|h| h.starts_with(&[0xFF, 0x0A]) || h.starts_with(b"\0\0\0\x0cJXL \r\n\x87\n")),
+        support: Support::Reads,
+        class: Class::Modern,
+        same: OutFormat::Jpeg,
+        sample: &[0xFF, 0x0A, 0xFA],
+    },
+    InRow {
+        format: Some(InFormat::Heif(HeifKind::Avif)),
+        name: "AVIF",
+        extensions: &["avif"],
+        signature: Signature::Magic(|h| sniff::heif_kind(h) == Some(HeifKind::Avif)),
+        support: HEIF,
+        class: Class::Modern,
+        same: OutFormat::Jpeg,
+        sample: b"\0\0\0\x18ftypavif\0\0\0\0mif1miaf",
+    },
+    InRow {
+        format: Some(InFormat::Heif(HeifKind::Heic)),
+        name: "HEIC",
+        extensions: &["heic", "heif", "hif"],
+        signature: Signature::Magic(|h| sniff::heif_kind(h) == Some(HeifKind::Heic)),
+        support: HEIF,
+        class: Class::Modern,
+        same: OutFormat::Jpeg,
+        sample: b"\0\0\0\x18ftypheic\0\0\0\0mif1heic",
+    },
+    InRow {
+        format: Some(InFormat::Jpeg),
+        name: "JPEG",
+        extensions: &["jpg", "jpeg", "jpe", "jfif"],
+        signature: Signature::Magic(|h| h.starts_with(&[0xFF, 0xD8, 0xFF])),
+        support: Support::Reads,
+        class: Class::Jpeg,
+        same: OutFormat::Jpeg,
+        sample: &[0xFF, 0xD8, 0xFF, 0xE0],
+    },
+    InRow {
+        format: Some(InFormat::Png),
+        name: "PNG",
+        extensions: &["png", "apng"],
+        signature: Signature::Magic(|h| h.starts_with(b"\x89PNG\r\n\x1a\n")),
+        support: Support::Reads,
+        class: Class::Png,
+        same: OutFormat::Png,
+        sample: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    },
+    InRow {
+        format: Some(InFormat::WebP),
+        name: "WebP",
+        extensions: &["webp"],
+        signature: Signature::Magic(|h| h.starts_with(b"RIFF") && h.get(8..12) == Some(b"WEBP")),
+        support: Support::Reads,
+        class: Class::Jpeg,
+        same: OutFormat::Webp,
+        sample: b"RIFF\x24\0\0\0WEBPVP8 ",
+    },
+    InRow {
+        format: Some(InFormat::Gif),
+        name: "GIF",
+        extensions: &["gif"],
+        signature: Signature::Magic(|h| h.starts_with(b"GIF87a") || h.starts_with(b"GIF89a")),
+        support: Support::Reads,
+        class: Class::Jpeg,
+        same: OutFormat::Jpeg,
+        sample: b"GIF89a\x01\0\x01\0",
+    },
+    InRow {
+        format: Some(InFormat::Bmp),
+        name: "BMP",
+        extensions: &["bmp"],
+        signature: Signature::Magic(|h| h.starts_with(b"BM")),
+        support: Support::Reads,
+        class: Class::Tiff,
+        same: OutFormat::Jpeg,
+        sample: b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0",
+    },
+    InRow {
+        format: None,
+        name: "PSD",
+        extensions: &["psd", "psb"],
+        signature: Signature::Magic(|h| h.starts_with(b"8BPS")),
+        support: Support::Never("Photoshop documents are not read; export a TIFF, PNG or JPEG"),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"8BPS\0\x01\0\0\0\0\0\0",
+    },
+    InRow {
+        format: None,
+        name: "SVG",
+        extensions: &["svg"],
+        signature: Signature::Magic(sniff::looks_like_svg),
+        support: Support::Never("vector images are not rasterised; render it with rsvg-convert or a browser first"),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>"#,
+    },
+    InRow {
+        format: None,
+        name: "XCF",
+        extensions: &["xcf"],
+        signature: Signature::Magic(|h| h.starts_with(b"gimp xcf")),
+        support: Support::Never("GIMP documents are not read; export a PNG or JPEG"),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"gimp xcf v011\0",
+    },
+    InRow {
+        format: None,
+        name: "JPEG 2000",
+        extensions: &["jp2", "j2k", "jpf", "jpx"],
+        signature: Signature::Magic(|h| {
+            h.starts_with(b"\0\0\0\x0cjP  \r\n\x87\n") || h.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
+        }),
+        support: Support::Never("this build has no JPEG 2000 decoder"),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: &[0xFF, 0x4F, 0xFF, 0x51, 0],
+    },
+    InRow {
+        format: None,
+        name: "EPS",
+        extensions: &["eps"],
+        signature: Signature::Magic(|h| h.starts_with(b"%!PS-Adobe") && h.windows(4).any(|w| w == b"EPSF")),
+        support: Support::Never("PostScript is not rasterised"),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"%!PS-Adobe-3.0 EPSF-3.0\n",
+    },
+    InRow {
+        format: None,
+        name: "JPEG XR",
+        extensions: &["jxr", "wdp", "hdp"],
+        signature: Signature::Magic(|h| h.starts_with(&[0x49, 0x49, 0xBC])),
+        support: Support::Never("this build has no JPEG XR decoder"),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: &[0x49, 0x49, 0xBC, 0x01],
+    },
+    InRow {
+        format: None,
+        name: "ICO",
+        extensions: &["ico", "cur"],
+        signature: Signature::Magic(sniff::looks_like_ico),
+        support: Support::Never(NOT_READ),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"\0\0\x01\0\x01\0\x10\x10\0\0\x01\0\x20\0",
+    },
+    InRow {
+        format: None,
+        name: "PNM",
+        extensions: &["pnm", "pbm", "pgm", "ppm", "pam"],
+        signature: Signature::Magic(sniff::looks_like_pnm),
+        support: Support::Never(NOT_READ),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"P6\n2 2\n255\n",
+    },
+    InRow {
+        format: None,
+        name: "DDS",
+        extensions: &["dds"],
+        signature: Signature::Magic(|h| h.starts_with(b"DDS ")),
+        support: Support::Never(NOT_READ),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"DDS \x7c\0\0\0",
+    },
+    InRow {
+        format: None,
+        name: "Radiance HDR",
+        extensions: &["hdr"],
+        signature: Signature::Magic(|h| h.starts_with(b"#?RADIANCE") || h.starts_with(b"#?RGBE")),
+        support: Support::Never(NOT_READ),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"#?RADIANCE\n",
+    },
+    InRow {
+        format: None,
+        name: "OpenEXR",
+        extensions: &["exr"],
+        signature: Signature::Magic(|h| h.starts_with(&[0x76, 0x2F, 0x31, 0x01])),
+        support: Support::Never(NOT_READ),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: &[0x76, 0x2F, 0x31, 0x01, 2, 0, 0, 0],
+    },
+    InRow {
+        format: None,
+        name: "farbfeld",
+        extensions: &["ff"],
+        signature: Signature::Magic(|h| h.starts_with(b"farbfeld")),
+        support: Support::Never(NOT_READ),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"farbfeld\0\0\0\x01\0\0\0\x01",
+    },
+    InRow {
+        format: None,
+        name: "QOI",
+        extensions: &["qoi"],
+        signature: Signature::Magic(|h| h.starts_with(b"qoif")),
+        support: Support::Never(NOT_READ),
+        class: Class::Other,
+        same: OutFormat::Jpeg,
+        sample: b"qoif\0\0\0\x01\0\0\0\x01\x03\0",
+    },
+];
+
+impl InFormat {
+    /// Its row of [`INPUTS`].
+    pub fn row(self) -> &'static InRow {
+        // Every variant has a row: the table's test checks it.
+        INPUTS.iter().find(|r| r.format == Some(self)).unwrap_or(&INPUTS[0])
+    }
+
+    /// Short display name, as in error messages and the report.
+    pub fn name(self) -> &'static str {
+        self.row().name
+    }
+
+    /// The output format `--format same` gives it.
+    pub fn same_output(self) -> OutFormat {
+        self.row().same
+    }
+}
+
+impl RawKind {
+    /// Short display name.
+    pub fn name(self) -> &'static str {
+        InFormat::Raw(self).name()
+    }
+}
+
+/// `Ok(format)` when this build decodes it (the walker asks before it
+/// claims output paths for the file).
+pub fn readable(format: InFormat) -> Result<InFormat, FileError> {
+    let row = format.row();
+    match row.support {
+        Support::Reads => Ok(format),
+        Support::NeedsFeature(feature) => Err(FileError::UnsupportedFormat {
+            format: row.name,
+            hint: match feature {
+                "heif" => "this build has no HEIF support (build with --features heif)",
+                _ => "this build does not read it (see README: supported formats)",
+            },
+        }),
+        Support::Never(hint) => Err(FileError::UnsupportedFormat { format: row.name, hint }),
+    }
+}
+
+/// The row whose extensions hold the file's extension (any case).
+pub fn by_extension(path: &Path) -> Option<&'static InRow> {
+    let ext = path.extension().and_then(OsStr::to_str)?;
+    INPUTS.iter().find(|r| r.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
+}
+
+/// Whether a file name says it is an image of a format imgbatch knows:
+/// such a file that turns out not to be an image fails rather than being
+/// counted among the files skipped.
+pub fn is_candidate(name: &OsStr) -> bool {
+    by_extension(Path::new(name)).is_some()
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum OutFormat {
+    /// Baseline or progressive JPEG.
+    Jpeg,
+    /// Lossless PNG.
+    Png,
+    /// Lossy WebP.
+    Webp,
+    /// Lossy AVIF (AV1 in HEIF), 8-bit.
+    Avif,
+}
+
+/// Where an output format keeps EXIF and XMP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// APP1 segments (and ICC in APP2).
+    JpegSegments,
+    /// `eXIf` and `iTXt` chunks.
+    PngChunks,
+    /// RIFF `EXIF`/`XMP ` chunks with a `VP8X` header.
+    RiffChunks,
+    /// An `Exif` item inside the HEIF container, written by the encoder.
+    HeifItems,
+}
+
+/// One output format.
+pub struct OutRow {
+    /// The format.
+    pub format: OutFormat,
+    /// Display name.
+    pub name: &'static str,
+    /// What `--format` accepts for it, the canonical name first.
+    pub arg_names: &'static [&'static str],
+    /// Extension written.
+    pub extension: &'static str,
+    /// Extensions (lower case) that already name this format: `--format same`
+    /// keeps an input's own spelling of them.
+    pub named_by: &'static [&'static str],
+    /// Whether it stores an alpha channel.
+    pub alpha: bool,
+    /// Whether it carries an ICC profile (otherwise pixels are converted to sRGB).
+    pub icc: bool,
+    /// Where EXIF and XMP go.
+    pub metadata: Container,
+    /// `--quality` when none is given, if not the operation's own default.
+    pub own_quality: Option<u8>,
+    /// `--timeout` when none is given.
+    pub timeout: Duration,
+    /// What `--help` says of it.
+    pub help: &'static str,
+}
+
+/// A decoder busy for a minute on one file is stuck, not slow.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Every output format.
+pub const OUTPUTS: &[OutRow] = &[
+    OutRow {
+        format: OutFormat::Jpeg,
+        name: "JPEG",
+        arg_names: &["jpeg", "jpg"],
+        extension: "jpg",
+        named_by: &["jpg", "jpeg", "jpe", "jfif"],
+        alpha: false,
+        icc: true,
+        metadata: Container::JpegSegments,
+        own_quality: None,
+        timeout: DEFAULT_TIMEOUT,
+        help: "JPEG (chroma subsampling from --subsampling, 4:2:0 unless told)",
+    },
+    OutRow {
+        format: OutFormat::Png,
+        name: "PNG",
+        arg_names: &["png"],
+        extension: "png",
+        named_by: &["png"],
+        alpha: true,
+        icc: true,
+        metadata: Container::PngChunks,
+        own_quality: None,
+        timeout: DEFAULT_TIMEOUT,
+        help: "PNG (lossless, keeps alpha)",
+    },
+    OutRow {
+        format: OutFormat::Webp,
+        name: "WebP",
+        arg_names: &["webp"],
+        extension: "webp",
+        named_by: &["webp"],
+        alpha: true,
+        icc: true,
+        metadata: Container::RiffChunks,
+        own_quality: None,
+        timeout: DEFAULT_TIMEOUT,
+        help: "WebP (lossy, keeps alpha)",
+    },
+    OutRow {
+        format: OutFormat::Avif,
+        name: "AVIF",
+        arg_names: &["avif"],
+        extension: "avif",
+        named_by: &["avif"],
+        alpha: true,
+        icc: false,
+        metadata: Container::HeifItems,
+        // sharp's and libvips' default: AV1 at 50 looks like JPEG at about
+        // 80, so the JPEG/WebP defaults would be wasteful.
+        own_quality: Some(50),
+        // AV1 encoding is slow by nature: a 1200x1600 photo takes 28 s with
+        // rav1e and 51 s with libaom at effort 10 here, so a minute would
+        // fail honest files; ten still ends a stuck one.
+        timeout: Duration::from_secs(600),
+        help: "AVIF (AV1, lossy, 8-bit, chroma 4:2:0 unless --subsampling says otherwise, keeps alpha; \
+               slow to encode, see --effort; quality 50 unless told)",
+    },
+];
+
+impl OutFormat {
+    /// Its row of [`OUTPUTS`].
+    pub fn row(self) -> &'static OutRow {
+        // Every variant has a row: the table's test checks it.
+        OUTPUTS.iter().find(|r| r.format == self).unwrap_or(&OUTPUTS[0])
+    }
+
+    /// The format `--format` names by `arg` (any case).
+    pub fn from_arg(arg: &str) -> Option<OutFormat> {
+        OUTPUTS.iter().find(|r| r.arg_names.iter().any(|n| n.eq_ignore_ascii_case(arg))).map(|r| r.format)
+    }
+
+    /// File extension written for this format.
+    pub fn extension(self) -> &'static str {
+        self.row().extension
+    }
+
+    /// Whether `ext` (any case) is a usual extension of this format.
+    pub fn named_by(self, ext: &str) -> bool {
+        self.row().named_by.iter().any(|n| n.eq_ignore_ascii_case(ext))
+    }
+
+    /// Display name.
+    pub fn name(self) -> &'static str {
+        self.row().name
+    }
+
+    /// Whether the format stores an alpha channel.
+    pub fn has_alpha(self) -> bool {
+        self.row().alpha
+    }
+
+    /// Whether the format carries an ICC profile; when not, pixels are
+    /// converted to sRGB whatever `--colour` says.
+    pub fn carries_icc(self) -> bool {
+        self.row().icc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_sample_sniffs_as_itself() {
+        for row in INPUTS {
+            let ext = row.extensions[0];
+            match (sniff(row.sample, Some(ext)), row.format) {
+                (Ok(found), Some(format)) => assert_eq!(found, format, "{}", row.name),
+                (Err(FileError::UnsupportedFormat { format, .. }), None) => assert_eq!(format, row.name),
+                (other, _) => panic!("{}: sample sniffs as {other:?}", row.name),
+            }
+        }
+    }
+
+    #[test]
+    fn no_two_rows_claim_one_extension() {
+        let mut seen = std::collections::HashMap::new();
+        for row in INPUTS {
+            for e in row.extensions {
+                assert_eq!(e.to_ascii_lowercase(), *e, "{e} must be lower case");
+                if let Some(first) = seen.insert(*e, row.name) {
+                    panic!(".{e} claimed by {first} and {}", row.name);
+                }
+            }
+        }
+        let mut args = std::collections::HashSet::new();
+        for row in OUTPUTS {
+            for n in row.arg_names {
+                assert!(args.insert(*n), "--format {n} twice");
+            }
+            assert!(row.named_by.contains(&row.extension), "{}", row.name);
+        }
+    }
+
+    #[test]
+    fn every_variant_has_its_row() {
+        let inputs = [
+            InFormat::Jpeg,
+            InFormat::Png,
+            InFormat::WebP,
+            InFormat::Gif,
+            InFormat::Bmp,
+            InFormat::Tiff,
+            InFormat::Jxl,
+            InFormat::Heif(HeifKind::Heic),
+            InFormat::Heif(HeifKind::Avif),
+            InFormat::Raw(RawKind::Dng),
+            InFormat::Raw(RawKind::Cr2),
+            InFormat::Raw(RawKind::Cr3),
+            InFormat::Raw(RawKind::Crw),
+            InFormat::Raw(RawKind::Orf),
+            InFormat::Raw(RawKind::Rw2),
+            InFormat::Raw(RawKind::Raf),
+            InFormat::Raw(RawKind::TiffBased),
+        ];
+        for f in inputs {
+            assert_eq!(INPUTS.iter().filter(|r| r.format == Some(f)).count(), 1, "{f:?}");
+        }
+        assert_eq!(INPUTS.iter().filter(|r| r.format.is_some()).count(), inputs.len(), "a row without a variant");
+        for f in [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp, OutFormat::Avif] {
+            assert_eq!(OUTPUTS.iter().filter(|r| r.format == f).count(), 1, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn every_readable_format_is_read_and_the_rest_say_why() {
+        for row in INPUTS {
+            match (row.format, row.support) {
+                (Some(f), Support::Reads) => assert!(readable(f).is_ok(), "{}", row.name),
+                (Some(f), _) => assert!(matches!(readable(f), Err(FileError::UnsupportedFormat { .. }))),
+                (None, support) => assert!(matches!(support, Support::Never(_)), "{}", row.name),
+            }
+        }
+    }
+
+    #[test]
+    fn names_and_classes_come_from_the_table() {
+        assert!(is_candidate(OsStr::new("DSC_0001.MOS")) && is_candidate(OsStr::new("a.rwl")));
+        assert_eq!(Class::of(Path::new("a.psd")), Class::Other);
+        assert_eq!(Class::of(Path::new("a.NEF")), Class::Raw);
+        assert_eq!(Class::of(Path::new("a.txt")), Class::Other);
+        assert_eq!(OutFormat::from_arg("JPG"), Some(OutFormat::Jpeg));
+        assert_eq!(OutFormat::from_arg("tiff"), None);
+    }
+}
