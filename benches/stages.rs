@@ -11,7 +11,7 @@ use imgbatch::geometry::Crop;
 use imgbatch::process::decode::{self, DecodeOptions};
 use imgbatch::process::encode::{self, EncodeOptions};
 use imgbatch::process::resize::Resampler;
-use imgbatch::{Job, Operation, OutFormat, Verbosity};
+use imgbatch::{Job, Operation, OutFormat};
 
 // The allocator the binary runs with, set as in src/main.rs, so that buffer
 // reuse between images is measured as users get it.
@@ -48,8 +48,6 @@ fn thumbs_job(input: &std::path::Path, out: &std::path::Path, workers: usize) ->
     job.workers = workers;
     job.queue = 2 * workers;
     job.force = true;
-    job.verbosity = Verbosity::Quiet;
-    job.progress = false;
     job
 }
 
@@ -106,7 +104,9 @@ fn pipeline(c: &mut Criterion) {
     g.sample_size(10);
     for workers in [1, 2] {
         let job = thumbs_job(dir.path(), out.path(), workers);
-        g.bench_function(format!("thumbs_256_workers_{workers}"), |b| b.iter(|| imgbatch::run(&job).expect("run")));
+        g.bench_function(format!("thumbs_256_workers_{workers}"), |b| {
+            b.iter(|| imgbatch::run(&job, &mut imgbatch::Silent).expect("run"))
+        });
     }
     g.finish();
 }
@@ -254,7 +254,8 @@ fn overhead(c: &mut Criterion) {
             let out = tempfile::tempdir().expect("tempdir");
             let job = Job { output_dir: out.path().to_path_buf(), ..job.clone() };
             let start = clock();
-            let report = imgbatch::pipeline::run_with_step(&job, &AtomicBool::new(false), no_image_work);
+            let report =
+                imgbatch::pipeline::run_with_step(&job, &AtomicBool::new(false), no_image_work, &mut imgbatch::Silent);
             total += clock() - start;
             assert_eq!(report.expect("run").summary.ok, FILES as u64);
             kept.push(out);
@@ -308,7 +309,9 @@ fn overhead(c: &mut Criterion) {
     let mut g = c.benchmark_group("overhead_small_files");
     g.sample_size(10);
     g.throughput(criterion::Throughput::Elements(300));
-    g.bench_function("thumbs_300_small_1_worker", |b| b.iter(|| imgbatch::run(&job).expect("run")));
+    g.bench_function("thumbs_300_small_1_worker", |b| {
+        b.iter(|| imgbatch::run(&job, &mut imgbatch::Silent).expect("run"))
+    });
     g.finish();
 }
 

@@ -41,22 +41,57 @@ pub fn init() {
     }
 }
 
-/// For a run with `--max-memory`: resident memory must follow what the
-/// budget admitted, so freed pages go back at once.
+/// For a run with a memory budget the job says resident memory must follow
+/// (`Job::follow_budget`, set by `--max-memory`): freed pages go back at
+/// once. Held by the run while it runs; the delay before it is put back
+/// when dropped, so a program that embeds the library keeps its setting.
+pub struct FollowBudget {
+    before: std::ffi::c_long,
+}
+
+impl FollowBudget {
+    /// Sets the purge delay to 0 until dropped.
+    pub fn new() -> Self {
+        FollowBudget { before: set_purge_delay(0) }
+    }
+}
+
+impl Default for FollowBudget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for FollowBudget {
+    fn drop(&mut self) {
+        set_purge_delay(self.before);
+    }
+}
+
+/// In a worker process, which lives for one run: for good.
 pub fn follow_budget() {
     set_purge_delay(0);
 }
 
+/// Sets mimalloc's purge delay, unless `MIMALLOC_PURGE_DELAY` says
+/// otherwise; returns the delay it replaced.
 #[cfg(feature = "mimalloc")]
-fn set_purge_delay(ms: std::ffi::c_long) {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: setting an option is always allowed; mimalloc reads the purge delay each time it schedules a purge.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ms) };
+fn set_purge_delay(ms: std::ffi::c_long) -> std::ffi::c_long {
+    // SAFETY: reading and setting an option is always allowed; mimalloc reads
+    // the purge delay each time it schedules a purge.
+    unsafe {
+        let before = libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY);
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ms);
+        }
+        before
     }
 }
 
 #[cfg(not(feature = "mimalloc"))]
-fn set_purge_delay(_: std::ffi::c_long) {}
+fn set_purge_delay(ms: std::ffi::c_long) -> std::ffi::c_long {
+    ms
+}
 
 /// Set when an allocation returned null: in a worker process under its
 /// memory limit, the abort that follows is then "over the memory limit",

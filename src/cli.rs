@@ -11,7 +11,7 @@ use imgbatch::isolate::Isolation;
 use imgbatch::job::{ColourMode, DEFAULT_AVIF_EFFORT, DEFAULT_MAX_PIXELS, OutputMode, parse_color};
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
-use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, ShrinkOnLoad, Subsampling, Target, Verbosity};
+use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, ShrinkOnLoad, Subsampling, Target};
 
 /// Batch-resize folders of images in parallel: thumbnails, web sizes, benchmarks.
 #[derive(Debug, Parser)]
@@ -265,10 +265,6 @@ pub struct Processing {
     pub isolation: IsolationArg,
 }
 
-/// A worker process's second argument when the run has a memory budget:
-/// it hands freed memory back at once (see main.rs).
-pub const FOLLOW_BUDGET_ARG: &str = "--follow-budget";
-
 /// `--isolation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum IsolationArg {
@@ -401,19 +397,14 @@ impl Processing {
         if let Some(m) = &self.max_memory {
             job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
             job.costliest_first = false;
+            job.follow_budget = true;
         }
         job.max_file_size = parse_size(&self.max_file_size).map_err(|e| format!("--max-file-size: {e}"))?;
         job.isolation = match self.isolation {
             IsolationArg::Threads => Isolation::Threads,
-            IsolationArg::Processes => {
-                let mut worker =
-                    imgbatch::isolate::this_program().map_err(|e| format!("cannot find this program: {e}"))?;
-                if self.max_memory.is_some() {
-                    // Its freed pages go back at once, as the run's do (see allocator.rs).
-                    worker.args.push(FOLLOW_BUDGET_ARG.into());
-                }
-                Isolation::Processes(worker)
-            }
+            IsolationArg::Processes => Isolation::Processes(
+                imgbatch::isolate::this_program().map_err(|e| format!("cannot find this program: {e}"))?,
+            ),
         };
         Ok(())
     }
@@ -470,14 +461,13 @@ impl Command {
         if c.dry_run {
             job.output_mode = OutputMode::DryRun { list: !c.json };
         }
-        job.verbosity = match (c.quiet, c.verbose) {
+        let verbosity = match (c.quiet, c.verbose) {
             (true, _) => Verbosity::Quiet,
             (false, true) => Verbosity::Verbose,
             (false, false) => Verbosity::Normal,
         };
-        let memory_budget_given = c.processing.max_memory.is_some();
         let job = job.validated().map_err(|e| e.to_string())?;
-        Ok((job, AroundRun { report: c.report, json: c.json, memory_budget_given }))
+        Ok((job, AroundRun { report: c.report, json: c.json, verbosity }))
     }
 }
 
@@ -520,14 +510,25 @@ pub struct BenchExports {
     pub wide: bool,
 }
 
-/// What `main` handles around the run: the allocator before it, the report after it.
+/// What `main` handles around the run: the terminal during it, the report after it.
 pub struct AroundRun {
     /// `--report FILE.json`.
     pub report: Option<PathBuf>,
     /// `--json`.
     pub json: bool,
-    /// `--max-memory` was given: resident memory must follow the budget closely.
-    pub memory_budget_given: bool,
+    /// How much to print.
+    pub verbosity: Verbosity,
+}
+
+/// How much the run prints on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Only per-file errors.
+    Quiet,
+    /// Errors and the final summary (progress bar when stderr is a terminal).
+    Normal,
+    /// As `Normal`, and every file that is not an image is listed.
+    Verbose,
 }
 
 /// One thumbnail size: a square box's side in pixels, 1-65535.

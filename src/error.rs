@@ -169,14 +169,17 @@ pub enum FileError {
 /// [`FileError::Panic`]: the hooks of the worker threads and processes keep
 /// it for the report instead of printing it.
 pub fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
-    let msg = info
-        .payload()
+    let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+    format!("{}{at}", payload_message(info.payload()))
+}
+
+/// The message a panic carried (what `panic!` was given), from its payload.
+pub fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
-        .or_else(|| info.payload().downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into());
-    let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-    format!("{msg}{at}")
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Problems that stop the whole run before any file is processed (exit 2).

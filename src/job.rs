@@ -140,17 +140,6 @@ pub enum RawMode {
     Full,
 }
 
-/// How much the run prints on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verbosity {
-    /// Only per-file errors.
-    Quiet,
-    /// Errors and the final summary (progress bar when stderr is a terminal).
-    Normal,
-    /// As `Normal`, and every file that is not an image is listed.
-    Verbose,
-}
-
 /// Everything one run needs to know.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -203,6 +192,10 @@ pub struct Job {
     pub timeout: Option<Duration>,
     /// Budget in bytes for images being processed at once (admission control).
     pub max_memory: u64,
+    /// Resident memory follows the budget: freed pages go back to the
+    /// system at once instead of being kept for the next image (a little
+    /// slower). For a budget the user chose (`--max-memory`).
+    pub follow_budget: bool,
     /// Hand on the costliest planned task first (see schedule.rs) rather
     /// than in walk order. Off when the user sets a memory budget: under a
     /// budget that two big images do not fit in together, the costliest
@@ -222,10 +215,6 @@ pub struct Job {
     /// Files to take instead of walking the one input folder, relative to it
     /// (`--files-from`, `--retry-failed`), in this order.
     pub listed: Option<crate::list::FileList>,
-    /// How much to print.
-    pub verbosity: Verbosity,
-    /// Draw a progress bar (only honoured when stderr is a terminal).
-    pub progress: bool,
     /// Where each file is processed: worker processes (the binary's
     /// default) or the worker threads (the library's default, since a
     /// program must serve as its own worker; see the `isolate` module).
@@ -346,6 +335,7 @@ impl Job {
             raw: RawMode::Preview,
             timeout: Some(DEFAULT_TIMEOUT),
             max_memory: crate::budget::default_max_memory(),
+            follow_budget: false,
             costliest_first: true,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             shard: None,
@@ -354,8 +344,6 @@ impl Job {
             strip_gps: false,
             listed: None,
             isolation: Isolation::Threads,
-            verbosity: Verbosity::Normal,
-            progress: true,
         }
     }
 }

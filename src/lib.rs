@@ -3,13 +3,15 @@
 //! Build a [`Job`] (or let the `imgbatch` binary build one from its command
 //! line) and call [`run`]: a walker finds the images, a pool of workers
 //! decodes, orients, resizes and encodes them in memory, and a single writer
-//! writes the outputs atomically and builds the [`Report`].
+//! writes the outputs atomically and builds the [`Report`]. The library
+//! prints nothing: an [`Observer`] hears of each file as it finishes
+//! ([`Silent`] ignores them; examples/embed.rs counts them).
 //!
 //! ```no_run
 //! use imgbatch::{Job, Operation};
 //! let op = Operation::Thumbs { sizes: vec![256], crop: false };
 //! let job = Job::new(vec!["photos".into()], "thumbs".into(), op);
-//! let report = imgbatch::run(&job).expect("setup");
+//! let report = imgbatch::run(&job, &mut imgbatch::Silent).expect("setup");
 //! println!("{} ok, {} failed", report.summary.ok, report.summary.failed);
 //! ```
 
@@ -24,11 +26,11 @@ pub mod isolate;
 pub mod job;
 pub mod list;
 pub mod merge;
+pub mod observer;
 pub mod output;
 pub mod path_bytes;
 pub mod pipeline;
 pub mod process;
-pub mod progress;
 pub mod read;
 pub mod report;
 pub mod schedule;
@@ -40,8 +42,7 @@ pub mod walk;
 pub mod write_pool;
 
 pub use error::{FileError, SetupError};
-pub use job::{
-    Fit, FormatChoice, Job, Operation, OutFormat, OutputMode, RawMode, ShrinkOnLoad, Subsampling, Target, Verbosity,
-};
+pub use job::{Fit, FormatChoice, Job, Operation, OutFormat, OutputMode, RawMode, ShrinkOnLoad, Subsampling, Target};
+pub use observer::{Observer, Silent, Totals};
 pub use pipeline::{run, run_with_cancel};
 pub use report::{ExitStatus, Report, StageTimes, Status, Summary};

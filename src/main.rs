@@ -1,6 +1,7 @@
 //! The `imgbatch` binary: command line → [`Job`] → run → exit code.
 
 mod cli;
+mod terminal;
 
 use imgbatch::allocator;
 
@@ -30,13 +31,10 @@ fn main() -> ExitCode {
     allocator::init();
     // A worker process of a run (see src/isolate): not a command line a
     // person types, so it is checked before clap.
-    let mut args = std::env::args_os().skip(1);
-    if args.next().is_some_and(|a| a == imgbatch::isolate::wire::WORKER_ARG) {
-        if args.next().is_some_and(|a| a == cli::FOLLOW_BUDGET_ARG) {
-            allocator::follow_budget();
-        }
+    if std::env::args_os().nth(1).is_some_and(|a| a == imgbatch::isolate::wire::WORKER_ARG) {
         return ExitCode::from(imgbatch::isolate::child::serve() as u8);
     }
+    silence_worker_panics();
     let cli = cli::Cli::parse();
     let command = match cli.command {
         cli::Command::Bench(args) => return bench(args),
@@ -50,9 +48,6 @@ fn main() -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
-    if targets.memory_budget_given {
-        allocator::follow_budget();
-    }
     // A report that cannot be written would be lost after the whole run:
     // refuse a missing folder now rather than create it behind the user's back.
     if let Some(path) = &targets.report {
@@ -68,7 +63,7 @@ fn main() -> ExitCode {
     let handler = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::SeqCst) > 0 {
             imgbatch::output::remove_partial();
-            imgbatch::progress::restore_terminal();
+            terminal::restore_terminal();
             std::process::exit(ExitStatus::Interrupted as i32);
         }
         CANCEL.store(true, Ordering::SeqCst);
@@ -82,13 +77,22 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let report = match imgbatch::run_with_cancel(&job, &CANCEL) {
+    let mut terminal = terminal::Terminal::new(targets.verbosity, job.shard);
+    let report = imgbatch::run_with_cancel(&job, &CANCEL, &mut terminal);
+    terminal.progress.finish();
+    let report = match report {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return exit(ExitStatus::Usage);
         }
     };
+    if targets.verbosity != cli::Verbosity::Quiet {
+        eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run(), &job.output_dir));
+        if let Some(none) = report.no_images_line(&job.inputs) {
+            eprintln!("warning: {none}");
+        }
+    }
     // The run's own status wins (1 some failed, 130 interrupted); a report
     // that cannot be written turns only a clean run into 2. --json still prints.
     let mut status = report.exit_status();
@@ -104,6 +108,19 @@ fn main() -> ExitCode {
         println!("{}", report.to_json());
     }
     exit(status)
+}
+
+/// A panic on a worker thread becomes its file's error in the report, so
+/// the default hook's message on stderr would only tear the output. Other
+/// threads' panics are bugs and keep the default message.
+fn silence_worker_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let on_worker = std::thread::current().name().is_some_and(|n| n.starts_with(imgbatch::pipeline::WORKER_PREFIX));
+        if !on_worker {
+            default(info);
+        }
+    }));
 }
 
 /// `imgbatch report merge`: one report from many, on stdout or into `output`;
@@ -140,9 +157,6 @@ fn merge(reports: &[std::path::PathBuf], output: Option<std::path::PathBuf>) -> 
 
 /// `imgbatch bench`: the sweep, the table on stdout, the exports.
 fn bench(args: cli::BenchArgs) -> ExitCode {
-    if args.processing.max_memory.is_some() {
-        allocator::follow_budget();
-    }
     let (job, plan, exports) = match args.into_plan() {
         Ok(p) => p,
         Err(e) => {
@@ -150,7 +164,7 @@ fn bench(args: cli::BenchArgs) -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
-    let bar = imgbatch::progress::Progress::new(true, None);
+    let bar = terminal::Progress::new(true, None);
     let report = imgbatch::bench::run(&job, &plan, |label, done, total| bar.step(label, done, total));
     bar.finish();
     let report = match report {

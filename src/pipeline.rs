@@ -19,33 +19,35 @@
 //! worker have said they are done, not when the channels disconnect: a stuck
 //! worker would hold its sender forever.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::budget::Budget;
 use crate::cost::CostModel;
-use crate::error::{FileError, SetupError, panic_message};
+use crate::error::{FileError, SetupError, payload_message};
 use crate::isolate::limits;
 use crate::isolate::process::{Gone, WorkerProcess};
 use crate::isolate::{Isolation, WorkerCommand};
-use crate::job::{Job, OutputMode, Verbosity};
+use crate::job::{Job, OutputMode};
+use crate::observer::{Observer, Totals};
 use crate::process::resize::Resampler;
 use crate::process::{self, ProcessOptions, Processed, Task};
-use crate::progress::Progress;
 use crate::report::{FileRecord, OutputRecord, Report, Status};
 use crate::stages::StageTimes;
 use crate::task::{FileResult, Msg, Outcome};
 use crate::walk::{self, Tally, WalkCounts, Walker};
 use crate::write_pool::{self, WritePool, Written};
 
-const WORKER_PREFIX: &str = "imgbatch-worker";
+/// Worker threads' names start with this: a caller's panic hook can leave
+/// their panics unprinted, since each becomes its file's error.
+pub const WORKER_PREFIX: &str = "imgbatch-worker";
 
 /// This many failed writes in a row (disk full, read-only or vanished output
 /// folder, file size limit) stop the run with exit 2 rather than failing
@@ -55,27 +57,6 @@ pub const WRITE_FAILURES_TO_STOP: u32 = 5;
 /// After Ctrl-C, how long files in flight may take to finish before they
 /// are dropped.
 const CANCEL_GRACE: Duration = Duration::from_secs(2);
-
-thread_local! {
-    /// The message and location of the last panic on this worker thread.
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Worker panics become per-file errors, so the default hook's message on
-/// stderr would only tear the output; remember it for the report instead.
-fn install_panic_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let on_worker = std::thread::current().name().is_some_and(|n| n.starts_with(WORKER_PREFIX));
-            if !on_worker {
-                return default(info);
-            }
-            LAST_PANIC.with(|p| *p.borrow_mut() = Some(panic_message(info)));
-        }));
-    });
-}
 
 /// Checks what must hold before any file is touched (exit 2 otherwise).
 fn setup(job: &Job) -> Result<(), SetupError> {
@@ -107,9 +88,12 @@ fn setup(job: &Job) -> Result<(), SetupError> {
     Ok(())
 }
 
-/// Runs a job to the end. Equivalent to [`run_with_cancel`] with a flag nobody sets.
-pub fn run(job: &Job) -> Result<Report, SetupError> {
-    run_with_cancel(job, &AtomicBool::new(false))
+/// Runs a job to the end and returns its report, telling `observer` of each
+/// file as it finishes. Prints nothing and changes no process-wide state
+/// (see [`crate::allocator::FollowBudget`] for the one setting it holds
+/// while it runs). Equivalent to [`run_with_cancel`] with a flag nobody sets.
+pub fn run(job: &Job, observer: &mut dyn Observer) -> Result<Report, SetupError> {
+    run_with_cancel(job, &AtomicBool::new(false), observer)
 }
 
 /// The per-file step the workers run: [`process::process`] in every real
@@ -184,17 +168,22 @@ impl Shared {
 
 /// Runs a job; setting `cancel` stops the walk, lets workers drop what is
 /// queued, and returns the report of what was done (marked interrupted).
-pub fn run_with_cancel(job: &Job, cancel: &AtomicBool) -> Result<Report, SetupError> {
-    run_with_step(job, cancel, process::process)
+pub fn run_with_cancel(job: &Job, cancel: &AtomicBool, observer: &mut dyn Observer) -> Result<Report, SetupError> {
+    run_with_step(job, cancel, process::process, observer)
 }
 
 /// [`run_with_cancel`] with `step` in place of decode → resize → encode:
 /// with a step that does no image work, what is left is the walker, the
 /// channels and the writer, whose ceiling in files/s benches/stages.rs
 /// measures (and the tests inject faults this way).
-pub fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Report, SetupError> {
+pub fn run_with_step(
+    job: &Job,
+    cancel: &AtomicBool,
+    step: Step,
+    observer: &mut dyn Observer,
+) -> Result<Report, SetupError> {
     setup(job)?;
-    install_panic_hook();
+    let _policy = job.follow_budget.then(crate::allocator::FollowBudget::new);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(job.workers)
         .thread_name(|i| format!("{WORKER_PREFIX}-{i}"))
@@ -223,8 +212,8 @@ pub fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Repor
     let mut report = std::thread::scope(|s| {
         let walker_results = shared.results.clone();
         let (counts, stop) = (&counts, &shared.stop);
-        let writer = Writer::new(job, &shared, cancel);
-        let bar = writer.progress.shown();
+        let bar = observer.wants_totals();
+        let writer = Writer::new(job, &shared, cancel, observer);
         std::thread::Builder::new()
             .name("imgbatch-walker".into())
             .spawn_scoped(s, move || {
@@ -251,12 +240,6 @@ pub fn run_with_step(job: &Job, cancel: &AtomicBool, step: Step) -> Result<Repor
     report.interrupted = cancel.load(Ordering::Relaxed);
     report.files.sort_by(|a, b| a.input.cmp(&b.input));
     report.not_images.sort_by(|a, b| a.input.cmp(&b.input));
-    if job.verbosity != Verbosity::Quiet {
-        eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run(), &job.output_dir));
-        if let Some(none) = report.no_images_line(&job.inputs) {
-            eprintln!("warning: {none}");
-        }
-    }
     Ok(report)
 }
 
@@ -344,11 +327,10 @@ fn on_thread(
     let outcome = match result {
         Ok(Ok(done)) => Outcome::Done(done),
         Ok(Err(e)) => Outcome::Failed(e),
-        Err(_) => {
+        Err(payload) => {
             // The resampler may hold half-updated buffers: start afresh.
             *resampler = Resampler::new();
-            let msg = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "unknown".into());
-            Outcome::Failed(FileError::Panic(msg))
+            Outcome::Failed(FileError::Panic(payload_message(payload.as_ref())))
         }
     };
     settle(shared, id, outcome)
@@ -413,22 +395,24 @@ fn lossy(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// The writer (the run's collector too): writes outputs, prints, watches timeouts and
-/// builds the report.
+/// The writer (the run's collector too): writes outputs, tells the observer,
+/// watches timeouts and builds the report.
 struct Writer<'a> {
     job: &'a Job,
     shared: &'a Arc<Shared>,
     cancel: &'a AtomicBool,
     report: Report,
-    progress: Progress,
+    observer: &'a mut dyn Observer,
+    /// The observer wants the job's size and each file's.
+    totals: bool,
     live_workers: usize,
     next_worker_id: usize,
     /// Failed writes since the last successful one.
     write_failures: u32,
     /// How the bar weighs a file the walker did not estimate.
     costs: CostModel,
-    /// A dry run's plan lines waiting for the files before them in the walk.
-    plan: std::collections::BTreeMap<u64, Vec<String>>,
+    /// A dry run's planned outputs waiting for the files before them in the walk.
+    plan: std::collections::BTreeMap<u64, Vec<(PathBuf, u32, u32)>>,
     /// The place in the walk of the next file whose plan may be printed.
     next_plan: u64,
     /// The threads that write outputs (none in a dry run, or if they could
@@ -447,13 +431,14 @@ struct Pending {
 }
 
 impl<'a> Writer<'a> {
-    fn new(job: &'a Job, shared: &'a Arc<Shared>, cancel: &'a AtomicBool) -> Self {
+    fn new(job: &'a Job, shared: &'a Arc<Shared>, cancel: &'a AtomicBool, observer: &'a mut dyn Observer) -> Self {
         Writer {
             job,
             shared,
             cancel,
             report: Report::default(),
-            progress: Progress::new(job.progress && job.verbosity != Verbosity::Quiet, job.shard),
+            totals: observer.wants_totals(),
+            observer,
             live_workers: job.workers,
             next_worker_id: job.workers,
             write_failures: 0,
@@ -467,13 +452,17 @@ impl<'a> Writer<'a> {
     }
 
     fn show_total(&mut self, tally: &Tally) {
-        if !self.progress.shown() {
+        if !self.totals {
             return;
         }
-        let (files, bytes) = (tally.files.load(Ordering::Relaxed), tally.bytes.load(Ordering::Relaxed));
-        self.progress.set_total(files, bytes, tally.cost(), tally.done.load(Ordering::Relaxed));
+        self.observer.totals(Totals {
+            files: tally.files.load(Ordering::Relaxed),
+            bytes: tally.bytes.load(Ordering::Relaxed),
+            cost: tally.cost(),
+            complete: tally.done.load(Ordering::Relaxed),
+        });
         let in_flight = self.shared.running().values().map(|r| r.cost).sum();
-        self.progress.set_in_flight(in_flight);
+        self.observer.in_flight(in_flight);
     }
 
     fn run(mut self, results: &Receiver<Msg>, tally: &Tally) -> Report {
@@ -521,11 +510,10 @@ impl<'a> Writer<'a> {
         if let Some(pool) = &mut self.writes {
             pool.finish();
         }
-        // Files the workers dropped after a stop never report: print the rest.
-        for lines in std::mem::take(&mut self.plan).into_values().flatten() {
-            self.progress.out_line(&lines);
+        // Files the workers dropped after a stop never report: list the rest.
+        for (path, width, height) in std::mem::take(&mut self.plan).into_values().flatten() {
+            self.observer.planned(&path, width, height);
         }
-        self.progress.finish();
         self.report
     }
 
@@ -605,7 +593,7 @@ impl<'a> Writer<'a> {
     /// The size and estimated cost of an input (the walker's estimate when
     /// it made one), for the bar only.
     fn input_bytes(&self, input: &Path, cost: Option<u64>) -> (u64, u64) {
-        if !self.progress.shown() {
+        if !self.totals {
             return (0, 0);
         }
         let len = std::fs::metadata(input).map_or(0, |m| m.len());
@@ -617,14 +605,14 @@ impl<'a> Writer<'a> {
         self.job.output_mode == (OutputMode::DryRun { list: true })
     }
 
-    /// Prints a dry run's plan lines in walk order: those of file `seq` wait
-    /// until every file before it has been heard of (a few, at most the
-    /// queues' worth).
-    fn plan_lines(&mut self, seq: u64, lines: Vec<String>) {
-        self.plan.insert(seq, lines);
-        while let Some(lines) = self.plan.remove(&self.next_plan) {
-            for l in lines {
-                self.progress.out_line(&l);
+    /// Hands a dry run's planned outputs on in walk order: those of file
+    /// `seq` wait until every file before it has been heard of (a few, at
+    /// most the queues' worth).
+    fn plan_lines(&mut self, seq: u64, planned: Vec<(PathBuf, u32, u32)>) {
+        self.plan.insert(seq, planned);
+        while let Some(planned) = self.plan.remove(&self.next_plan) {
+            for (path, width, height) in planned {
+                self.observer.planned(&path, width, height);
             }
             self.next_plan += 1;
         }
@@ -634,11 +622,7 @@ impl<'a> Writer<'a> {
         let ms = r.elapsed.as_millis() as u64;
         if self.listing() {
             let planned = match &r.outcome {
-                Outcome::Done(done) => done
-                    .outputs
-                    .iter()
-                    .map(|o| format!("would write {} ({}x{})", o.path.display(), o.width, o.height))
-                    .collect(),
+                Outcome::Done(done) => done.outputs.iter().map(|o| (o.path.clone(), o.width, o.height)).collect(),
                 _ => Vec::new(),
             };
             self.plan_lines(r.seq, planned);
@@ -660,11 +644,8 @@ impl<'a> Writer<'a> {
             }
             Outcome::Failed(e) => (FileRecord::failed(input, &e, ms), 0),
             Outcome::NotImage(kind) => {
-                if self.job.verbosity == Verbosity::Verbose {
-                    self.progress.line(&format!("{}: not an image, left alone", input.display()));
-                }
+                self.observer.not_image(input, bytes.0, bytes.1);
                 self.report.not_image(input, kind);
-                self.progress.inc(false, bytes.0, bytes.1);
                 return;
             }
             // The run is stopping because writes fail: don't try more.
@@ -717,7 +698,7 @@ impl<'a> Writer<'a> {
         self.write_failures += 1;
         if self.write_failures >= WRITE_FAILURES_TO_STOP && self.report.stopped.is_none() {
             let why = format!("stopped: the last {} writes all failed (last: {e})", self.write_failures);
-            self.progress.line(&format!("error: {why}"));
+            self.observer.stopping(&why);
             self.report.stopped = Some(why);
             self.shared.stop.store(true, Ordering::Relaxed);
             if let Some(pool) = &self.writes {
@@ -727,13 +708,7 @@ impl<'a> Writer<'a> {
     }
 
     fn finish(&mut self, rec: FileRecord, pixels: u64, bytes: (u64, u64)) {
-        let failed = rec.status == Status::Failed;
-        if let Some(e) = &rec.error {
-            self.progress.line(&format!("{}: {e}", rec.input));
-        } else if let Some(w) = &rec.warning {
-            self.progress.line(&format!("{}: warning: {w}", rec.input));
-        }
-        self.progress.inc(failed, bytes.0, bytes.1);
+        self.observer.file(&rec, bytes.0, bytes.1);
         self.report.record(rec, pixels);
     }
 }
@@ -799,8 +774,7 @@ mod tests {
         job.workers = 2;
         job.max_memory = 100 << 20;
         job.timeout = Some(Duration::from_millis(300));
-        job.verbosity = Verbosity::Quiet;
-        let report = run_with_step(&job, &AtomicBool::new(false), step).unwrap();
+        let report = run_with_step(&job, &AtomicBool::new(false), step, &mut crate::observer::Silent).unwrap();
         let status = |name: &str| report.files.iter().find(|f| f.input.ends_with(name)).map(|f| f.status);
         assert_eq!(status("slow.png"), Some(Status::Failed), "timed out");
         assert_eq!(status("good.png"), Some(Status::Ok));

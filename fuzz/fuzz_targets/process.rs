@@ -76,6 +76,7 @@ fuzz_target!(|data: &[u8]| {
         // Half the inputs have their EXIF, XMP and IPTC read and rewritten.
         keep_metadata: sel & 0x04 != 0,
         strip_gps: sel & 0x02 != 0,
+        follow_budget: false,
     };
     let mut resampler = Resampler::new();
     let mut admit = |_| Ok(());

@@ -55,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
         colour: ColourMode::Srgb,
         keep_metadata: sel & 0x10 != 0,
         strip_gps: sel & 0x08 != 0,
+        follow_budget: false,
     };
     let mut from_run = Vec::new();
     let _ = wire::send(&mut from_run, &ToWorker::Hello(opts));

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::SetupError;
-use crate::job::{Job, OutputMode, Verbosity};
+use crate::job::{Job, OutputMode};
 use crate::stages::StageTimes;
 
 /// What to sweep.
@@ -177,8 +177,6 @@ pub fn run(
         if let Some(dir) = &plan.write {
             job.output_dir = dir.clone();
         }
-        job.verbosity = Verbosity::Quiet;
-        job.progress = false;
         let mut times = Vec::with_capacity(plan.repeat);
         let mut stages = StageTimes::default();
         let (mut images, mut failed) = (0, 0);
@@ -191,7 +189,7 @@ pub fn run(
                 format!("workers={workers} queue={queue} warm-up")
             };
             on_run(&label, i * runs_each + k, total);
-            let report = crate::run(&job)?;
+            let report = crate::run(&job, &mut crate::Silent)?;
             if measured {
                 times.push(report.summary.elapsed_s);
                 stages.add(&report.summary.stages);

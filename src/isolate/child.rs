@@ -87,6 +87,9 @@ pub fn serve_on(from_run: &mut impl Read, to_run: &mut impl Write) -> i32 {
         Ok(Some(ToWorker::Hello(opts))) => opts,
         _ => return 2,
     };
+    if opts.follow_budget {
+        crate::allocator::follow_budget();
+    }
     if wire::send(to_run, &FromWorker::Ready).is_err() {
         return 2;
     }

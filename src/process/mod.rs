@@ -51,6 +51,8 @@ pub struct ProcessOptions {
     pub keep_metadata: bool,
     /// With `keep_metadata`: leave GPS out.
     pub strip_gps: bool,
+    /// Freed memory goes back to the system at once (see `Job::follow_budget`).
+    pub follow_budget: bool,
 }
 
 impl ProcessOptions {
@@ -73,6 +75,7 @@ impl ProcessOptions {
             colour: job.colour,
             keep_metadata: job.keep_metadata,
             strip_gps: job.strip_gps,
+            follow_budget: job.follow_budget,
         }
     }
 }

@@ -155,3 +155,12 @@ pub fn children_peak_rss() -> u64 {
     };
     usage.ru_maxrss as u64 * 1024
 }
+
+/// Copies every file under `from` to the same place under `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for rel in files_under(from) {
+        let dest = to.join(&rel);
+        fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+        fs::copy(from.join(&rel), dest).expect("copy");
+    }
+}

@@ -1,13 +1,73 @@
-//! The progress bar and every line the run prints on stderr. Owned by the
-//! writer thread alone, so lines never tear and the bar is never drawn over.
+//! The binary's terminal: the progress bar and every line a run prints,
+//! fed by the library's events ([`Observer`]) on the one collector thread,
+//! so lines never tear and the bar is never drawn over.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Duration;
 
+use imgbatch::report::{FileRecord, Status};
+use imgbatch::{Observer, Totals};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Progress display fed by the writer. The bar fills with the estimated
-/// cost of the inputs done (see [`crate::cost`]: that tracks time far better
+use crate::cli::Verbosity;
+
+/// What a run shows: the bar (when stderr is a terminal and not `--quiet`),
+/// each file's error or warning, the files left alone (`--verbose`), a dry
+/// run's plan (on stdout).
+pub struct Terminal {
+    /// The bar and the lines above it.
+    pub progress: Progress,
+    verbosity: Verbosity,
+}
+
+impl Terminal {
+    /// The terminal of a run with this verbosity, split as `shard` says.
+    pub fn new(verbosity: Verbosity, shard: Option<imgbatch::shard::Shard>) -> Self {
+        Terminal { progress: Progress::new(verbosity != Verbosity::Quiet, shard), verbosity }
+    }
+}
+
+impl Observer for Terminal {
+    fn wants_totals(&self) -> bool {
+        self.progress.shown()
+    }
+
+    fn totals(&mut self, t: Totals) {
+        self.progress.set_total(t.files, t.bytes, t.cost, t.complete);
+    }
+
+    fn in_flight(&mut self, cost: u64) {
+        self.progress.set_in_flight(cost);
+    }
+
+    fn file(&mut self, record: &FileRecord, bytes: u64, cost: u64) {
+        if let Some(e) = &record.error {
+            self.progress.line(&format!("{}: {e}", record.input));
+        } else if let Some(w) = &record.warning {
+            self.progress.line(&format!("{}: warning: {w}", record.input));
+        }
+        self.progress.inc(record.status == Status::Failed, bytes, cost);
+    }
+
+    fn not_image(&mut self, input: &Path, bytes: u64, cost: u64) {
+        if self.verbosity == Verbosity::Verbose {
+            self.progress.line(&format!("{}: not an image, left alone", input.display()));
+        }
+        self.progress.inc(false, bytes, cost);
+    }
+
+    fn planned(&mut self, output: &Path, width: u32, height: u32) {
+        self.progress.out_line(&format!("would write {} ({width}x{height})", output.display()));
+    }
+
+    fn stopping(&mut self, why: &str) {
+        self.progress.line(&format!("error: {why}"));
+    }
+}
+
+/// Progress display fed by the run. The bar fills with the estimated
+/// cost of the inputs done (see imgbatch's `cost.rs`: that tracks time far better
 /// than a count of files or bytes), against the total a counting pass finds
 /// ahead of the walker; the files and bytes done are its message.
 pub struct Progress {
@@ -86,7 +146,7 @@ fn style(template: &str) -> ProgressStyle {
 
 impl Progress {
     /// A bar on stderr when `enabled` and stderr is a terminal; otherwise silent.
-    pub fn new(enabled: bool, shard: Option<crate::shard::Shard>) -> Self {
+    pub fn new(enabled: bool, shard: Option<imgbatch::shard::Shard>) -> Self {
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(style(COUNTING));
