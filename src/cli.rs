@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
 use imgbatch::format::OUTPUTS;
-use imgbatch::isolate::Isolation;
+use imgbatch::isolate::wire::WORKER_ARG;
+use imgbatch::isolate::{Isolation, WorkerCommand};
 use imgbatch::job::{ColourMode, DEFAULT_AVIF_EFFORT, DEFAULT_MAX_PIXELS, OutputMode, parse_color};
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
@@ -402,11 +403,19 @@ impl Processing {
         job.max_file_size = parse_size(&self.max_file_size).map_err(|e| format!("--max-file-size: {e}"))?;
         job.isolation = match self.isolation {
             IsolationArg::Threads => Isolation::Threads,
-            IsolationArg::Processes => Isolation::Processes(
-                imgbatch::isolate::this_program().map_err(|e| format!("cannot find this program: {e}"))?,
-            ),
+            IsolationArg::Processes => Isolation::Processes(worker_program()?),
         };
         Ok(())
+    }
+}
+
+/// The program that serves as worker process: this one, unless
+/// `IMGBATCH_WORKER` names another that serves the same protocol (the tests
+/// name examples/faulty.rs, a worker with faults on cue).
+fn worker_program() -> Result<WorkerCommand, String> {
+    match std::env::var_os("IMGBATCH_WORKER").filter(|p| !p.is_empty()) {
+        Some(program) => Ok(WorkerCommand { program: program.into(), args: vec![WORKER_ARG.into()] }),
+        None => imgbatch::isolate::this_program().map_err(|e| format!("cannot find this program: {e}")),
     }
 }
 

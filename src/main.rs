@@ -48,14 +48,11 @@ fn main() -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
-    // A report that cannot be written would be lost after the whole run:
-    // refuse a missing folder now rather than create it behind the user's back.
-    if let Some(path) = &targets.report {
-        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        if !folder.is_dir() {
-            eprintln!("error: --report {}: folder {} does not exist", path.display(), folder.display());
-            return exit(ExitStatus::Usage);
-        }
+    if let Some(path) = &targets.report
+        && let Err(e) = writable("--report", path)
+    {
+        eprintln!("error: {e}");
+        return exit(ExitStatus::Usage);
     }
     // First Ctrl-C (or SIGTERM) asks the pipeline to stop and report what it
     // did; a second one exits at once. Outputs are renamed into place whole,
@@ -108,6 +105,17 @@ fn main() -> ExitCode {
         println!("{}", report.to_json());
     }
     exit(status)
+}
+
+/// A result file that cannot be written would be lost after the whole run
+/// (or bench sweep): refuse it before any work, rather than create its
+/// folder behind the user's back.
+fn writable(flag: &str, path: &std::path::Path) -> Result<(), String> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !folder.is_dir() {
+        return Err(format!("{flag} {}: folder {} does not exist", path.display(), folder.display()));
+    }
+    Ok(())
 }
 
 /// A panic on a worker thread becomes its file's error in the report, so
@@ -164,6 +172,20 @@ fn bench(args: cli::BenchArgs) -> ExitCode {
             return exit(ExitStatus::Usage);
         }
     };
+    let paths = [
+        ("--export-json", &exports.json),
+        ("--export-csv", &exports.csv),
+        ("--export-markdown", &exports.markdown),
+        ("--plot", &exports.plot),
+    ];
+    for (flag, path) in paths {
+        if let Some(path) = path
+            && let Err(e) = writable(flag, path)
+        {
+            eprintln!("error: {e}");
+            return exit(ExitStatus::Usage);
+        }
+    }
     let bar = terminal::Progress::new(true, None);
     let report = imgbatch::bench::run(&job, &plan, |label, done, total| bar.step(label, done, total));
     bar.finish();

@@ -38,7 +38,7 @@ use crate::isolate::{Isolation, WorkerCommand};
 use crate::job::{Job, OutputMode};
 use crate::observer::{Observer, Totals};
 use crate::process::resize::Resampler;
-use crate::process::{self, ProcessOptions, Processed, Task};
+use crate::process::{self, ProcessOptions, Task};
 use crate::report::{FileRecord, OutputRecord, Report, Status};
 use crate::stages::StageTimes;
 use crate::task::{FileResult, Msg, Outcome};
@@ -96,10 +96,7 @@ pub fn run(job: &Job, observer: &mut dyn Observer) -> Result<Report, SetupError>
     run_with_cancel(job, &AtomicBool::new(false), observer)
 }
 
-/// The per-file step the workers run: [`process::process`] in every real
-/// run; tests put in steps that hold memory or take their time on cue, and
-/// benches one that does no image work.
-pub type Step = fn(&Task, &ProcessOptions, &mut Resampler, &mut process::Admit<'_>) -> Result<Processed, FileError>;
+pub use crate::process::Step;
 
 /// A file a worker is busy with, watched for `--timeout`.
 struct Running {
@@ -732,6 +729,7 @@ fn existing_outputs(task: &Task) -> Outcome {
 mod tests {
     use super::*;
     use crate::job::{Operation, Target};
+    use crate::task::Processed;
     use std::sync::atomic::AtomicBool;
 
     static SLOW_ADMITTED: AtomicBool = AtomicBool::new(false);

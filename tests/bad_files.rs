@@ -143,6 +143,7 @@ fn a_panic_costs_one_file_not_the_run() {
     }
     let out = tempfile::tempdir().unwrap();
     let o = bin()
+        .env("IMGBATCH_WORKER", faulty())
         .env("IMGBATCH_INJECT_PANIC", "boom")
         .args(["thumbs", "--workers", "1", "--json", "-o"])
         .arg(out.path())

@@ -103,3 +103,17 @@ fn bench_rejects_nonsense() {
     bin().args(["bench", "--repeat", "0"]).arg(photos()).assert().code(2);
     bin().args(["bench", "--queue", "0", "--workers", "1"]).arg(photos()).assert().code(2);
 }
+
+#[test]
+fn a_typo_in_an_export_path_is_refused_before_the_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, file) in [("--export-json", "r.json"), ("--export-csv", "r.csv"), ("--plot", "p.svg")] {
+        let missing = dir.path().join("no-such-folder").join(file);
+        let o =
+            bin().args(["bench", "--workers", "1", "--repeat", "1", flag]).arg(&missing).arg(photos()).assert().code(2);
+        let err = String::from_utf8_lossy(&o.get_output().stderr).to_string();
+        assert!(err.contains(flag) && err.contains("does not exist"), "{err}");
+        // Nothing ran: no table on stdout.
+        assert!(o.get_output().stdout.is_empty(), "the sweep ran before the check");
+    }
+}

@@ -82,6 +82,7 @@ fn a_stuck_file_times_out_and_a_vanished_one_fails_while_the_rest_finish() {
     // One worker: it hangs on a_stuck while the walker has already queued
     // the others; b_gone disappears in the meantime.
     let mut child = StdCommand::new(exe())
+        .env("IMGBATCH_WORKER", faulty())
         .env("IMGBATCH_INJECT_HANG", "a_stuck")
         .args(["thumbs", "--sizes", "32", "--workers", "1", "--queue", "4", "--timeout", "2", "--json", "-o"])
         .arg(out.path())
@@ -314,6 +315,7 @@ fn a_second_sigint_exits_at_once_leaving_only_whole_files() {
     // p002 never finishes: after the first signal the run would wait out
     // the 2 s grace for it, then write its report.
     let mut child = StdCommand::new(exe())
+        .env("IMGBATCH_WORKER", faulty())
         .env("IMGBATCH_INJECT_HANG", "p002")
         .args(["resize", "--width", "300", "--workers", "1", "--timeout", "0", "--quiet", "--report"])
         .arg(&report)
@@ -341,6 +343,7 @@ fn after_kill_9_the_next_run_does_only_the_rest() {
     let out = tempfile::tempdir().unwrap();
     // p007 never finishes, so the kill lands mid-run at a known point.
     let mut child = StdCommand::new(exe())
+        .env("IMGBATCH_WORKER", faulty())
         .env("IMGBATCH_INJECT_HANG", "p007")
         .args(["resize", "--width", "300", "--workers", "1", "--timeout", "0", "--quiet", "-o"])
         .arg(out.path())
@@ -370,6 +373,7 @@ fn ctrl_c_does_not_wait_for_a_stuck_decoder() {
     let o = out.path().join("o");
     // No --timeout: only the cancel can end this run.
     let mut child = StdCommand::new(exe())
+        .env("IMGBATCH_WORKER", faulty())
         .env("IMGBATCH_INJECT_HANG", "p003")
         .args(["resize", "--width", "300", "--workers", "1", "--timeout", "0", "--quiet", "-o"])
         .arg(&o)

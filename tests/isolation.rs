@@ -1,7 +1,8 @@
 //! Decoders run in worker processes: a crash costs its file, a file past
 //! `--timeout` has its process killed at once (the run goes on with a new
-//! one), and a decoder cannot write files or open sockets. The faults are
-//! injected into the real binary (the `fault-injection` feature of tests).
+//! one), and a decoder cannot write files or open sockets. The faults come
+//! from the tests' worker program (examples/faulty.rs), which the real
+//! binary runs as its workers when `IMGBATCH_WORKER` names it.
 mod common;
 use common::*;
 use std::fs;
@@ -33,6 +34,7 @@ fn a_crashing_decoder_costs_only_its_file() {
     }
     let out = tempfile::tempdir().unwrap();
     let o = bin()
+        .env("IMGBATCH_WORKER", faulty())
         .env("IMGBATCH_INJECT_CRASH", "_crash")
         .args(["thumbs", "--sizes", "32", "--workers", "1", "--json", "-o"])
         .arg(out.path())
@@ -59,11 +61,12 @@ fn the_same_crash_in_thread_isolation_takes_the_run_down() {
         good_jpeg(&dir.path().join(name));
     }
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(assert_cmd::cargo::cargo_bin("imgbatch"))
+    // The same library and step as the worker's, on this process's threads.
+    let status = Command::new(faulty())
         .env("IMGBATCH_INJECT_CRASH", "_crash")
-        .args(["thumbs", "--isolation", "threads", "--workers", "1", "-o"])
-        .arg(out.path())
+        .arg("threads")
         .arg(dir.path())
+        .arg(out.path())
         .status()
         .unwrap();
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGSEGV));
@@ -76,6 +79,7 @@ fn a_decoder_can_neither_write_files_nor_open_sockets_but_can_start_threads() {
     good_jpeg(&dir.path().join("fine.jpg"));
     let out = tempfile::tempdir().unwrap();
     let o = bin()
+        .env("IMGBATCH_WORKER", faulty())
         .env("IMGBATCH_INJECT_ESCAPE", "evil")
         .args(["thumbs", "--json", "-o"])
         .arg(out.path())
@@ -102,6 +106,7 @@ fn a_timed_out_file_has_its_process_killed_at_once_and_the_run_goes_on() {
     // run has reported a_hang1, its process must be gone while the run goes
     // on (with a new process on b_hang2).
     let mut run = Command::new(assert_cmd::cargo::cargo_bin("imgbatch"))
+        .env("IMGBATCH_WORKER", faulty())
         .env("IMGBATCH_INJECT_HANG", "_hang")
         .args(["thumbs", "--sizes", "32", "--workers", "1", "--timeout", "2", "--json", "-o"])
         .arg(out.path())

@@ -54,7 +54,11 @@ fn thumbs_with_a_stuck_file(input: &Path, out: &Path, extra: &[&str], stuck: &st
     let (out, input) = (out.to_str().unwrap(), input.to_str().unwrap());
     let mut args = vec!["thumbs", "--sizes", "64", "--workers", "1", "--timeout", "1", "-o", out, input];
     args.extend_from_slice(extra);
-    run_on_a_terminal(&args, &[("IMGBATCH_INJECT_HANG", stuck)])
+    let worker = common::faulty();
+    run_on_a_terminal(
+        &args,
+        &[("IMGBATCH_WORKER", worker.to_str().expect("UTF-8 path")), ("IMGBATCH_INJECT_HANG", stuck)],
+    )
 }
 
 fn photos(dir: &Path, n: usize) {

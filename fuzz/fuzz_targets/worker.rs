@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&sel, bytes)) = data.split_first() else { return };
     if sel & 1 == 1 {
         let mut sink = Vec::new();
-        let _ = serve_on(&mut &bytes[..], &mut sink);
+        let _ = serve_on(&mut &bytes[..], &mut sink, imgbatch::process::process);
         read_all_from_worker(bytes);
         return;
     }
@@ -67,6 +67,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = wire::send(&mut from_run, &ToWorker::Admitted(Err("over --max-memory".into())));
     let mut to_run = Vec::new();
-    let _ = serve_on(&mut from_run.as_slice(), &mut to_run);
+    let _ = serve_on(&mut from_run.as_slice(), &mut to_run, imgbatch::process::process);
     read_all_from_worker(&to_run);
 });

@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use super::wire::{self, FromWorker, OUT_OF_MEMORY_EXIT, ToWorker};
 use crate::allocator::ALLOCATION_FAILED;
 use crate::error::{FileError, panic_message};
-use crate::process::{self, resize::Resampler};
+use crate::process::{self, Step, resize::Resampler};
 
 thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -62,6 +62,12 @@ fn take_over_process() -> std::io::Result<File> {
 /// code. Call it first thing in `main` when the first argument is
 /// [`WORKER_ARG`](super::wire::WORKER_ARG) (the `imgbatch` binary does).
 pub fn serve() -> i32 {
+    serve_with(process::process)
+}
+
+/// [`serve`] with `step` in place of imgbatch's per-file step: the tests'
+/// worker (examples/faulty.rs) puts faults in front of it.
+pub fn serve_with(step: Step) -> i32 {
     let Ok(out) = take_over_process() else { return 2 };
     panic::set_hook(Box::new(|info| {
         LAST_PANIC.with(|p| *p.borrow_mut() = Some(panic_message(info)));
@@ -75,14 +81,14 @@ pub fn serve() -> i32 {
     let _ = super::sandbox::enter();
     // SAFETY: fd 0 is this process's stdin, the run's pipe, used by nothing else.
     let mut from_run = BufReader::new(unsafe { File::from_raw_fd(0) });
-    serve_on(&mut from_run, &mut BufWriter::new(out))
+    serve_on(&mut from_run, &mut BufWriter::new(out), step)
 }
 
 /// The worker's protocol on any pair of streams: a Hello, then tasks until
 /// the input ends. Returns the exit code: 0 at the end of the input, 2 on
 /// anything that is not the protocol. Kept apart from [`serve`] so that the
 /// fuzz target drives it in-process.
-pub fn serve_on(from_run: &mut impl Read, to_run: &mut impl Write) -> i32 {
+pub fn serve_on(from_run: &mut impl Read, to_run: &mut impl Write, step: Step) -> i32 {
     let opts = match wire::recv(from_run) {
         Ok(Some(ToWorker::Hello(opts))) => opts,
         _ => return 2,
@@ -110,8 +116,7 @@ pub fn serve_on(from_run: &mut impl Read, to_run: &mut impl Write) -> i32 {
                 _ => Err(gone()),
             }
         };
-        let result =
-            panic::catch_unwind(AssertUnwindSafe(|| process::process(&task, &opts, &mut resampler, &mut admit)));
+        let result = panic::catch_unwind(AssertUnwindSafe(|| step(&task, &opts, &mut resampler, &mut admit)));
         let result = match result {
             Ok(r) => r.map_err(|e| e.to_string()),
             Err(_) => {

@@ -80,53 +80,6 @@ impl ProcessOptions {
     }
 }
 
-/// Fault injection for tests, read once from the environment: an input
-/// whose path contains the value of `IMGBATCH_INJECT_PANIC` panics inside
-/// the worker, as a decoder bug would; one matching `IMGBATCH_INJECT_HANG`
-/// never returns, as a decoder caught in a loop would; `…_CRASH` dies of
-/// SIGSEGV, as a C decoder would; `…_ESCAPE` tries what a hijacked decoder
-/// would (create a file beside the input, open a socket) and panics with
-/// what happened. They let the tests prove that each costs one file and
-/// that `--timeout` and the sandbox work. Compiled only with the
-/// `fault-injection` feature, which the tests turn on (see Cargo.toml): a
-/// shipped binary never reads these variables.
-#[cfg(feature = "fault-injection")]
-fn inject_faults(path: &std::path::Path) {
-    use std::sync::OnceLock;
-    fn pattern(cell: &'static OnceLock<Option<String>>, var: &str) -> Option<&'static str> {
-        cell.get_or_init(|| std::env::var(var).ok().filter(|p| !p.is_empty())).as_deref()
-    }
-    static PANIC: OnceLock<Option<String>> = OnceLock::new();
-    static HANG: OnceLock<Option<String>> = OnceLock::new();
-    static CRASH: OnceLock<Option<String>> = OnceLock::new();
-    static ESCAPE: OnceLock<Option<String>> = OnceLock::new();
-    let name = path.to_string_lossy();
-    let hit = |cell, var| pattern(cell, var).is_some_and(|p| name.contains(p));
-    if hit(&PANIC, "IMGBATCH_INJECT_PANIC") {
-        panic!("injected panic for {}", path.display());
-    }
-    if hit(&CRASH, "IMGBATCH_INJECT_CRASH") {
-        // SAFETY: ends the process, as a wild pointer in a C decoder would
-        // (Rust's own SIGSEGV handler, for stack overflows, is put aside first).
-        unsafe {
-            libc::signal(libc::SIGSEGV, libc::SIG_DFL);
-            libc::raise(libc::SIGSEGV);
-        }
-    }
-    if hit(&ESCAPE, "IMGBATCH_INJECT_ESCAPE") {
-        let created = std::fs::File::create(path.with_extension("escaped")).map(|_| ());
-        let connected = std::net::TcpListener::bind("127.0.0.1:0").map(|_| ());
-        // What a decoder may do (libheif's start threads): still works.
-        let thread = std::thread::spawn(|| 42).join().map_err(|_| "thread panicked");
-        panic!("escape: create {created:?}, listen {connected:?}, thread {thread:?}");
-    }
-    if hit(&HANG, "IMGBATCH_INJECT_HANG") {
-        loop {
-            std::thread::park();
-        }
-    }
-}
-
 /// Seconds since `clock`, which moves on to now.
 fn lap(clock: &mut Instant) -> f64 {
     let now = Instant::now();
@@ -138,6 +91,11 @@ fn lap(clock: &mut Instant) -> f64 {
 /// Asked for the bytes one image will hold before they are allocated;
 /// returns once that much memory may be used (see [`crate::budget`]).
 pub type Admit<'a> = dyn FnMut(u64) -> Result<(), FileError> + 'a;
+
+/// The per-file step a worker runs: [`process`] in every real run; tests
+/// put in steps that hold memory, take their time or fail on cue, and
+/// benches one that does no image work.
+pub type Step = fn(&Task, &ProcessOptions, &mut Resampler, &mut Admit<'_>) -> Result<Processed, FileError>;
 
 /// Inputs from this size on are read as they decode when their decoder can
 /// (see [`decode::decode_file`]): memory then holds the image, not the file
@@ -151,8 +109,6 @@ pub fn process(
     resampler: &mut Resampler,
     admit: &mut Admit<'_>,
 ) -> Result<Processed, FileError> {
-    #[cfg(feature = "fault-injection")]
-    inject_faults(&task.input);
     let clock = Instant::now();
     let mut input = Input::open(&task.input, opts.max_file_size)?;
     if opts.dry_run {

@@ -164,3 +164,13 @@ pub fn copy_dir(from: &Path, to: &Path) {
         fs::copy(from.join(&rel), dest).expect("copy");
     }
 }
+
+/// examples/faulty.rs, a worker program with faults on cue (its doc says
+/// which), which `cargo test` builds beside the tests. A run uses it as its
+/// worker when `IMGBATCH_WORKER` names it.
+pub fn faulty() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    // target/<profile>/deps/<test>-<hash> → target/<profile>/examples/faulty
+    let profile = exe.parent().and_then(|deps| deps.parent()).expect("target folder");
+    profile.join("examples").join("faulty")
+}
