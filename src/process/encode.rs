@@ -165,4 +165,16 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn every_output_format_of_the_table_is_written_and_reads_back_as_itself() {
+        for row in crate::format::OUTPUTS {
+            let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(16, 16, |x, y| {
+                image::Rgb([x as u8 * 16, y as u8 * 16, 128])
+            }));
+            let bytes = encode(&img, row.format, EncodeOptions::new(80), None, &Blocks::default()).unwrap();
+            let sniffed = crate::format::sniff(&bytes, Some(row.extension)).unwrap();
+            assert_eq!(sniffed.name(), row.name, "{} output sniffs as {}", row.name, sniffed.name());
+        }
+    }
 }

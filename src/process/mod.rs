@@ -16,7 +16,7 @@ use image::{DynamicImage, GenericImageView};
 
 use crate::error::FileError;
 use crate::geometry;
-use crate::job::{Job, OutFormat, ShrinkOnLoad};
+use crate::job::{Job, ShrinkOnLoad};
 use crate::read::{Input, PREFIX_LEN};
 use crate::stages::StageTimes;
 pub use crate::task::{Processed, Rendered, Task};
@@ -160,20 +160,19 @@ fn load_file(
     head: &[u8],
     admit: &mut Admit<'_>,
 ) -> Result<Option<(decode::Decoded, Metadata)>, FileError> {
+    let extension = task.input.extension().and_then(|e| e.to_str());
+    let codec = decode::for_file(head, extension)?;
     let meta = if opts.keep_metadata {
-        // A JPEG's metadata is all before its image data; elsewhere it may
-        // follow the pixels, and is read from the whole file.
-        let headers = head.starts_with(&[0xFF, 0xD8]).then(|| crate::format::jpeg::scan(head).first_scan).flatten();
-        let Some(headers) = headers else { return Ok(None) };
+        // Where the metadata may follow the pixels, it is read from the whole file.
+        let Some(headers) = codec.metadata_within(head) else { return Ok(None) };
         Metadata::read(&head[..headers])
     } else {
         Metadata::default()
     };
-    let extension = task.input.extension().and_then(|e| e.to_str());
     let decoded = decode::decode_file(
+        codec.as_ref(),
         input,
         head,
-        extension,
         &opts.decode,
         &mut with_resize_room(admit),
         &shrink_for(task, opts),
@@ -228,9 +227,9 @@ fn finish(
     mut clock: Instant,
 ) -> Result<Processed, FileError> {
     let mut stages = StageTimes::default();
-    // An AVIF is tagged sRGB by its nclx box and carries no profile (see
-    // avif.rs): the pixels must be sRGB whatever --colour says.
-    let mode = if task.format == OutFormat::Avif { ColourMode::Srgb } else { opts.colour };
+    // A format that carries no profile (AVIF is tagged sRGB by its nclx
+    // box, see avif.rs) gets sRGB pixels whatever --colour says.
+    let mode = if task.format.carries_icc() { opts.colour } else { ColourMode::Srgb };
     let mut icc = decoded.icc.take();
     if matches!(decoded.image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_)) {
         // Converted at full size before the cut to 8 bits (see colour.rs).
@@ -322,10 +321,7 @@ fn plan_from_file(
         return plan_only(task, opts, &head);
     }
     let extension = task.input.extension().and_then(|e| e.to_str());
-    let anywhere = matches!(
-        decode::sniff(&head[..head.len().min(decode::HEAD_LEN)], extension),
-        Ok(decode::InFormat::Tiff | decode::InFormat::Raw(_))
-    );
+    let anywhere = decode::for_file(&head, extension).is_ok_and(|codec| !codec.header_at_start());
     if !anywhere && let Ok(plan) = plan_only(task, opts, &head) {
         return Ok(plan);
     }

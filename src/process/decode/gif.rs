@@ -4,6 +4,30 @@
 
 use std::io::Cursor;
 
+use image::ImageFormat;
+
+use super::{DecodeOptions, Decoded, Decoder, Header, InFormat, Request, image_rs};
+use crate::error::FileError;
+
+/// GIF: `image`'s decoder (the first frame), its short reads explained.
+pub struct Gif;
+
+impl Decoder for Gif {
+    fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
+        image_rs::header(bytes, ImageFormat::Gif, InFormat::Gif, opts)
+    }
+
+    fn decode(&self, bytes: &[u8], req: &mut Request<'_>) -> Result<Decoded, FileError> {
+        match image_rs::decode(bytes, ImageFormat::Gif, InFormat::Gif, req, None) {
+            Err(FileError::Truncated("GIF")) => Err(match frame_outside_screen(bytes) {
+                Some(why) => FileError::Corrupt { format: "GIF", detail: format!("{why} and its data ends early") },
+                None => FileError::Truncated("GIF"),
+            }),
+            result => result,
+        }
+    }
+}
+
 /// Why the first frame cannot be shown as the header promises, if it lies
 /// outside the screen; `None` when it fits or the header cannot be read.
 pub fn frame_outside_screen(bytes: &[u8]) -> Option<String> {

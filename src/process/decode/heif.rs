@@ -120,3 +120,16 @@ fn nclx_icc(nclx: &ColorProfileNCLX) -> Option<Vec<u8>> {
     };
     Some(jxl_color::icc::colour_encoding_to_icc(&encoding))
 }
+
+/// HEIC or AVIF, by libheif.
+pub struct Heif(pub HeifKind);
+
+impl super::Decoder for Heif {
+    fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
+        header(bytes, self.0, opts)
+    }
+
+    fn decode(&self, bytes: &[u8], req: &mut super::Request<'_>) -> Result<Decoded, FileError> {
+        decode(bytes, self.0, req.opts, req.admit)
+    }
+}

@@ -512,6 +512,35 @@ fn with_jpeg_decoder(
     Ok(Decoded { image, source_size, orientation, icc, format: InFormat::Jpeg, warning })
 }
 
+/// JPEG: libjpeg-turbo when it shrinks on load (read from the open file),
+/// libjpeg-turbo-rs at full size, jpeg-decoder for what neither takes.
+pub struct Jpeg;
+
+impl super::Decoder for Jpeg {
+    fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<super::Header, FileError> {
+        super::image_rs::header(bytes, image::ImageFormat::Jpeg, InFormat::Jpeg, opts)
+    }
+
+    fn decode(&self, bytes: &[u8], req: &mut super::Request<'_>) -> Result<Decoded, FileError> {
+        decode(bytes, req.opts, req.admit, req.shrink)
+    }
+
+    #[cfg(feature = "jpeg-turbo")]
+    fn decode_file(
+        &self,
+        input: &Input,
+        head: &[u8],
+        req: &mut super::Request<'_>,
+    ) -> Result<Option<Decoded>, FileError> {
+        decode_file(input, head, req.opts, req.admit, req.shrink)
+    }
+
+    fn metadata_within(&self, head: &[u8]) -> Option<usize> {
+        // Every APPn segment comes before the first scan.
+        jpeg::scan(head).first_scan
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,6 +155,19 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::super::Admi
     })
 }
 
+/// JPEG XL, by jxl-oxide (pure Rust), its own thread pool off.
+pub struct Jxl;
+
+impl super::Decoder for Jxl {
+    fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
+        header(bytes, opts)
+    }
+
+    fn decode(&self, bytes: &[u8], req: &mut super::Request<'_>) -> Result<Decoded, FileError> {
+        decode(bytes, req.opts, req.admit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Cursor;

@@ -1,12 +1,13 @@
-//! Bytes → pixels: content sniffing, header checks before any pixel buffer is
-//! allocated, the decode itself, EXIF orientation and the ICC profile. One
-//! module per family beside this one (JPEG XL, HEIF, camera RAW); JPEG, PNG,
-//! WebP, GIF, BMP and TIFF go through `image` here.
+//! Bytes → pixels: header checks before any pixel buffer is allocated, the
+//! decode itself, EXIF orientation and the ICC profile. Every codec is a
+//! [`Decoder`], one file per family beside this one; [`decoder`] is the one
+//! place a format (see `crate::format`) meets its codec.
 
 mod classify;
 mod gif;
 #[cfg(feature = "heif")]
 mod heif;
+mod image_rs;
 mod jpeg;
 mod jxl;
 mod png;
@@ -15,11 +16,8 @@ pub mod raw;
 #[cfg(feature = "jpeg-turbo")]
 pub mod turbo;
 
-use std::borrow::Cow;
-use std::io::Cursor;
-
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageFormat};
 
 use crate::error::FileError;
 pub use crate::format::{HEAD_LEN, HeifKind, InFormat, RawKind, sniff};
@@ -79,26 +77,71 @@ pub struct Header {
     pub orientation: Orientation,
 }
 
-/// The `image` crate's name for the formats it decodes for us.
-fn image_format(f: InFormat) -> Option<ImageFormat> {
-    Some(match f {
-        InFormat::Jpeg => ImageFormat::Jpeg,
-        InFormat::Png => ImageFormat::Png,
-        InFormat::WebP => ImageFormat::WebP,
-        InFormat::Gif => ImageFormat::Gif,
-        InFormat::Bmp => ImageFormat::Bmp,
-        InFormat::Tiff => ImageFormat::Tiff,
-        _ => return None,
+/// What a decode is given besides the file.
+pub struct Request<'r> {
+    /// Decoder limits.
+    pub opts: &'r DecodeOptions,
+    /// Told the decoder's peak memory, estimated from the header, before any
+    /// pixel buffer is allocated.
+    pub admit: &'r mut super::Admit<'r>,
+    /// How far the decoder may shrink on load.
+    pub shrink: &'r Shrink<'r>,
+    /// Whether an embedded image of a size is enough (a RAW's previews).
+    pub enough: &'r Enough<'r>,
+}
+
+/// A family of formats' decoder: the one interface every codec offers.
+pub trait Decoder {
+    /// Size and orientation from the header, no pixels.
+    fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError>;
+
+    /// The pixels of a file held in memory.
+    fn decode(&self, bytes: &[u8], req: &mut Request<'_>) -> Result<Decoded, FileError>;
+
+    /// The pixels read from the open file as the decode goes, never held
+    /// whole (`head` is its first bytes); `None` when this file needs its
+    /// bytes in memory.
+    fn decode_file(&self, _input: &Input, _head: &[u8], _req: &mut Request<'_>) -> Result<Option<Decoded>, FileError> {
+        Ok(None)
+    }
+
+    /// Whether the header is at the start of the file, so that a dry run
+    /// can plan from the first bytes (a TIFF's or RAW's may be anywhere).
+    fn header_at_start(&self) -> bool {
+        true
+    }
+
+    /// How many of `head`'s bytes hold all of the file's metadata, when
+    /// the format puts all of it before the pixels (JPEG).
+    fn metadata_within(&self, _head: &[u8]) -> Option<usize> {
+        None
+    }
+}
+
+/// The decoder of a format this build reads.
+pub fn decoder(format: InFormat) -> Result<Box<dyn Decoder>, FileError> {
+    crate::format::readable(format)?;
+    let image_rs = |theirs| -> Box<dyn Decoder> { Box::new(image_rs::ImageRs { format: theirs, ours: format }) };
+    Ok(match format {
+        InFormat::Jpeg => Box::new(jpeg::Jpeg),
+        InFormat::Png => Box::new(png::Png),
+        InFormat::Gif => Box::new(gif::Gif),
+        InFormat::WebP => image_rs(ImageFormat::WebP),
+        InFormat::Bmp => image_rs(ImageFormat::Bmp),
+        InFormat::Tiff => image_rs(ImageFormat::Tiff),
+        InFormat::Jxl => Box::new(jxl::Jxl),
+        #[cfg(feature = "heif")]
+        InFormat::Heif(kind) => Box::new(heif::Heif(kind)),
+        // Refused by `readable` above.
+        #[cfg(not(feature = "heif"))]
+        InFormat::Heif(_) => return Err(FileError::NotAnImage("unknown format")),
+        InFormat::Raw(kind) => Box::new(raw::Raw(kind)),
     })
 }
 
-/// A HEIC or AVIF file in a build without the `heif` feature.
-#[cfg(not(feature = "heif"))]
-fn no_heif(kind: HeifKind) -> FileError {
-    match crate::format::readable(InFormat::Heif(kind)) {
-        Err(e) => e,
-        Ok(_) => FileError::NotAnImage("unknown format"),
-    }
+/// The decoder for a file, from its first bytes (or all of them).
+pub fn for_file(bytes: &[u8], extension: Option<&str>) -> Result<Box<dyn Decoder>, FileError> {
+    decoder(sniff_bytes(bytes, extension)?)
 }
 
 /// The format of `bytes`, telling a DNG saved as `.tif` from a plain TIFF.
@@ -110,15 +153,9 @@ fn sniff_bytes(bytes: &[u8], extension: Option<&str>) -> Result<InFormat, FileEr
 }
 
 /// The largest allocation a decoder may make.
-fn max_alloc(opts: &DecodeOptions) -> u64 {
+pub(crate) fn max_alloc(opts: &DecodeOptions) -> u64 {
     // Room for the largest accepted image at 16-bit RGBA, plus decoder state.
     opts.max_pixels.saturating_mul(8).saturating_add(64 << 20)
-}
-
-fn limits(opts: &DecodeOptions) -> Limits {
-    let mut l = Limits::default();
-    l.max_alloc = Some(max_alloc(opts));
-    l
 }
 
 pub(crate) fn check_pixels(size: (u32, u32), opts: &DecodeOptions) -> Result<(), FileError> {
@@ -156,32 +193,7 @@ pub(crate) fn decoder_peak(output: u64, color: image::ColorType, progressive: bo
 
 /// Reads the header only: size and orientation.
 pub fn header(bytes: &[u8], extension: Option<&str>, opts: &DecodeOptions) -> Result<Header, FileError> {
-    let sniffed = sniff_bytes(bytes, extension)?;
-    let format = match sniffed {
-        InFormat::Jxl => return jxl::header(bytes, opts),
-        #[cfg(feature = "heif")]
-        InFormat::Heif(kind) => return heif::header(bytes, kind, opts),
-        #[cfg(not(feature = "heif"))]
-        InFormat::Heif(kind) => return Err(no_heif(kind)),
-        InFormat::Raw(kind) => return raw::header(bytes, kind, opts),
-        f => image_format(f).ok_or(FileError::NotAnImage("unknown format"))?,
-    };
-    let (bytes, _) = without_metadata_bombs(bytes, format);
-    let mut reader = ImageReader::with_format(Cursor::new(&bytes[..]), format);
-    reader.limits(limits(opts));
-    let mut dec = reader.into_decoder().map_err(|e| classify::image_error(e, sniffed, &bytes))?;
-    let size = dec.dimensions();
-    check_pixels(size, opts)?;
-    let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
-    Ok(Header { size, orientation })
-}
-
-/// Metadata bombs cut out of a file the `image` crate is about to open.
-fn without_metadata_bombs(bytes: &[u8], format: ImageFormat) -> (Cow<'_, [u8]>, Option<String>) {
-    match format {
-        ImageFormat::Png => png::without_metadata_bombs(bytes),
-        _ => (Cow::Borrowed(bytes), None),
-    }
+    for_file(bytes, extension)?.header(bytes, opts)
 }
 
 /// Adds `more` to the warnings already given.
@@ -204,7 +216,9 @@ pub fn decode(
     shrink: &Shrink<'_>,
     enough: &Enough<'_>,
 ) -> Result<Decoded, FileError> {
-    decode_any(bytes, extension, opts, admit, shrink, enough).map(without_big_icc)
+    let codec = for_file(bytes, extension)?;
+    let mut req = Request { opts, admit, shrink, enough };
+    codec.decode(bytes, &mut req).map(without_big_icc)
 }
 
 /// An ICC profile larger than [`MAX_ICC`] dropped with a warning.
@@ -216,99 +230,23 @@ fn without_big_icc(mut decoded: Decoded) -> Decoded {
     decoded
 }
 
-/// Decodes an input read from its open file as the decode goes, never held
-/// whole in memory: a JPEG that libjpeg-turbo shrinks on load, a PNG shrunk
-/// row by row. `head` is the file's first bytes. `None` when the file needs
-/// its bytes in memory: another format, a full-size JPEG, a PNG
-/// that is not shrunk or is interlaced, or whose headers are not all in `head`.
+/// Decodes an input with `codec`, read from its open file as the decode
+/// goes (see [`Decoder::decode_file`]): a JPEG that libjpeg-turbo shrinks
+/// on load, a PNG shrunk row by row.
 pub fn decode_file(
+    codec: &dyn Decoder,
     input: &Input,
     head: &[u8],
-    extension: Option<&str>,
     opts: &DecodeOptions,
     admit: &mut super::Admit<'_>,
     shrink: &Shrink<'_>,
 ) -> Result<Option<Decoded>, FileError> {
-    let decoded = match sniff_bytes(head, extension)? {
-        #[cfg(feature = "jpeg-turbo")]
-        InFormat::Jpeg => jpeg::decode_file(input, head, opts, admit, shrink)?,
-        InFormat::Png if png_shrink::may_shrink(head, shrink) && png::headers_within(head) => {
-            let rows = std::io::BufReader::with_capacity(FILE_BUFFER, input.reader());
-            png_shrink::decode_from(rows, &mut input.window(), opts, admit, shrink)?
-        }
-        _ => None,
-    };
-    Ok(decoded.map(without_big_icc))
+    let mut req = Request { opts, admit, shrink, enough: &|_, _| true };
+    Ok(codec.decode_file(input, head, &mut req)?.map(without_big_icc))
 }
 
 /// How much of a file a decoder reading it from disk buffers.
-const FILE_BUFFER: usize = 64 << 10;
-
-fn decode_any(
-    bytes: &[u8],
-    extension: Option<&str>,
-    opts: &DecodeOptions,
-    admit: &mut super::Admit<'_>,
-    shrink: &Shrink<'_>,
-    enough: &Enough<'_>,
-) -> Result<Decoded, FileError> {
-    let sniffed = sniff_bytes(bytes, extension)?;
-    let format = match sniffed {
-        InFormat::Jxl => return jxl::decode(bytes, opts, admit),
-        #[cfg(feature = "heif")]
-        InFormat::Heif(kind) => return heif::decode(bytes, kind, opts, admit),
-        #[cfg(not(feature = "heif"))]
-        InFormat::Heif(kind) => return Err(no_heif(kind)),
-        InFormat::Raw(kind) => return raw::decode(bytes, kind, opts, admit, enough),
-        f => image_format(f).ok_or(FileError::NotAnImage("unknown format"))?,
-    };
-    if sniffed == InFormat::Jpeg {
-        return jpeg::decode(bytes, opts, admit, shrink);
-    }
-    let mut warning = None;
-    let (bytes, dropped) = without_metadata_bombs(bytes, format);
-    if let Some(w) = dropped {
-        warn(&mut warning, w);
-    }
-    if format == ImageFormat::Png
-        && let Some(mut decoded) = png_shrink::decode(&bytes, opts, admit, shrink)?
-    {
-        if let Some(w) = warning {
-            warn(&mut decoded.warning, w);
-        }
-        return Ok(decoded);
-    }
-    let mut reader = ImageReader::with_format(Cursor::new(&bytes[..]), format);
-    let mut limits = limits(opts);
-    reader.limits(limits.clone());
-    let mut dec = reader.into_decoder().map_err(|e| classify::image_error(e, sniffed, &bytes))?;
-    check_pixels(dec.dimensions(), opts)?;
-    // `into_decoder()` skips the allocation check that `decode()` makes; a
-    // 186-byte JPEG declaring 65535x65535 would otherwise allocate 4 GB.
-    limits.reserve(dec.total_bytes()).map_err(|_| FileError::DecoderLimit {
-        needed_mib: dec.total_bytes() >> 20,
-        limit_mib: limits.max_alloc.unwrap_or(0) >> 20,
-    })?;
-    // Damaged metadata must not block the pixels: treat it as absent.
-    let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
-    let icc = dec.icc_profile().ok().flatten();
-    let icc_len = icc.as_ref().map_or(0, |p| p.len() as u64);
-    admit(decoder_peak(dec.total_bytes(), dec.color_type(), false) + icc_len)?;
-    let image = match DynamicImage::from_decoder(dec).map_err(|e| classify::image_error(e, sniffed, &bytes)) {
-        Ok(image) => image,
-        // `image` drops the rows it had; read them again ourselves.
-        Err(FileError::Truncated("PNG")) if opts.allow_truncated => return png::decode_partial(&bytes, opts, admit),
-        Err(FileError::Truncated("GIF")) => {
-            return Err(match gif::frame_outside_screen(&bytes) {
-                Some(why) => FileError::Corrupt { format: "GIF", detail: format!("{why} and its data ends early") },
-                None => FileError::Truncated("GIF"),
-            });
-        }
-        Err(e) => return Err(e),
-    };
-    let source_size = (image.width(), image.height());
-    Ok(Decoded { image, source_size, orientation, icc, format: sniffed, warning })
-}
+pub(crate) const FILE_BUFFER: usize = 64 << 10;
 
 /// Everything downstream works on 8-bit L, La, Rgb or Rgba.
 pub fn to_8bit(image: DynamicImage) -> DynamicImage {
@@ -343,6 +281,19 @@ mod tests {
         b[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
         b[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
         b
+    }
+
+    #[test]
+    fn every_format_this_build_reads_has_a_decoder_and_the_rest_say_why() {
+        for row in crate::format::INPUTS {
+            let Some(format) = row.format else { continue };
+            match (row.support, decoder(format)) {
+                (crate::format::Support::Reads, Ok(_)) => {}
+                (crate::format::Support::Reads, Err(e)) => panic!("{}: {e}", row.name),
+                (_, Ok(_)) => panic!("{}: decoded although the table says this build does not", row.name),
+                (_, Err(e)) => assert!(matches!(e, FileError::UnsupportedFormat { .. }), "{}: {e}", row.name),
+            }
+        }
     }
 
     #[test]

@@ -7,11 +7,50 @@
 use std::borrow::Cow;
 use std::io::Cursor;
 
-use image::DynamicImage;
 use image::metadata::Orientation;
+use image::{DynamicImage, ImageFormat};
 
-use super::{DecodeOptions, Decoded, InFormat, MAX_ICC, check_pixels};
+use super::{
+    DecodeOptions, Decoded, Decoder, FILE_BUFFER, Header, InFormat, MAX_ICC, Request, check_pixels, image_rs,
+    png_shrink, warn,
+};
 use crate::error::FileError;
+use crate::read::Input;
+
+/// PNG and APNG: `image`'s decoder, behind the bomb check, shrunk row by
+/// row when the outputs allow (png_shrink.rs), and the rows of a cut-off
+/// file kept when asked.
+pub struct Png;
+
+impl Decoder for Png {
+    fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
+        let (bytes, _) = without_metadata_bombs(bytes);
+        image_rs::header(&bytes, ImageFormat::Png, InFormat::Png, opts)
+    }
+
+    fn decode(&self, bytes: &[u8], req: &mut Request<'_>) -> Result<Decoded, FileError> {
+        let (bytes, dropped) = without_metadata_bombs(bytes);
+        if let Some(mut decoded) = png_shrink::decode(&bytes, req.opts, req.admit, req.shrink)? {
+            if let Some(w) = dropped {
+                warn(&mut decoded.warning, w);
+            }
+            return Ok(decoded);
+        }
+        match image_rs::decode(&bytes, ImageFormat::Png, InFormat::Png, req, dropped) {
+            // `image` drops the rows it had; read them again ourselves.
+            Err(FileError::Truncated("PNG")) if req.opts.allow_truncated => decode_partial(&bytes, req.opts, req.admit),
+            result => result,
+        }
+    }
+
+    fn decode_file(&self, input: &Input, head: &[u8], req: &mut Request<'_>) -> Result<Option<Decoded>, FileError> {
+        if !(png_shrink::may_shrink(head, req.shrink) && headers_within(head)) {
+            return Ok(None);
+        }
+        let rows = std::io::BufReader::with_capacity(FILE_BUFFER, input.reader());
+        png_shrink::decode_from(rows, &mut input.window(), req.opts, req.admit, req.shrink)
+    }
+}
 
 const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 

@@ -240,6 +240,24 @@ fn decoded(image: DynamicImage, orientation: Orientation, kind: RawKind) -> Deco
     Decoded { image: to_8bit(image), source_size, orientation, icc: None, format: InFormat::Raw(kind), warning: None }
 }
 
+/// A camera RAW family, by rawler: an embedded preview or the raw data.
+pub struct Raw(pub RawKind);
+
+impl super::Decoder for Raw {
+    fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
+        header(bytes, self.0, opts)
+    }
+
+    fn decode(&self, bytes: &[u8], req: &mut super::Request<'_>) -> Result<Decoded, FileError> {
+        decode(bytes, self.0, req.opts, req.admit, req.enough)
+    }
+
+    fn header_at_start(&self) -> bool {
+        // TIFF-based: its IFDs may be anywhere in the file.
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
