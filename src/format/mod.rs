@@ -28,6 +28,8 @@ pub enum InFormat {
     Gif,
     /// Windows bitmap.
     Bmp,
+    /// Netpbm: PBM, PGM, PPM (plain or raw) and PAM.
+    Pnm,
     /// TIFF and BigTIFF.
     Tiff,
     /// JPEG XL, bare codestream or ISO-BMFF container.
@@ -393,12 +395,12 @@ pub const INPUTS: &[InRow] = &[
         sample: b"\0\0\x01\0\x01\0\x10\x10\0\0\x01\0\x20\0",
     },
     InRow {
-        format: None,
+        format: Some(InFormat::Pnm),
         name: "PNM",
         extensions: &["pnm", "pbm", "pgm", "ppm", "pam"],
         signature: Signature::Magic(sniff::looks_like_pnm),
-        support: Support::Never(NOT_READ),
-        class: Class::Other,
+        support: Support::Reads,
+        class: Class::Tiff,
         same: OutFormat::Jpeg,
         sample: b"P6\n2 2\n255\n",
     },
@@ -710,6 +712,7 @@ mod tests {
             InFormat::WebP,
             InFormat::Gif,
             InFormat::Bmp,
+            InFormat::Pnm,
             InFormat::Tiff,
             InFormat::Jxl,
             InFormat::Heif(HeifKind::Heic),

@@ -174,3 +174,55 @@ pub fn faulty() -> PathBuf {
     let profile = exe.parent().and_then(|deps| deps.parent()).expect("target folder");
     profile.join("examples").join("faulty")
 }
+
+/// A little-endian classic TIFF in palette colour: `bits`-bit indices (1, 2,
+/// 4 or 8) from `index(x, y)`, uncompressed in one strip, and `palette` as
+/// 8-bit RGB (the rest of the 2^bits entries black). What GIS and scanner
+/// software write, made here since no encoder we use writes it.
+pub fn palette_tiff(w: u32, h: u32, bits: u32, palette: &[[u8; 3]], index: impl Fn(u32, u32) -> u8) -> Vec<u8> {
+    let colours = 1usize << bits;
+    let row = (w * bits).div_ceil(8) as usize;
+    let mut data = vec![0u8; row * h as usize];
+    for y in 0..h {
+        for x in 0..w {
+            let bit = (x * bits) as usize;
+            data[y as usize * row + bit / 8] |= index(x, y) << (8 - bits as usize - bit % 8);
+        }
+    }
+    data.resize(data.len().next_multiple_of(2), 0);
+    let mut map = vec![0u16; 3 * colours];
+    for (i, c) in palette.iter().take(colours).enumerate() {
+        for ch in 0..3 {
+            map[ch * colours + i] = c[ch] as u16 * 257;
+        }
+    }
+    let (data_at, map_at) = (8u32, 8 + data.len() as u32);
+    let ifd_at = map_at + 2 * map.len() as u32;
+    // (tag, type: 3 SHORT / 4 LONG, count, value or offset)
+    let entries: [(u16, u16, u32, u32); 10] = [
+        (256, 3, 1, w),
+        (257, 3, 1, h),
+        (258, 3, 1, bits),
+        (259, 3, 1, 1),
+        (262, 3, 1, 3),
+        (273, 4, 1, data_at),
+        (277, 3, 1, 1),
+        (278, 3, 1, h),
+        (279, 4, 1, (row * h as usize) as u32),
+        (320, 3, 3 * colours as u32, map_at),
+    ];
+    let mut b = Vec::new();
+    b.extend_from_slice(b"II*\0");
+    b.extend_from_slice(&ifd_at.to_le_bytes());
+    b.extend_from_slice(&data);
+    map.iter().for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
+    b.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, count, value) in entries {
+        b.extend_from_slice(&tag.to_le_bytes());
+        b.extend_from_slice(&kind.to_le_bytes());
+        b.extend_from_slice(&count.to_le_bytes());
+        b.extend_from_slice(&value.to_le_bytes());
+    }
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b
+}

@@ -1,5 +1,5 @@
-//! The formats the `image` crate decodes for us whole (WebP, BMP, TIFF, and
-//! the shared part of PNG, GIF and a JPEG's header): its decoder behind our
+//! The formats the `image` crate decodes for us whole (WebP, BMP, PNM, and
+//! the shared part of TIFF, PNG, GIF and a JPEG's header): its decoder behind our
 //! limits, with its errors told apart (see classify.rs).
 
 use std::io::Cursor;
@@ -26,11 +26,6 @@ impl Decoder for ImageRs {
 
     fn decode(&self, bytes: &[u8], req: &mut Request<'_>) -> Result<Decoded, FileError> {
         decode(bytes, self.format, self.ours, req, None)
-    }
-
-    fn header_at_start(&self) -> bool {
-        // A TIFF's first IFD may be anywhere in the file.
-        self.format != ImageFormat::Tiff
     }
 }
 

@@ -13,6 +13,7 @@ mod jxl;
 mod png;
 mod png_shrink;
 pub mod raw;
+mod tiff;
 #[cfg(feature = "jpeg-turbo")]
 pub mod turbo;
 
@@ -128,7 +129,8 @@ pub fn decoder(format: InFormat) -> Result<Box<dyn Decoder>, FileError> {
         InFormat::Gif => Box::new(gif::Gif),
         InFormat::WebP => image_rs(ImageFormat::WebP),
         InFormat::Bmp => image_rs(ImageFormat::Bmp),
-        InFormat::Tiff => image_rs(ImageFormat::Tiff),
+        InFormat::Pnm => image_rs(ImageFormat::Pnm),
+        InFormat::Tiff => Box::new(tiff::Tiff),
         InFormat::Jxl => Box::new(jxl::Jxl),
         #[cfg(feature = "heif")]
         InFormat::Heif(kind) => Box::new(heif::Heif(kind)),
