@@ -24,11 +24,6 @@ impl Budget {
         Budget { limit, used: Mutex::new(0), freed: Condvar::new() }
     }
 
-    /// The budget in bytes.
-    pub fn limit(&self) -> u64 {
-        self.limit
-    }
-
     /// Bytes currently reserved.
     pub fn used(&self) -> u64 {
         *self.used.lock().unwrap_or_else(PoisonError::into_inner)

@@ -15,6 +15,8 @@
 //! println!("{} ok, {} failed", report.summary.ok, report.summary.failed);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod allocator;
 pub mod bench;
 pub mod budget;

@@ -85,6 +85,8 @@ pub struct Window<'a> {
     len: u64,
     start: u64,
     buf: Vec<u8>,
+    /// The first read error, kept for the caller (the decoders reading
+    /// through this see an early end of data).
     pub error: Option<std::io::Error>,
 }
 

@@ -31,6 +31,7 @@ impl Lookahead {
         Lookahead { heap: BinaryHeap::new(), capacity: capacity.max(1) }
     }
 
+    /// Holds a planned task.
     pub fn push(&mut self, task: Task) {
         self.heap.push(Ranked(task));
     }
@@ -45,10 +46,12 @@ impl Lookahead {
         self.heap.len() >= self.capacity
     }
 
+    /// How many tasks are held.
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
+    /// Whether none is held.
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

@@ -37,6 +37,7 @@ pub fn threads_for(workers: usize) -> usize {
 /// What came of writing one input's outputs; `context` is what the writer
 /// handed over with them.
 pub struct Written<T> {
+    /// What the writer handed over with the outputs.
     pub context: T,
     /// `None` when the run stopped before this input's turn: not attempted.
     pub result: Option<Result<Vec<OutputRecord>, FileError>>,

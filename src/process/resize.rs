@@ -3,7 +3,7 @@
 
 use fast_image_resize as fir;
 use fir::images::{TypedImage, TypedImageRef};
-use fir::pixels::{PixelType, U8, U8x2, U8x3, U8x4};
+use fir::pixels::{U8, U8x2, U8x3, U8x4};
 use fir::{FilterType, PixelTrait, ResizeAlg, ResizeOptions};
 use image::{DynamicImage, GenericImageView, Rgb, RgbImage, Rgba, RgbaImage};
 
@@ -76,17 +76,6 @@ impl Resampler {
             other => return Err(fail(format!("unexpected pixel layout {:?}", other.color()))),
         })
     }
-}
-
-/// The pixel type the resampler sees for an image, for diagnostics and benches.
-pub fn pixel_type(img: &DynamicImage) -> Option<PixelType> {
-    Some(match img {
-        DynamicImage::ImageLuma8(_) => PixelType::U8,
-        DynamicImage::ImageLumaA8(_) => PixelType::U8x2,
-        DynamicImage::ImageRgb8(_) => PixelType::U8x3,
-        DynamicImage::ImageRgba8(_) => PixelType::U8x4,
-        _ => return None,
-    })
 }
 
 /// Which in-place alpha operation to run.

@@ -17,12 +17,17 @@ struct Raw {
 #[repr(C)]
 #[derive(Default, Debug, Clone, Copy)]
 pub struct Info {
+    /// Stored width.
     pub width: c_uint,
+    /// Stored height.
     pub height: c_uint,
+    /// Colour components (1, 3 or 4).
     pub components: c_int,
     /// libjpeg's J_COLOR_SPACE of the stored data.
     pub colour_space: c_int,
+    /// Non-zero for a progressive file.
     pub progressive: c_int,
+    /// Non-zero when an Adobe APP14 marker says how the components are coded.
     pub adobe: c_int,
     /// Bytes of DCT coefficients in the whole image, which libjpeg holds
     /// for a progressive or multi-scan file.
@@ -30,6 +35,7 @@ pub struct Info {
 }
 
 /// libjpeg's J_COLOR_SPACE values used here (jpeglib.h).
+#[allow(missing_docs)]
 pub mod space {
     pub const GRAYSCALE: i32 = 1;
     pub const RGB: i32 = 2;
@@ -69,6 +75,7 @@ pub struct Decoder<'a> {
 /// Where libjpeg reads from.
 #[derive(Clone, Copy)]
 pub enum Source<'a> {
+    /// A file held in memory.
     Bytes(&'a [u8]),
     /// The first `len` bytes of an open file.
     File(&'a std::fs::File, u64),
@@ -86,7 +93,9 @@ pub enum Error {
 /// How the output will come: its size and bytes per pixel.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
+    /// Width and height after scaling.
     pub size: (u32, u32),
+    /// Bytes per pixel.
     pub components: usize,
 }
 
