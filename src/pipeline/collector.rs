@@ -1,0 +1,331 @@
+//! The collector (the run's single writer): hears every file's outcome,
+//! hands the outputs to the write threads (`crate::write_pool`), tells the
+//! caller's observer, lists a dry run's plan in walk order, gives up on
+//! files past `--timeout` or after Ctrl-C through the supervisor, stops the
+//! run when writes keep failing, and builds the report.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+
+use super::supervisor::{self, Shared};
+use crate::cost::CostModel;
+use crate::error::FileError;
+use crate::isolate::Isolation;
+use crate::job::{Job, OutputMode};
+use crate::observer::{Observer, Totals};
+use crate::report::{FileRecord, OutputRecord, Report, Status};
+use crate::task::{FileResult, Msg, Outcome};
+use crate::walk::Tally;
+use crate::write_pool::{self, WritePool, Written};
+
+/// This many failed writes in a row (disk full, read-only or vanished output
+/// folder, file size limit) stop the run with exit 2 rather than failing
+/// every remaining file one by one.
+pub const WRITE_FAILURES_TO_STOP: u32 = 5;
+
+/// After Ctrl-C, how long files in flight may take to finish before they
+/// are dropped.
+const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
+fn lossy(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// The writer (the run's collector too): writes outputs, tells the observer,
+/// watches timeouts and builds the report.
+pub(super) struct Writer<'a> {
+    job: &'a Job,
+    shared: &'a Arc<Shared>,
+    cancel: &'a AtomicBool,
+    report: Report,
+    observer: &'a mut dyn Observer,
+    /// The observer wants the job's size and each file's.
+    totals: bool,
+    live_workers: usize,
+    next_worker_id: usize,
+    /// Failed writes since the last successful one.
+    write_failures: u32,
+    /// How the bar weighs a file the walker did not estimate.
+    costs: CostModel,
+    /// A dry run's planned outputs waiting for the files before them in the walk.
+    plan: std::collections::BTreeMap<u64, Vec<(PathBuf, u32, u32)>>,
+    /// The place in the walk of the next file whose plan may be printed.
+    next_plan: u64,
+    /// The threads that write outputs (none in a dry run, or if they could
+    /// not be started: then this thread writes).
+    writes: Option<WritePool<Pending>>,
+}
+
+/// What the writer keeps of an input while its outputs are being written.
+struct Pending {
+    input: PathBuf,
+    ms: u64,
+    /// Its size and cost, for the bar.
+    bytes: (u64, u64),
+    warning: Option<String>,
+    pixels: u64,
+}
+
+impl<'a> Writer<'a> {
+    pub(super) fn new(
+        job: &'a Job,
+        shared: &'a Arc<Shared>,
+        cancel: &'a AtomicBool,
+        observer: &'a mut dyn Observer,
+    ) -> Self {
+        Writer {
+            job,
+            shared,
+            cancel,
+            report: Report::default(),
+            totals: observer.wants_totals(),
+            observer,
+            live_workers: job.workers,
+            next_worker_id: job.workers,
+            write_failures: 0,
+            costs: CostModel::for_job(job),
+            plan: std::collections::BTreeMap::new(),
+            next_plan: 0,
+            writes: (job.output_mode == OutputMode::Write)
+                .then(|| WritePool::new(write_pool::threads_for(job.workers), job.queue).ok())
+                .flatten(),
+        }
+    }
+
+    fn show_total(&mut self, tally: &Tally) {
+        if !self.totals {
+            return;
+        }
+        self.observer.totals(Totals {
+            files: tally.files.load(Ordering::Relaxed),
+            bytes: tally.bytes.load(Ordering::Relaxed),
+            cost: tally.cost(),
+            complete: tally.done.load(Ordering::Relaxed),
+        });
+        let in_flight = self.shared.running().values().map(|r| r.cost).sum();
+        self.observer.in_flight(in_flight);
+    }
+
+    pub(super) fn run(mut self, results: &Receiver<Msg>, tally: &Tally) -> Report {
+        let ticker = crossbeam_channel::tick(Duration::from_millis(250));
+        let answers = self.writes.as_ref().map_or_else(crossbeam_channel::never, |w| w.answers().clone());
+        let mut walker_done = false;
+        let mut cancelled_at = None;
+        while !(walker_done && self.live_workers == 0 && self.writes.as_ref().is_none_or(|w| w.pending == 0)) {
+            if self.cancel.load(Ordering::Relaxed) && cancelled_at.is_none() {
+                self.shared.stop.store(true, Ordering::Relaxed);
+                cancelled_at = Some(Instant::now());
+            }
+            let msg = crossbeam_channel::select! {
+                recv(results) -> m => match m { Ok(m) => m, Err(_) => break },
+                recv(answers) -> w => {
+                    if let Ok(w) = w {
+                        if let Some(pool) = &mut self.writes {
+                            pool.answered();
+                        }
+                        self.written(w);
+                    }
+                    continue;
+                }
+                recv(ticker) -> _ => {
+                    self.show_total(tally);
+                    self.expire_timeouts();
+                    if cancelled_at.is_some_and(|t| t.elapsed() > CANCEL_GRACE) {
+                        self.drop_running();
+                    }
+                    continue;
+                }
+            };
+            match msg {
+                Msg::File(r) => {
+                    self.show_total(tally);
+                    self.file(r);
+                }
+                Msg::WorkerDone(waits) => {
+                    self.live_workers -= 1;
+                    self.report.summary.stages.add(&waits);
+                }
+                Msg::WalkerDone => walker_done = true,
+            }
+        }
+        if let Some(pool) = &mut self.writes {
+            pool.finish();
+        }
+        // Files the workers dropped after a stop never report: list the rest.
+        for (path, width, height) in std::mem::take(&mut self.plan).into_values().flatten() {
+            self.observer.planned(&path, width, height);
+        }
+        self.report
+    }
+
+    /// After a cancel, files still in flight past the grace period are
+    /// reported as interrupted and their workers forgotten, so a stuck
+    /// decoder cannot hold the exit.
+    fn drop_running(&mut self) {
+        let dropped = self.shared.give_up_all();
+        if self.shared.isolation == Isolation::Threads {
+            self.live_workers -= dropped.len();
+        }
+        for r in dropped {
+            if self.listing() {
+                self.plan_lines(r.seq, Vec::new());
+            }
+            let ms = r.since.elapsed().as_millis() as u64;
+            let error = Some("interrupted before it finished".into());
+            let bytes = self.input_bytes(&r.input, Some(r.cost));
+            self.finish(FileRecord { error, ..FileRecord::new(&r.input, Status::Interrupted, ms) }, 0, bytes);
+        }
+    }
+
+    /// Reports files that ran past `--timeout`: their worker processes are
+    /// killed and replaced by their threads; a stuck thread is replaced here.
+    fn expire_timeouts(&mut self) {
+        let Some(limit) = self.job.timeout else { return };
+        for r in self.shared.give_up_overdue(limit) {
+            if self.listing() {
+                self.plan_lines(r.seq, Vec::new());
+            }
+            let e = if self.shared.isolation == Isolation::Threads {
+                self.live_workers -= 1;
+                let id = self.next_worker_id;
+                self.next_worker_id += 1;
+                if supervisor::start_worker(self.shared, id) {
+                    self.live_workers += 1;
+                }
+                FileError::Timeout(limit.as_secs_f64())
+            } else {
+                FileError::Killed(limit.as_secs_f64())
+            };
+            let elapsed = r.since.elapsed();
+            let rec = FileRecord::failed(&r.input, &e, elapsed.as_millis() as u64);
+            let bytes = self.input_bytes(&r.input, Some(r.cost));
+            self.finish(rec, 0, bytes);
+        }
+    }
+
+    /// The size and estimated cost of an input (the walker's estimate when
+    /// it made one), for the bar only.
+    fn input_bytes(&self, input: &Path, cost: Option<u64>) -> (u64, u64) {
+        if !self.totals {
+            return (0, 0);
+        }
+        let len = std::fs::metadata(input).map_or(0, |m| m.len());
+        (len, cost.unwrap_or_else(|| self.costs.guess(input, len)))
+    }
+
+    /// Whether this run lists its planned outputs (a dry run without --json).
+    fn listing(&self) -> bool {
+        self.job.output_mode == (OutputMode::DryRun { list: true })
+    }
+
+    /// Hands a dry run's planned outputs on in walk order: those of file
+    /// `seq` wait until every file before it has been heard of (a few, at
+    /// most the queues' worth).
+    fn plan_lines(&mut self, seq: u64, planned: Vec<(PathBuf, u32, u32)>) {
+        self.plan.insert(seq, planned);
+        while let Some(planned) = self.plan.remove(&self.next_plan) {
+            for (path, width, height) in planned {
+                self.observer.planned(&path, width, height);
+            }
+            self.next_plan += 1;
+        }
+    }
+
+    fn file(&mut self, r: FileResult) {
+        let ms = r.elapsed.as_millis() as u64;
+        if self.listing() {
+            let planned = match &r.outcome {
+                Outcome::Done(done) => done.outputs.iter().map(|o| (o.path.clone(), o.width, o.height)).collect(),
+                _ => Vec::new(),
+            };
+            self.plan_lines(r.seq, planned);
+        }
+        let input = r.input.as_path();
+        let bytes = self.input_bytes(input, r.cost);
+        let (rec, pixels) = match r.outcome {
+            Outcome::Skipped(existing) => {
+                let outputs = existing
+                    .iter()
+                    .map(|(p, width, height, bytes)| OutputRecord {
+                        path: lossy(p),
+                        width: *width,
+                        height: *height,
+                        bytes: *bytes,
+                    })
+                    .collect();
+                (FileRecord { outputs, ..FileRecord::new(input, Status::Skipped, ms) }, 0)
+            }
+            Outcome::Failed(e) => (FileRecord::failed(input, &e, ms), 0),
+            Outcome::NotImage(kind) => {
+                self.observer.not_image(input, bytes.0, bytes.1);
+                self.report.not_image(input, kind);
+                return;
+            }
+            // The run is stopping because writes fail: don't try more.
+            Outcome::Done(_) if self.report.stopped.is_some() => return,
+            Outcome::Done(done) => {
+                self.report.summary.stages.add(&done.stages);
+                let context =
+                    Pending { input: input.to_path_buf(), ms, bytes, warning: done.warning, pixels: done.input_pixels };
+                let Some(pool) = &mut self.writes else {
+                    let started = Instant::now();
+                    let result = match self.job.output_mode {
+                        OutputMode::Write => write_pool::write_outputs(&done.outputs),
+                        _ => Ok(write_pool::records(&done.outputs)),
+                    };
+                    let seconds = started.elapsed().as_secs_f64();
+                    return self.written(Written { context, result: Some(result), seconds });
+                };
+                // Answered on the write threads' channel (see run).
+                if let Err(e) = pool.send(done.outputs, context) {
+                    (FileRecord::failed(input, &e, ms), 0)
+                } else {
+                    return;
+                }
+            }
+        };
+        self.finish(rec, pixels, bytes);
+    }
+
+    /// Records an input whose outputs were written (or failed to be).
+    fn written(&mut self, w: Written<Pending>) {
+        let Pending { input, ms, bytes, warning, pixels } = w.context;
+        self.report.summary.stages.write_s += w.seconds;
+        // Queued when the run stopped, and not attempted: dropped, as
+        // results that arrive after the stop are.
+        let Some(result) = w.result else { return };
+        let (rec, pixels) = match result {
+            Ok(outputs) => {
+                self.write_failures = 0;
+                (FileRecord { outputs, warning, ..FileRecord::new(&input, Status::Ok, ms) }, pixels)
+            }
+            Err(e) => {
+                self.write_failed(&e);
+                (FileRecord::failed(&input, &e, ms), 0)
+            }
+        };
+        self.finish(rec, pixels, bytes);
+    }
+
+    fn write_failed(&mut self, e: &FileError) {
+        self.write_failures += 1;
+        if self.write_failures >= WRITE_FAILURES_TO_STOP && self.report.stopped.is_none() {
+            let why = format!("stopped: the last {} writes all failed (last: {e})", self.write_failures);
+            self.observer.stopping(&why);
+            self.report.stopped = Some(why);
+            self.shared.stop.store(true, Ordering::Relaxed);
+            if let Some(pool) = &self.writes {
+                pool.stop();
+            }
+        }
+    }
+
+    fn finish(&mut self, rec: FileRecord, pixels: u64, bytes: (u64, u64)) {
+        self.observer.file(&rec, bytes.0, bytes.1);
+        self.report.record(rec, pixels);
+    }
+}
