@@ -92,9 +92,11 @@ impl<T: Send + 'static> WritePool<T> {
 
     /// Hands one input's outputs to the threads; waits while they are
     /// `queue` inputs behind.
-    pub fn send(&mut self, outputs: Vec<Rendered>, context: T) -> Result<(), FileError> {
+    /// The context comes back with the error when they have stopped.
+    pub fn send(&mut self, outputs: Vec<Rendered>, context: T) -> Result<(), (FileError, T)> {
         let gone = || FileError::Panic("the write threads have stopped".into());
-        self.jobs.as_ref().ok_or_else(gone)?.send((outputs, context)).map_err(|_| gone())?;
+        let Some(jobs) = self.jobs.as_ref() else { return Err((gone(), context)) };
+        jobs.send((outputs, context)).map_err(|e| (gone(), e.into_inner().1))?;
         self.pending += 1;
         Ok(())
     }

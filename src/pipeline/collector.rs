@@ -1,8 +1,8 @@
 //! The collector (the run's single writer): hears every file's outcome,
-//! hands the outputs to the write threads (`crate::write_pool`), tells the
-//! caller's observer, lists a dry run's plan in walk order, gives up on
-//! files past `--timeout` or after Ctrl-C through the supervisor, stops the
-//! run when writes keep failing, and builds the report.
+//! hands the outputs to the sink (files, a dry run's plan, or nowhere; see
+//! sink.rs), tells the caller's observer, gives up on files past
+//! `--timeout` or after Ctrl-C through the supervisor, stops the run when
+//! writes keep failing, and builds the report.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,16 +11,17 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
+use super::sink::Sink;
 use super::supervisor::{self, Shared};
 use crate::cost::CostModel;
 use crate::error::FileError;
 use crate::isolate::Isolation;
-use crate::job::{Job, OutputMode};
+use crate::job::Job;
 use crate::observer::{Observer, Totals};
 use crate::report::{FileRecord, OutputRecord, Report, Status};
 use crate::task::{FileResult, Msg, Outcome};
 use crate::walk::Tally;
-use crate::write_pool::{self, WritePool, Written};
+use crate::write_pool::Written;
 
 /// This many failed writes in a row (disk full, read-only or vanished output
 /// folder, file size limit) stop the run with exit 2 rather than failing
@@ -51,13 +52,8 @@ pub(super) struct Writer<'a> {
     write_failures: u32,
     /// How the bar weighs a file the walker did not estimate.
     costs: CostModel,
-    /// A dry run's planned outputs waiting for the files before them in the walk.
-    plan: std::collections::BTreeMap<u64, Vec<(PathBuf, u32, u32)>>,
-    /// The place in the walk of the next file whose plan may be printed.
-    next_plan: u64,
-    /// The threads that write outputs (none in a dry run, or if they could
-    /// not be started: then this thread writes).
-    writes: Option<WritePool<Pending>>,
+    /// Where the outputs go.
+    sink: Sink<Pending>,
 }
 
 /// What the writer keeps of an input while its outputs are being written.
@@ -88,11 +84,7 @@ impl<'a> Writer<'a> {
             next_worker_id: job.workers,
             write_failures: 0,
             costs: CostModel::for_job(job),
-            plan: std::collections::BTreeMap::new(),
-            next_plan: 0,
-            writes: (job.output_mode == OutputMode::Write)
-                .then(|| WritePool::new(write_pool::threads_for(job.workers), job.queue).ok())
-                .flatten(),
+            sink: Sink::for_job(job),
         }
     }
 
@@ -112,10 +104,10 @@ impl<'a> Writer<'a> {
 
     pub(super) fn run(mut self, results: &Receiver<Msg>, tally: &Tally) -> Report {
         let ticker = crossbeam_channel::tick(Duration::from_millis(250));
-        let answers = self.writes.as_ref().map_or_else(crossbeam_channel::never, |w| w.answers().clone());
+        let answers = self.sink.answers();
         let mut walker_done = false;
         let mut cancelled_at = None;
-        while !(walker_done && self.live_workers == 0 && self.writes.as_ref().is_none_or(|w| w.pending == 0)) {
+        while !(walker_done && self.live_workers == 0 && !self.sink.busy()) {
             if self.cancel.load(Ordering::Relaxed) && cancelled_at.is_none() {
                 self.shared.stop.store(true, Ordering::Relaxed);
                 cancelled_at = Some(Instant::now());
@@ -124,9 +116,7 @@ impl<'a> Writer<'a> {
                 recv(results) -> m => match m { Ok(m) => m, Err(_) => break },
                 recv(answers) -> w => {
                     if let Ok(w) = w {
-                        if let Some(pool) = &mut self.writes {
-                            pool.answered();
-                        }
+                        self.sink.answered();
                         self.written(w);
                     }
                     continue;
@@ -152,13 +142,7 @@ impl<'a> Writer<'a> {
                 Msg::WalkerDone => walker_done = true,
             }
         }
-        if let Some(pool) = &mut self.writes {
-            pool.finish();
-        }
-        // Files the workers dropped after a stop never report: list the rest.
-        for (path, width, height) in std::mem::take(&mut self.plan).into_values().flatten() {
-            self.observer.planned(&path, width, height);
-        }
+        self.sink.finish(self.observer);
         self.report
     }
 
@@ -171,9 +155,7 @@ impl<'a> Writer<'a> {
             self.live_workers -= dropped.len();
         }
         for r in dropped {
-            if self.listing() {
-                self.plan_lines(r.seq, Vec::new());
-            }
+            self.sink.none(r.seq, self.observer);
             let ms = r.since.elapsed().as_millis() as u64;
             let error = Some("interrupted before it finished".into());
             let bytes = self.input_bytes(&r.input, Some(r.cost));
@@ -186,9 +168,7 @@ impl<'a> Writer<'a> {
     fn expire_timeouts(&mut self) {
         let Some(limit) = self.job.timeout else { return };
         for r in self.shared.give_up_overdue(limit) {
-            if self.listing() {
-                self.plan_lines(r.seq, Vec::new());
-            }
+            self.sink.none(r.seq, self.observer);
             let e = if self.shared.isolation == Isolation::Threads {
                 self.live_workers -= 1;
                 let id = self.next_worker_id;
@@ -217,32 +197,10 @@ impl<'a> Writer<'a> {
         (len, cost.unwrap_or_else(|| self.costs.guess(input, len)))
     }
 
-    /// Whether this run lists its planned outputs (a dry run without --json).
-    fn listing(&self) -> bool {
-        self.job.output_mode == (OutputMode::DryRun { list: true })
-    }
-
-    /// Hands a dry run's planned outputs on in walk order: those of file
-    /// `seq` wait until every file before it has been heard of (a few, at
-    /// most the queues' worth).
-    fn plan_lines(&mut self, seq: u64, planned: Vec<(PathBuf, u32, u32)>) {
-        self.plan.insert(seq, planned);
-        while let Some(planned) = self.plan.remove(&self.next_plan) {
-            for (path, width, height) in planned {
-                self.observer.planned(&path, width, height);
-            }
-            self.next_plan += 1;
-        }
-    }
-
     fn file(&mut self, r: FileResult) {
         let ms = r.elapsed.as_millis() as u64;
-        if self.listing() {
-            let planned = match &r.outcome {
-                Outcome::Done(done) => done.outputs.iter().map(|o| (o.path.clone(), o.width, o.height)).collect(),
-                _ => Vec::new(),
-            };
-            self.plan_lines(r.seq, planned);
+        if !matches!(r.outcome, Outcome::Done(_)) {
+            self.sink.none(r.seq, self.observer);
         }
         let input = r.input.as_path();
         let bytes = self.input_bytes(input, r.cost);
@@ -271,21 +229,11 @@ impl<'a> Writer<'a> {
                 self.report.summary.stages.add(&done.stages);
                 let context =
                     Pending { input: input.to_path_buf(), ms, bytes, warning: done.warning, pixels: done.input_pixels };
-                let Some(pool) = &mut self.writes else {
-                    let started = Instant::now();
-                    let result = match self.job.output_mode {
-                        OutputMode::Write => write_pool::write_outputs(&done.outputs),
-                        _ => Ok(write_pool::records(&done.outputs)),
-                    };
-                    let seconds = started.elapsed().as_secs_f64();
-                    return self.written(Written { context, result: Some(result), seconds });
-                };
-                // Answered on the write threads' channel (see run).
-                if let Err(e) = pool.send(done.outputs, context) {
-                    (FileRecord::failed(input, &e, ms), 0)
-                } else {
-                    return;
+                // Answered now, or later on the write threads' channel (see run).
+                if let Some(written) = self.sink.put(r.seq, done.outputs, context, self.observer) {
+                    self.written(written);
                 }
+                return;
             }
         };
         self.finish(rec, pixels, bytes);
@@ -318,9 +266,7 @@ impl<'a> Writer<'a> {
             self.observer.stopping(&why);
             self.report.stopped = Some(why);
             self.shared.stop.store(true, Ordering::Relaxed);
-            if let Some(pool) = &self.writes {
-                pool.stop();
-            }
+            self.sink.stop();
         }
     }
 

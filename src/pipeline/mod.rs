@@ -23,6 +23,7 @@
 //! its sender forever.
 
 mod collector;
+mod sink;
 mod supervisor;
 
 use std::collections::HashMap;
