@@ -17,12 +17,18 @@
 
 #![warn(missing_docs)]
 
+// The public API is the root's re-exports and the modules below without
+// `doc(hidden)`. The hidden ones (geometry, process, task, walk,
+// write_pool) are the door for benches, fuzz targets and the tests'
+// worker program: internals, with no stability promise.
+
 pub mod allocator;
 pub mod bench;
-pub mod budget;
-pub mod cost;
+pub(crate) mod budget;
+pub(crate) mod cost;
 pub mod error;
 pub mod format;
+#[doc(hidden)]
 pub mod geometry;
 pub mod isolate;
 pub mod job;
@@ -30,17 +36,21 @@ pub mod list;
 pub mod merge;
 pub mod observer;
 pub mod output;
-pub mod path_bytes;
+pub(crate) mod path_bytes;
 pub mod pipeline;
+#[doc(hidden)]
 pub mod process;
-pub mod read;
+pub(crate) mod read;
 pub mod report;
-pub mod schedule;
+pub(crate) mod schedule;
 pub mod shard;
-pub mod stages;
+pub(crate) mod stages;
+#[doc(hidden)]
 pub mod task;
 pub mod units;
+#[doc(hidden)]
 pub mod walk;
+#[doc(hidden)]
 pub mod write_pool;
 
 pub use error::{FileError, SetupError};

@@ -47,13 +47,9 @@ impl Lookahead {
     }
 
     /// How many tasks are held.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.heap.len()
-    }
-
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
     }
 }
 
