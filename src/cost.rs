@@ -10,13 +10,12 @@
 //! measured on; only their ratios matter, since the ETA scales them by the
 //! run's own pace.
 
-use std::ffi::OsStr;
 use std::path::Path;
 
-use crate::format::jpeg::{self, Process};
-use crate::format::{Class, HEAD_LEN, InFormat, sniff};
+use crate::format::{Class, InFormat};
 use crate::geometry;
 use crate::job::{Job, Target};
+use crate::probe::Probe;
 
 /// How much of a file the walker reads when the bar needs its cost: enough
 /// for a JPEG's frame header behind a phone's EXIF block (and its preview).
@@ -72,27 +71,19 @@ impl CostModel {
     /// JPEG's entropy decoding goes with its bytes, a progressive one's
     /// extra passes with its pixels; a PNG's inflating with its bytes and
     /// its filtering with its pixels; encoding with the output's pixels.
-    pub fn estimate(&self, path: &Path, len: u64, head: &[u8]) -> u64 {
-        self.by_header(path, len, head).unwrap_or_else(|| self.guess(path, len))
+    pub fn estimate(&self, path: &Path, len: u64, probe: &Probe) -> u64 {
+        self.by_header(len, probe).unwrap_or_else(|| self.guess(path, len))
     }
 
-    fn by_header(&self, path: &Path, len: u64, head: &[u8]) -> Option<u64> {
-        let ext = path.extension().and_then(OsStr::to_str);
+    fn by_header(&self, len: u64, probe: &Probe) -> Option<u64> {
         let mb = len as f64 / 1e6;
-        let ms = match sniff(&head[..head.len().min(HEAD_LEN)], ext).ok()? {
+        let size = probe.size?;
+        let ms = match probe.format {
             InFormat::Jpeg => {
-                let info = jpeg::scan(head);
-                let size = info.size;
-                if info.sof.is_none() || size.0 == 0 || size.1 == 0 {
-                    return None;
-                }
-                let progressive = info.process() == Process::Progressive;
-                32.0 * mb + if progressive { 10.7 * megapixels(size) } else { 0.0 } + 15.0 * self.output_mp(size)
+                let passes = if probe.progressive { 10.7 * megapixels(size) } else { 0.0 };
+                32.0 * mb + passes + 15.0 * self.output_mp(size)
             }
-            InFormat::Png => {
-                let size = png_size(head)?;
-                5.7 * mb + 6.5 * megapixels(size) + 12.0 * self.output_mp(size)
-            }
+            InFormat::Png => 5.7 * mb + 6.5 * megapixels(size) + 12.0 * self.output_mp(size),
             _ => return None,
         };
         Some((PER_FILE_US + ms * 1000.0) as u64 + 1)
@@ -108,17 +99,11 @@ fn megapixels((w, h): (u32, u32)) -> f64 {
     w as f64 * h as f64 / 1e6
 }
 
-/// Width and height from a PNG's IHDR, which the format puts first.
-fn png_size(head: &[u8]) -> Option<(u32, u32)> {
-    let ihdr = head.get(12..24).filter(|h| &h[..4] == b"IHDR")?;
-    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-    Some((be(&ihdr[4..8]), be(&ihdr[8..12]))).filter(|&(w, h)| w > 0 && h > 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::job::Operation;
+    use crate::probe::probe;
 
     fn thumbs() -> CostModel {
         CostModel::for_job(&Job::new(vec![], "out".into(), Operation::Thumbs { sizes: vec![256], crop: false }))
@@ -149,7 +134,8 @@ mod tests {
         let m = thumbs();
         let (base, prog) = (jpeg(false), jpeg(true));
         let len = base.len() as u64;
-        let (b, p) = (m.estimate(Path::new("a.jpg"), len, &base), m.estimate(Path::new("a.jpg"), len, &prog));
+        let at = |bytes: &[u8]| m.estimate(Path::new("a.jpg"), len, &probe(bytes, Some("jpg")).unwrap());
+        let (b, p) = (at(&base), at(&prog));
         assert!(p > b + 2000, "baseline {b} µs, progressive {p} µs");
     }
 
@@ -166,14 +152,17 @@ mod tests {
         // Both files are tiny (flat images compress to nothing) but the big one
         // has 16 MP to filter: it must cost far more than its size says.
         let len = big.len() as u64;
-        assert!(m.estimate(Path::new("b.png"), len, &big) > 20 * m.guess(Path::new("b.png"), len));
-        assert!(m.estimate(Path::new("s.png"), small.len() as u64, &small) < 2 * PER_FILE_US as u64);
+        let at =
+            |name: &str, bytes: &[u8]| m.estimate(Path::new(name), bytes.len() as u64, &probe(bytes, None).unwrap());
+        assert!(at("b.png", &big) > 20 * m.guess(Path::new("b.png"), len));
+        assert!(at("s.png", &small) < 2 * PER_FILE_US as u64);
     }
 
     #[test]
     fn an_unreadable_head_falls_back_to_the_guess() {
         let m = thumbs();
-        assert_eq!(m.estimate(Path::new("a.jpg"), 5000, b"\xFF\xD8\xFF"), m.guess(Path::new("a.jpg"), 5000));
-        assert_eq!(m.estimate(Path::new("a.tif"), 5000, b"II*\0"), m.guess(Path::new("a.tif"), 5000));
+        let at = |name: &str, head: &[u8]| m.estimate(Path::new(name), 5000, &probe(head, None).unwrap());
+        assert_eq!(at("a.jpg", b"\xFF\xD8\xFF"), m.guess(Path::new("a.jpg"), 5000));
+        assert_eq!(at("a.tif", b"II*\0"), m.guess(Path::new("a.tif"), 5000));
     }
 }

@@ -38,6 +38,7 @@ pub mod observer;
 pub mod output;
 pub(crate) mod path_bytes;
 pub mod pipeline;
+pub(crate) mod probe;
 #[doc(hidden)]
 pub mod process;
 pub(crate) mod read;

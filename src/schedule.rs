@@ -88,6 +88,7 @@ mod tests {
             seq,
             up_to_date: false,
             cost,
+            source: crate::format::InFormat::Jpeg,
             format: OutFormat::Jpeg,
             outputs: vec![],
         }

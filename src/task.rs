@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FileError;
+use crate::format::InFormat;
 use crate::job::{OutFormat, Target};
 use crate::stages::StageTimes;
 
@@ -27,6 +28,9 @@ pub struct Task {
     /// Its estimated cost (see [`crate::cost`]): the walker hands the
     /// costliest on first (schedule.rs), the bar fills by it.
     pub cost: u64,
+    /// The input's format, as the walker's probe found it: the worker does
+    /// not sniff again.
+    pub source: InFormat,
     /// Encoding of every output of this input.
     pub format: OutFormat,
     /// Output path and target size, one per output.

@@ -21,6 +21,7 @@ use crate::format::Class;
 use crate::format::{self, HEAD_LEN, InFormat, is_candidate};
 use crate::job::{FormatChoice, Job, OutFormat, Target};
 use crate::output;
+use crate::probe;
 use crate::read::open_input;
 use crate::schedule::{Lookahead, WINDOW};
 use crate::task::{FileResult, Msg, Outcome, Task};
@@ -241,6 +242,8 @@ fn mine(job: &Job, rel: &Path) -> bool {
 
 /// What the walker learns of a file before handing it on.
 struct Inspected {
+    /// The input's format.
+    source: InFormat,
     format: OutFormat,
     outputs: Vec<(PathBuf, Target)>,
     up_to_date: bool,
@@ -259,8 +262,8 @@ fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -
     let mut head = Vec::with_capacity(want);
     file.take(want as u64).read_to_end(&mut head).map_err(FileError::Read)?;
     let extension = path.extension().and_then(OsStr::to_str);
-    let sniffed = format::sniff(&head[..head.len().min(HEAD_LEN)], extension)?;
-    let format = choose_format(job.format, format::readable(sniffed)?);
+    let probe = probe::probe(&head, extension)?;
+    let format = choose_format(job.format, format::readable(probe.format)?);
     let ext = output_extension(format, extension, job.lowercase_ext);
     let outputs: Vec<_> = job
         .operation
@@ -270,8 +273,8 @@ fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -
         .collect();
     let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
     let up_to_date = !job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
-    let cost = if up_to_date { model.up_to_date() } else { model.estimate(path, meta.len(), &head) };
-    Ok(Inspected { format, outputs, up_to_date, cost, meta })
+    let cost = if up_to_date { model.up_to_date() } else { model.estimate(path, meta.len(), &probe) };
+    Ok(Inspected { source: probe.format, format, outputs, up_to_date, cost, meta })
 }
 
 /// Walker state for one run.
@@ -476,7 +479,7 @@ impl<'a> Walker<'a> {
 
     /// Inspects the file and claims its outputs.
     fn plan(&mut self, path: &Path, rel: &Path) -> Result<Task, FileError> {
-        let Inspected { format, outputs, up_to_date, cost, meta } =
+        let Inspected { source, format, outputs, up_to_date, cost, meta } =
             inspect(self.job, path, rel, &self.model, self.head)?;
         for (out, _) in &outputs {
             if let Some(first) = self.claimed.get(out) {
@@ -489,7 +492,7 @@ impl<'a> Walker<'a> {
         for (out, _) in &outputs {
             self.claimed.insert(out.clone(), path.to_path_buf());
         }
-        Ok(Task { input: path.to_path_buf(), seq: 0, up_to_date, cost, format, outputs })
+        Ok(Task { input: path.to_path_buf(), seq: 0, up_to_date, cost, source, format, outputs })
     }
 }
 
@@ -569,8 +572,15 @@ mod tests {
         // task waits in the walker's window until the walk is over (in walk
         // order the walker waits on the first one instead).
         let (tasks, task_rx) = crossbeam_channel::bounded(1);
-        let busy =
-            Task { input: "busy".into(), seq: 0, up_to_date: false, cost: 0, format: OutFormat::Jpeg, outputs: vec![] };
+        let busy = Task {
+            input: "busy".into(),
+            seq: 0,
+            up_to_date: false,
+            cost: 0,
+            source: InFormat::Jpeg,
+            format: OutFormat::Jpeg,
+            outputs: vec![],
+        };
         tasks.send(busy).unwrap();
         let (results, result_rx) = crossbeam_channel::unbounded();
         let counts = WalkCounts::default();

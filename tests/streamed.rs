@@ -61,6 +61,8 @@ fn both_ways(path: &Path) -> ((Vec<u8>, u64), (Vec<u8>, u64)) {
         up_to_date: false,
         cost: 0,
         input: path.into(),
+        // What the walker's probe would find.
+        source: imgbatch::format::sniff(&fs::read(path).unwrap(), None).unwrap(),
         format: OutFormat::Jpeg,
         outputs: vec![("thumb.jpg".into(), target)],
     };

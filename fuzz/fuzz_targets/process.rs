@@ -35,13 +35,17 @@ fuzz_target!(|data: &[u8]| {
     let Some((&sel, bytes)) = data.split_first() else { return };
     let format = [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp, OutFormat::Avif][sel as usize % 4];
     let fit = [Fit::Inside, Fit::Cover, Fit::Contain, Fit::Fill][(sel as usize / 4) % 4];
+    // A RAW extension sends TIFF-like bytes to rawler's camera decoders
+    // (without one, only DNGs get there).
+    let input: std::path::PathBuf = if sel & 0x20 != 0 { "fuzz.nef".into() } else { "fuzz".into() };
+    // What the walker's probe would hand the worker.
+    let Ok(source) = imgbatch::format::sniff(bytes, input.extension().and_then(|e| e.to_str())) else { return };
     let task = Task {
         seq: 0,
         up_to_date: false,
         cost: 0,
-        // A RAW extension sends TIFF-like bytes to rawler's camera decoders
-        // (without one, only DNGs get there).
-        input: if sel & 0x20 != 0 { "fuzz.nef".into() } else { "fuzz".into() },
+        input,
+        source,
         format,
         outputs: vec![
             ("a".into(), Target { width: Some(48), height: Some(32), fit }),

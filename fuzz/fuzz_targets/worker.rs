@@ -34,11 +34,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let format = [OutFormat::Jpeg, OutFormat::Png, OutFormat::Webp, OutFormat::Avif][(sel as usize >> 1) % 4];
+    // What the walker's probe would hand the worker.
+    let Ok(source) = imgbatch::format::sniff(bytes, None) else { return };
     let task = Task {
         input: path,
         seq: 0,
         up_to_date: false,
         cost: 0,
+        source,
         format,
         outputs: vec![("a".into(), Target { width: Some(40), height: Some(40), fit: Fit::Cover })],
     };

@@ -16,7 +16,7 @@ use crate::error::FileError;
 pub use sniff::{HEAD_LEN, sniff};
 
 /// An image format imgbatch recognises and reads (in some build).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum InFormat {
     /// JPEG (JFIF/EXIF).
     Jpeg,
@@ -41,7 +41,7 @@ pub enum InFormat {
 }
 
 /// What a HEIF container holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HeifKind {
     /// HEVC-coded (iPhone photos).
     Heic,
@@ -50,7 +50,7 @@ pub enum HeifKind {
 }
 
 /// Camera RAW families (what the file is called in error messages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RawKind {
     /// Adobe Digital Negative.
     Dng,

@@ -91,6 +91,7 @@ mod tests {
             seq: 7,
             up_to_date: false,
             cost: 42,
+            source: crate::format::InFormat::Jpeg,
             format: OutFormat::Jpeg,
             outputs: vec![(PathBuf::from(OsStr::from_bytes(b"out/caf\xe9_256.jpg")), target)],
         };

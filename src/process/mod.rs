@@ -160,8 +160,7 @@ fn load_file(
     head: &[u8],
     admit: &mut Admit<'_>,
 ) -> Result<Option<(decode::Decoded, Metadata)>, FileError> {
-    let extension = task.input.extension().and_then(|e| e.to_str());
-    let codec = decode::for_file(head, extension)?;
+    let codec = decode::for_source(task.source, head)?;
     let meta = if opts.keep_metadata {
         // Where the metadata may follow the pixels, it is read from the whole file.
         let Some(headers) = codec.metadata_within(head) else { return Ok(None) };
@@ -199,7 +198,7 @@ pub fn process_bytes(
             plan.scaled.0 <= display.0 && plan.scaled.1 <= display.1
         })
     };
-    let extension = task.input.extension().and_then(|e| e.to_str());
+    let codec = decode::for_source(task.source, &bytes)?;
     let meta = if opts.keep_metadata {
         // Read before the decode, from the file's bytes.
         let copied = Metadata::copy_cost(&bytes);
@@ -211,7 +210,8 @@ pub fn process_bytes(
         Metadata::default()
     };
     let shrink = shrink_for(task, opts);
-    let decoded = decode::decode(&bytes, extension, &opts.decode, &mut with_resize_room(admit), &shrink, &enough)?;
+    let decoded =
+        decode::decode_with(codec.as_ref(), &bytes, &opts.decode, &mut with_resize_room(admit), &shrink, &enough)?;
     drop(bytes);
     finish(task, decoded, meta, opts, resampler, clock)
 }
@@ -320,8 +320,7 @@ fn plan_from_file(
     if head.len() as u64 >= input.len {
         return plan_only(task, opts, &head);
     }
-    let extension = task.input.extension().and_then(|e| e.to_str());
-    let anywhere = decode::for_file(&head, extension).is_ok_and(|codec| !codec.header_at_start());
+    let anywhere = decode::for_source(task.source, &head).is_ok_and(|codec| !codec.header_at_start());
     if !anywhere && let Ok(plan) = plan_only(task, opts, &head) {
         return Ok(plan);
     }
@@ -332,7 +331,7 @@ fn plan_from_file(
 
 /// Sizes from the header alone, no pixels decoded.
 fn plan_only(task: &Task, opts: &ProcessOptions, bytes: &[u8]) -> Result<Processed, FileError> {
-    let h = decode::header(bytes, task.input.extension().and_then(|e| e.to_str()), &opts.decode)?;
+    let h = decode::for_source(task.source, bytes)?.header(bytes, &opts.decode)?;
     let swap = opts.auto_orient && swaps_axes(h.orientation);
     let display = if swap { (h.size.1, h.size.0) } else { h.size };
     let outputs = task

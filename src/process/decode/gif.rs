@@ -19,7 +19,7 @@ impl Decoder for Gif {
 
     fn decode(&self, bytes: &[u8], req: &mut Request<'_>) -> Result<Decoded, FileError> {
         match image_rs::decode(bytes, ImageFormat::Gif, InFormat::Gif, req, None) {
-            Err(FileError::Truncated("GIF")) => Err(match frame_outside_screen(bytes) {
+            Err(FileError::Truncated(_)) => Err(match frame_outside_screen(bytes) {
                 Some(why) => FileError::Corrupt { format: "GIF", detail: format!("{why} and its data ends early") },
                 None => FileError::Truncated("GIF"),
             }),

@@ -146,6 +146,16 @@ pub fn for_file(bytes: &[u8], extension: Option<&str>) -> Result<Box<dyn Decoder
     decoder(sniff_bytes(bytes, extension)?)
 }
 
+/// The decoder for an input whose format the walker's probe found: only a
+/// TIFF is looked at again, since a DNG saved as `.tif` is told from it by a
+/// tag that may be anywhere in `bytes`.
+pub fn for_source(source: InFormat, bytes: &[u8]) -> Result<Box<dyn Decoder>, FileError> {
+    decoder(match source {
+        InFormat::Tiff if raw::is_dng(bytes) => InFormat::Raw(RawKind::Dng),
+        f => f,
+    })
+}
+
 /// The format of `bytes`, telling a DNG saved as `.tif` from a plain TIFF.
 fn sniff_bytes(bytes: &[u8], extension: Option<&str>) -> Result<InFormat, FileError> {
     match sniff(&bytes[..bytes.len().min(HEAD_LEN)], extension)? {
@@ -193,11 +203,6 @@ pub(crate) fn decoder_peak(output: u64, color: image::ColorType, progressive: bo
     peak
 }
 
-/// Reads the header only: size and orientation.
-pub fn header(bytes: &[u8], extension: Option<&str>, opts: &DecodeOptions) -> Result<Header, FileError> {
-    for_file(bytes, extension)?.header(bytes, opts)
-}
-
 /// Adds `more` to the warnings already given.
 pub(crate) fn warn(warning: &mut Option<String>, more: String) {
     *warning = Some(match warning.take() {
@@ -218,7 +223,18 @@ pub fn decode(
     shrink: &Shrink<'_>,
     enough: &Enough<'_>,
 ) -> Result<Decoded, FileError> {
-    let codec = for_file(bytes, extension)?;
+    decode_with(for_file(bytes, extension)?.as_ref(), bytes, opts, admit, shrink, enough)
+}
+
+/// [`decode`] by a codec already chosen.
+pub fn decode_with(
+    codec: &dyn Decoder,
+    bytes: &[u8],
+    opts: &DecodeOptions,
+    admit: &mut super::Admit<'_>,
+    shrink: &Shrink<'_>,
+    enough: &Enough<'_>,
+) -> Result<Decoded, FileError> {
     let mut req = Request { opts, admit, shrink, enough };
     codec.decode(bytes, &mut req).map(without_big_icc)
 }

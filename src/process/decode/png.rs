@@ -38,7 +38,7 @@ impl Decoder for Png {
         }
         match image_rs::decode(&bytes, ImageFormat::Png, InFormat::Png, req, dropped) {
             // `image` drops the rows it had; read them again ourselves.
-            Err(FileError::Truncated("PNG")) if req.opts.allow_truncated => decode_partial(&bytes, req.opts, req.admit),
+            Err(FileError::Truncated(_)) if req.opts.allow_truncated => decode_partial(&bytes, req.opts, req.admit),
             result => result,
         }
     }
