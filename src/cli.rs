@@ -357,6 +357,15 @@ impl Processing {
             FormatChoice::Fixed(f) => Some(f.row()),
             FormatChoice::Same => None,
         };
+        if let Some(row) = fixed
+            && !row.writes
+        {
+            let features = "avif-rav1e or avif-libaom";
+            return Err(format!(
+                "--format {}: this build has no {} encoder (build with {features})",
+                row.arg_names[0], row.name
+            ));
+        }
         match (self.quality, fixed.and_then(|f| f.own_quality)) {
             (Some(q), _) | (None, Some(q)) => job.quality = q,
             (None, None) => {}

@@ -3,7 +3,9 @@
 //! 4:2:0 unless `--subsampling` says otherwise, quality 50 unless told, and
 //! `--effort` bounds. Without a decoder in the default
 //! build the pixels are checked by tests/colour-vips.sh (libvips) and, in
-//! the `heif` build, by reading the output back below.
+//! the `heif` build, by reading the output back below. Only in builds with
+//! an AVIF encoder (tests/no_avif_encoder.rs covers the others).
+#![cfg(any(feature = "avif-rav1e", feature = "avif-libaom"))]
 
 mod common;
 

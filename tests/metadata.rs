@@ -5,6 +5,9 @@
 
 mod common;
 
+/// Whether this build writes AVIF.
+const AVIF_ENCODER: bool = cfg!(any(feature = "avif-rav1e", feature = "avif-libaom"));
+
 use std::fs;
 use std::io::Cursor;
 use std::path::Path;
@@ -107,7 +110,7 @@ fn setup() -> tempfile::TempDir {
 #[test]
 fn exif_is_kept_turned_upright_resized_and_without_thumbnail_in_every_format() {
     let dir = setup();
-    for format in ["jpeg", "png", "webp", "avif"] {
+    for format in ["jpeg", "png", "webp", "avif"].into_iter().filter(|f| *f != "avif" || AVIF_ENCODER) {
         let out = run(dir.path(), format, &["--keep-metadata"]);
         let (w, h) = if format == "avif" { avif_size(&out) } else { image::image_dimensions(&out).unwrap() };
         // Turned by Orientation 6: 64 wide, 96 high, fit in 48.
@@ -163,7 +166,7 @@ fn xmp_says_upright_and_iptc_is_carried_into_jpeg() {
 #[test]
 fn by_default_no_metadata_is_written() {
     let dir = setup();
-    for format in ["jpeg", "png", "webp", "avif"] {
+    for format in ["jpeg", "png", "webp", "avif"].into_iter().filter(|f| *f != "avif" || AVIF_ENCODER) {
         let out = run(dir.path(), format, &[]);
         assert!(exif_of(&out).is_none(), "{format}: EXIF written without --keep-metadata");
         let bytes = fs::read(&out).unwrap();

@@ -550,6 +550,8 @@ pub struct OutRow {
     /// Extensions (lower case) that already name this format: `--format same`
     /// keeps an input's own spelling of them.
     pub named_by: &'static [&'static str],
+    /// Whether this build has an encoder for it.
+    pub writes: bool,
     /// Whether it stores an alpha channel.
     pub alpha: bool,
     /// Whether it carries an ICC profile (otherwise pixels are converted to sRGB).
@@ -572,6 +574,7 @@ pub const OUTPUTS: &[OutRow] = &[
     OutRow {
         format: OutFormat::Jpeg,
         name: "JPEG",
+        writes: true,
         arg_names: &["jpeg", "jpg"],
         extension: "jpg",
         named_by: &["jpg", "jpeg", "jpe", "jfif"],
@@ -585,6 +588,7 @@ pub const OUTPUTS: &[OutRow] = &[
     OutRow {
         format: OutFormat::Png,
         name: "PNG",
+        writes: true,
         arg_names: &["png"],
         extension: "png",
         named_by: &["png"],
@@ -598,6 +602,7 @@ pub const OUTPUTS: &[OutRow] = &[
     OutRow {
         format: OutFormat::Webp,
         name: "WebP",
+        writes: true,
         arg_names: &["webp"],
         extension: "webp",
         named_by: &["webp"],
@@ -611,6 +616,7 @@ pub const OUTPUTS: &[OutRow] = &[
     OutRow {
         format: OutFormat::Avif,
         name: "AVIF",
+        writes: cfg!(any(feature = "avif-rav1e", feature = "avif-libaom")),
         arg_names: &["avif"],
         extension: "avif",
         named_by: &["avif"],

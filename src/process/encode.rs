@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn every_output_format_of_the_table_is_written_and_reads_back_as_itself() {
-        for row in crate::format::OUTPUTS {
+        for row in crate::format::OUTPUTS.iter().filter(|r| r.writes) {
             let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(16, 16, |x, y| {
                 image::Rgb([x as u8 * 16, y as u8 * 16, 128])
             }));

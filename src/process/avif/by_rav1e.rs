@@ -1,41 +1,9 @@
-//! AVIF output, 8-bit YCbCr with the chroma layout of `--subsampling`
-//! (4:2:0 unless told, as the AVIF viewers and libavif expect; sharp writes
-//! 4:4:4), tagged sRGB by the nclx colour box and no ICC profile, so the
-//! pixels must already be sRGB. The default build encodes with rav1e (pure
-//! Rust); the `heif` feature uses libheif's libaom encoder instead (but for
-//! sizes its libaom cannot encode, see `libaom_encodes`), the one
-//! sharp and libvips use, which makes smaller files at the same SSIM
-//! (benches/README.md, T3). The encoder runs on the worker's own thread: the
-//! pool is the parallelism.
+//! AVIF by rav1e (pure Rust, the `avif-rav1e` feature): AV1 frames tuned
+//! for stills, wrapped by avif-serialize.
 
 use image::DynamicImage;
 
 use crate::job::Subsampling;
-
-/// Encodes `img` (8-bit grey, RGB or RGBA) at `quality` 1–100 and
-/// `effort` 0–10 (more is slower and smaller, as sharp's), with `exif`.
-pub fn encode(
-    img: &DynamicImage,
-    quality: u8,
-    effort: u8,
-    sub: Subsampling,
-    exif: Option<&[u8]>,
-) -> Result<Vec<u8>, String> {
-    #[cfg(feature = "heif")]
-    if libaom_encodes(img.width(), img.height()) {
-        return with_libheif(img, quality, effort, sub, exif);
-    }
-    with_rav1e(img, quality, effort, sub, exif)
-}
-
-/// Whether libaom 3.6.0 (Debian 12's, which the `heif` build links) can
-/// encode this size: libheif refuses larger images with it ("AOM v3.6.0 has
-/// a bug when encoding large images"), so rav1e encodes those, a 1x16383
-/// strip as well as a 40 MP panorama. libheif's bound, exactly.
-#[cfg(feature = "heif")]
-fn libaom_encodes(w: u32, h: u32) -> bool {
-    w <= 8192 * 2 && h <= 4352 * 2 && u64::from(w) * u64::from(h) <= 8192 * 4352
-}
 
 /// `--effort` 0–10 to rav1e's speed preset 10–1 (more is faster).
 fn rav1e_speed(effort: u8) -> u8 {
@@ -59,7 +27,7 @@ fn rav1e_quantizer(quality: u8) -> usize {
 /// rav1e straight, not through ravif: ravif writes only 4:4:4 chroma, and
 /// 4:2:0 is rav1e's best-supported layout (benches/README.md, T3).
 /// avif-serialize (ravif's own container writer) wraps the AV1 data.
-fn with_rav1e(
+pub(super) fn encode(
     img: &DynamicImage,
     quality: u8,
     effort: u8,
@@ -217,57 +185,4 @@ fn fill_ycbcr(frame: &mut rav1e::prelude::Frame<u8>, rgb: &[u8], w: usize, h: us
 
 fn fill_plane(plane: &mut rav1e::prelude::Plane<u8>, data: &[u8], width: usize) {
     plane.copy_from_raw_u8(data, width, 1);
-}
-
-/// `--effort` 0–10 to libaom's speed 9–0 (libvips' mapping, so sharp's
-/// effort 4 is libaom's speed 5).
-#[cfg(feature = "heif")]
-fn aom_speed(effort: u8) -> i32 {
-    9 - effort.min(9) as i32
-}
-
-#[cfg(feature = "heif")]
-fn with_libheif(
-    img: &DynamicImage,
-    quality: u8,
-    effort: u8,
-    sub: Subsampling,
-    exif: Option<&[u8]>,
-) -> Result<Vec<u8>, String> {
-    use libheif_rs::{
-        Channel, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, Image, LibHeif,
-        RgbChroma,
-    };
-    let e = |e: libheif_rs::HeifError| e.to_string();
-    let alpha = img.color().has_alpha();
-    let (pixels, chroma, channels) = if alpha {
-        (img.to_rgba8().into_raw(), RgbChroma::Rgba, 4)
-    } else {
-        (img.to_rgb8().into_raw(), RgbChroma::Rgb, 3)
-    };
-    let (w, h) = (img.width(), img.height());
-    let mut image = Image::new(w, h, ColorSpace::Rgb(chroma)).map_err(e)?;
-    image.create_plane(Channel::Interleaved, w, h, 8).map_err(e)?;
-    let plane = image.planes_mut().interleaved.ok_or("libheif made no interleaved plane")?;
-    let row = w as usize * channels;
-    for (dst, src) in plane.data.chunks_mut(plane.stride).zip(pixels.chunks_exact(row)) {
-        dst[..row].copy_from_slice(src);
-    }
-    let lib = LibHeif::new();
-    let mut encoder = lib.encoder_for_format(CompressionFormat::Av1).map_err(e)?;
-    encoder.set_quality(EncoderQuality::Lossy(quality)).map_err(e)?;
-    encoder.set_parameter_value("speed", EncoderParameterValue::Int(aom_speed(effort))).map_err(e)?;
-    let chroma = match sub {
-        Subsampling::S420 => "420",
-        Subsampling::S422 => "422",
-        Subsampling::S444 => "444",
-    };
-    encoder.set_parameter_value("chroma", EncoderParameterValue::String(chroma.into())).map_err(e)?;
-    encoder.set_parameter_value("threads", EncoderParameterValue::Int(1)).map_err(e)?;
-    let mut ctx = HeifContext::new().map_err(e)?;
-    let handle = ctx.encode_image(&image, &mut encoder, None).map_err(e)?;
-    if let Some(exif) = exif {
-        ctx.add_exif_metadata(&handle, exif).map_err(e)?;
-    }
-    ctx.write_to_bytes().map_err(e)
 }

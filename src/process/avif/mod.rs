@@ -1,0 +1,57 @@
+//! AVIF output, 8-bit YCbCr with the chroma layout of `--subsampling`
+//! (4:2:0 unless told, as the AVIF viewers and libavif expect; sharp writes
+//! 4:4:4), tagged sRGB by the nclx colour box and no ICC profile, so the
+//! pixels must already be sRGB. Two encoders, each its own cargo feature:
+//! `avif-rav1e` (default; rav1e, pure Rust) and `avif-libaom` (libheif's
+//! libaom, the one sharp and libvips use, which makes smaller files at the
+//! same SSIM, benches/README.md T3). With both, libaom encodes what it can
+//! and rav1e the sizes it refuses; with neither, `--format avif` is refused
+//! before the run. The encoder runs on the worker's own thread: the pool is
+//! the parallelism.
+
+#[cfg(feature = "avif-libaom")]
+mod by_libaom;
+#[cfg(feature = "avif-rav1e")]
+mod by_rav1e;
+
+use image::DynamicImage;
+
+use crate::job::Subsampling;
+
+/// Encodes `img` (8-bit grey, RGB or RGBA) at `quality` 1–100 and
+/// `effort` 0–10 (more is slower and smaller, as sharp's), with `exif`.
+pub fn encode(
+    img: &DynamicImage,
+    quality: u8,
+    effort: u8,
+    sub: Subsampling,
+    exif: Option<&[u8]>,
+) -> Result<Vec<u8>, String> {
+    #[cfg(feature = "avif-libaom")]
+    if by_libaom::encodes(img.width(), img.height()) {
+        return by_libaom::encode(img, quality, effort, sub, exif);
+    }
+    otherwise(img, quality, effort, sub, exif)
+}
+
+/// What libaom does not encode (or everything, without it).
+#[cfg(feature = "avif-rav1e")]
+fn otherwise(
+    img: &DynamicImage,
+    quality: u8,
+    effort: u8,
+    sub: Subsampling,
+    exif: Option<&[u8]>,
+) -> Result<Vec<u8>, String> {
+    by_rav1e::encode(img, quality, effort, sub, exif)
+}
+
+/// Without rav1e, what libaom does not encode fails.
+#[cfg(not(feature = "avif-rav1e"))]
+fn otherwise(img: &DynamicImage, _: u8, _: u8, _: Subsampling, _: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    Err(format!(
+        "{}x{}: no AVIF encoder of this build takes it (build with the avif-rav1e feature)",
+        img.width(),
+        img.height()
+    ))
+}
