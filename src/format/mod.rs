@@ -107,7 +107,8 @@ impl Class {
 pub enum Support {
     /// Decoded by this build.
     Reads,
-    /// Recognised, but only a build with this cargo feature reads it.
+    /// Recognised, but only a build with another cargo feature reads it;
+    /// the hint names the feature.
     NeedsFeature(&'static str),
     /// Recognised and never read; the hint says what to do instead.
     Never(&'static str),
@@ -144,7 +145,11 @@ pub struct InRow {
     pub sample: &'static [u8],
 }
 
-const HEIF: Support = if cfg!(feature = "heif") { Support::Reads } else { Support::NeedsFeature("heif") };
+const HEIF: Support = if cfg!(feature = "heif") {
+    Support::Reads
+} else {
+    Support::NeedsFeature("this build has no HEIF support (build with --features heif)")
+};
 const NOT_READ: &str = "not one of the formats imgbatch reads (see README: supported formats)";
 
 /// Every input format imgbatch recognises, in the order the sniffer tries
@@ -487,14 +492,9 @@ pub fn readable(format: InFormat) -> Result<InFormat, FileError> {
     let row = format.row();
     match row.support {
         Support::Reads => Ok(format),
-        Support::NeedsFeature(feature) => Err(FileError::UnsupportedFormat {
-            format: row.name,
-            hint: match feature {
-                "heif" => "this build has no HEIF support (build with --features heif)",
-                _ => "this build does not read it (see README: supported formats)",
-            },
-        }),
-        Support::Never(hint) => Err(FileError::UnsupportedFormat { format: row.name, hint }),
+        Support::NeedsFeature(hint) | Support::Never(hint) => {
+            Err(FileError::UnsupportedFormat { format: row.name, hint })
+        }
     }
 }
 
