@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
 use image::{DynamicImage, Rgb, RgbImage};
-use imgbatch::RawMode;
 use imgbatch::geometry::Crop;
-use imgbatch::process::decode::{self, DecodeOptions};
-use imgbatch::process::encode::{self, EncodeOptions};
 use imgbatch::process::resize::Resampler;
+use imgbatch::process::{decode, encode};
+use imgbatch::{DecodeOptions, EncodeOptions, RawMode};
 use imgbatch::{Job, Operation, OutFormat};
 
 // The allocator the binary runs with, set as in src/main.rs, so that buffer
@@ -45,9 +44,9 @@ fn jpeg(img: &RgbImage) -> Vec<u8> {
 fn thumbs_job(input: &std::path::Path, out: &std::path::Path, workers: usize) -> Job {
     let mut job =
         Job::new(vec![input.to_path_buf()], out.to_path_buf(), Operation::Thumbs { sizes: vec![256], crop: false });
-    job.workers = workers;
-    job.queue = 2 * workers;
-    job.force = true;
+    job.resources.workers = workers;
+    job.resources.queue = 2 * workers;
+    job.output.force = true;
     job
 }
 
@@ -252,7 +251,8 @@ fn overhead(c: &mut Criterion) {
         let mut total = Duration::ZERO;
         for _ in 0..iters {
             let out = tempfile::tempdir().expect("tempdir");
-            let job = Job { output_dir: out.path().to_path_buf(), ..job.clone() };
+            let mut job = job.clone();
+            job.output.dir = out.path().to_path_buf();
             let start = clock();
             let report =
                 imgbatch::pipeline::run_with_step(&job, &AtomicBool::new(false), no_image_work, &mut imgbatch::Silent);

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         [mode, input, output] if mode == "threads" => {
             let op = Operation::Thumbs { sizes: vec![64], crop: false };
             let mut job = Job::new(vec![input.into()], output.into(), op);
-            job.workers = 1;
+            job.resources.workers = 1;
             let cancel = AtomicBool::new(false);
             match imgbatch::pipeline::run_with_step(&job, &cancel, faulty_step, &mut Silent) {
                 Ok(report) => ExitCode::from(report.exit_status() as u8),

@@ -352,7 +352,7 @@ fn format_choice() -> impl clap::builder::TypedValueParser<Value = FormatChoice>
 impl Processing {
     /// Validates these options and sets them on `job`.
     fn apply(&self, job: &mut Job) -> Result<(), String> {
-        job.format = self.format;
+        job.output.format = self.format;
         let fixed = match self.format {
             FormatChoice::Fixed(f) => Some(f.row()),
             FormatChoice::Same => None,
@@ -367,50 +367,50 @@ impl Processing {
             ));
         }
         match (self.quality, fixed.and_then(|f| f.own_quality)) {
-            (Some(q), _) | (None, Some(q)) => job.quality = q,
+            (Some(q), _) | (None, Some(q)) => job.output.encode.quality = q,
             (None, None) => {}
         }
-        job.effort = self.effort;
-        job.subsampling = match self.subsampling {
+        job.output.encode.effort = self.effort;
+        job.output.encode.subsampling = match self.subsampling {
             SubsamplingArg::S420 => Subsampling::S420,
             SubsamplingArg::S422 => Subsampling::S422,
             SubsamplingArg::S444 => Subsampling::S444,
         };
-        job.progressive = self.progressive;
-        job.hidden = self.hidden;
-        job.follow = self.follow;
-        job.upscale = self.upscale;
-        job.auto_orient = !self.no_auto_orient;
-        job.background = parse_color(&self.background).map_err(|e| e.to_string())?;
-        job.max_pixels = self.max_pixels;
-        job.allow_truncated = self.allow_truncated;
-        job.shrink_on_load = match (self.no_shrink_on_load, self.fast_shrink_on_load) {
+        job.output.encode.progressive = self.progressive;
+        job.select.hidden = self.hidden;
+        job.select.follow = self.follow;
+        job.image.upscale = self.upscale;
+        job.image.auto_orient = !self.no_auto_orient;
+        job.image.background = parse_color(&self.background).map_err(|e| e.to_string())?;
+        job.image.decode.max_pixels = self.max_pixels;
+        job.image.decode.allow_truncated = self.allow_truncated;
+        job.image.shrink_on_load = match (self.no_shrink_on_load, self.fast_shrink_on_load) {
             (true, _) => ShrinkOnLoad::Off,
             (false, true) => ShrinkOnLoad::Fast,
             (false, false) => ShrinkOnLoad::Safe,
         };
-        job.colour = match self.colour {
+        job.image.colour = match self.colour {
             ColourArg::Srgb => ColourMode::Srgb,
             ColourArg::Keep => ColourMode::Keep,
         };
-        job.keep_metadata = self.keep_metadata;
-        job.strip_gps = self.strip_gps;
-        job.raw = match self.raw {
+        job.image.keep_metadata = self.keep_metadata;
+        job.image.strip_gps = self.strip_gps;
+        job.image.decode.raw = match self.raw {
             RawArg::Preview => RawMode::Preview,
             RawArg::Full => RawMode::Full,
         };
         match self.timeout {
             Some(t) if !t.is_finite() || t < 0.0 => return Err(format!("--timeout {t}: give seconds, 0 for none")),
-            Some(t) => job.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t)),
-            None => job.timeout = fixed.map_or(job.timeout, |f| Some(f.timeout)),
+            Some(t) => job.resources.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t)),
+            None => job.resources.timeout = fixed.map_or(job.resources.timeout, |f| Some(f.timeout)),
         }
         if let Some(m) = &self.max_memory {
-            job.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
-            job.costliest_first = false;
-            job.follow_budget = true;
+            job.resources.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
+            job.resources.costliest_first = false;
+            job.resources.follow_budget = true;
         }
-        job.max_file_size = parse_size(&self.max_file_size).map_err(|e| format!("--max-file-size: {e}"))?;
-        job.isolation = match self.isolation {
+        job.image.max_file_size = parse_size(&self.max_file_size).map_err(|e| format!("--max-file-size: {e}"))?;
+        job.resources.isolation = match self.isolation {
             IsolationArg::Threads => Isolation::Threads,
             IsolationArg::Processes => Isolation::Processes(worker_program()?),
         };
@@ -452,11 +452,11 @@ impl Command {
         let mut job = Job::new(c.inputs, c.output, operation);
         c.processing.apply(&mut job)?;
         if let Some(w) = c.workers {
-            job.workers = w;
+            job.resources.workers = w;
         }
-        job.queue = c.queue.unwrap_or(2 * job.workers);
-        job.force = c.force;
-        job.lowercase_ext = c.lowercase_ext;
+        job.resources.queue = c.queue.unwrap_or(2 * job.resources.workers);
+        job.output.force = c.force;
+        job.output.lowercase_ext = c.lowercase_ext;
         if c.files_from.is_some() || c.retry_failed.is_some() {
             let [root] = &job.inputs[..] else {
                 return Err("--files-from and --retry-failed take exactly one input folder".into());
@@ -464,7 +464,7 @@ impl Command {
             if !root.is_dir() {
                 return Err(format!("--files-from and --retry-failed: {} is not a folder", root.display()));
             }
-            job.listed = Some(
+            job.select.listed = Some(
                 match (&c.files_from, &c.retry_failed) {
                     (Some(list), _) => imgbatch::list::read_list(list, c.null, root),
                     (None, Some(report)) => imgbatch::list::failed_in_report(report, root),
@@ -474,10 +474,10 @@ impl Command {
             );
         }
         if let Some(s) = &c.shard {
-            job.shard = Some(Shard::parse(s, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?);
+            job.select.shard = Some(Shard::parse(s, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?);
         }
         if c.dry_run {
-            job.output_mode = OutputMode::DryRun { list: !c.json };
+            job.output.mode = OutputMode::DryRun { list: !c.json };
         }
         let verbosity = match (c.quiet, c.verbose) {
             (true, _) => Verbosity::Quiet,
@@ -583,23 +583,23 @@ mod tests {
     #[cfg(any(feature = "avif-rav1e", feature = "avif-libaom"))]
     fn avif_jobs_get_a_longer_default_timeout_and_quality_50() {
         let avif = job(&["--format", "avif"]);
-        assert_eq!((avif.timeout, avif.quality), (Some(Duration::from_secs(600)), 50));
+        assert_eq!((avif.resources.timeout, avif.output.encode.quality), (Some(Duration::from_secs(600)), 50));
         let told = job(&["--format", "avif", "--timeout", "5", "--quality", "70"]);
-        assert_eq!((told.timeout, told.quality), (Some(Duration::from_secs(5)), 70));
-        assert_eq!(job(&["--format", "avif", "--timeout", "0"]).timeout, None);
+        assert_eq!((told.resources.timeout, told.output.encode.quality), (Some(Duration::from_secs(5)), 70));
+        assert_eq!(job(&["--format", "avif", "--timeout", "0"]).resources.timeout, None);
     }
 
     #[test]
     fn jpeg_jobs_keep_the_operations_defaults_and_jpg_is_jpeg() {
-        assert_eq!(job(&["--format", "jpg"]).format, FormatChoice::Fixed(OutFormat::Jpeg));
+        assert_eq!(job(&["--format", "jpg"]).output.format, FormatChoice::Fixed(OutFormat::Jpeg));
         let jpeg = job(&["--format", "jpeg"]);
-        assert_eq!((jpeg.timeout, jpeg.quality), (Some(imgbatch::job::DEFAULT_TIMEOUT), 85));
+        assert_eq!((jpeg.resources.timeout, jpeg.output.encode.quality), (Some(imgbatch::job::DEFAULT_TIMEOUT), 85));
     }
 
     #[test]
     fn a_memory_budget_keeps_walk_order() {
-        assert!(job(&[]).costliest_first);
+        assert!(job(&[]).resources.costliest_first);
         let budget = job(&["--max-memory", "400M"]);
-        assert!(!budget.costliest_first && budget.max_memory == 400 << 20);
+        assert!(!budget.resources.costliest_first && budget.resources.max_memory == 400 << 20);
     }
 }

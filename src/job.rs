@@ -140,17 +140,96 @@ pub enum RawMode {
     Full,
 }
 
-/// Everything one run needs to know.
+/// Everything one run needs to know, grouped by who reads it: the walker
+/// (`select`), the workers (`image`, and `output.encode`), the writer
+/// (`output`) and the pipeline's wiring (`resources`). A stage takes its
+/// group whole, so a new setting is added in one place.
 #[derive(Debug, Clone)]
 pub struct Job {
     /// Files and folders to process (mixed freely).
     pub inputs: Vec<PathBuf>,
-    /// Root of the mirrored output tree.
-    pub output_dir: PathBuf,
     /// What to produce from each image.
     pub operation: Operation,
+    /// Which files of the inputs the run takes.
+    pub select: Selection,
+    /// How each image is read and turned into output pixels.
+    pub image: ImageOptions,
+    /// Where the outputs go and how they are encoded.
+    pub output: OutputOptions,
+    /// What the run may use: workers, memory, time, processes.
+    pub resources: Resources,
+}
+
+/// Which files of the inputs the run takes: the walker's settings.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Walk hidden files and folders.
+    pub hidden: bool,
+    /// Follow symbolic links while walking.
+    pub follow: bool,
+    /// Only this shard's inputs (`--shard K/N`); all of them when `None`.
+    pub shard: Option<crate::shard::Shard>,
+    /// Files to take instead of walking the one input folder, relative to it
+    /// (`--files-from`, `--retry-failed`), in this order.
+    pub listed: Option<crate::list::FileList>,
+}
+
+/// How each image is read and turned into output pixels: the settings a
+/// worker (thread or process) applies to every file.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct ImageOptions {
+    /// Limits every decoder honours.
+    pub decode: DecodeOptions,
+    /// Input files larger than this fail before a byte of them is read.
+    pub max_file_size: u64,
+    /// Decode at reduced scale when every output is small enough.
+    pub shrink_on_load: ShrinkOnLoad,
+    /// Apply EXIF orientation to the pixels.
+    pub auto_orient: bool,
+    /// Allow outputs larger than the source.
+    pub upscale: bool,
+    /// Colour for flattening alpha and letterboxing, RGB.
+    pub background: [u8; 3],
+    /// Convert tagged inputs to sRGB (default) or keep their profile.
+    pub colour: ColourMode,
+    /// Copy EXIF (Orientation 1, no thumbnail, output size), XMP and IPTC to the outputs.
+    pub keep_metadata: bool,
+    /// With `keep_metadata`: leave GPS out of EXIF and XMP.
+    pub strip_gps: bool,
+}
+
+/// Limits that apply to every decode.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct DecodeOptions {
+    /// Largest accepted width × height, checked from the header.
+    pub max_pixels: u64,
+    /// Keep what decodes of a truncated file instead of failing it.
+    pub allow_truncated: bool,
+    /// Camera RAW: embedded preview when big enough, or always the raw data.
+    pub raw: RawMode,
+}
+
+/// Where the outputs go and how they are encoded.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    /// Root of the mirrored output tree.
+    pub dir: PathBuf,
     /// Output encoding.
     pub format: FormatChoice,
+    /// Encoder settings.
+    pub encode: EncodeOptions,
+    /// Redo outputs that are already up to date.
+    pub force: bool,
+    /// Write the input's extension in lower case when it is kept
+    /// (`IMG_0001.JPG` → `IMG_0001_256.jpg` rather than `…_256.JPG`).
+    pub lowercase_ext: bool,
+    /// Whether outputs are written, only planned, or made and dropped.
+    pub mode: OutputMode,
+}
+
+/// Encoder settings shared by every output of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EncodeOptions {
     /// JPEG/WebP/AVIF quality, 1–100.
     pub quality: u8,
     /// JPEG and AVIF chroma subsampling.
@@ -159,35 +238,22 @@ pub struct Job {
     pub progressive: bool,
     /// AVIF encoder effort, 0 (fastest) to 10 (smallest files).
     pub effort: u8,
+}
+
+impl EncodeOptions {
+    /// libjpeg's defaults (4:2:0, baseline) and sharp's AVIF effort.
+    pub fn new(quality: u8) -> Self {
+        EncodeOptions { quality, subsampling: Subsampling::S420, progressive: false, effort: DEFAULT_AVIF_EFFORT }
+    }
+}
+
+/// What the run may use: workers, memory, time, and where files are processed.
+#[derive(Debug, Clone)]
+pub struct Resources {
     /// Worker threads.
     pub workers: usize,
     /// Capacity of each bounded channel.
     pub queue: usize,
-    /// Redo outputs that are already up to date.
-    pub force: bool,
-    /// Write the input's extension in lower case when it is kept
-    /// (`IMG_0001.JPG` → `IMG_0001_256.jpg` rather than `…_256.JPG`).
-    pub lowercase_ext: bool,
-    /// Whether outputs are written, only planned, or made and dropped.
-    pub output_mode: OutputMode,
-    /// Walk hidden files and folders.
-    pub hidden: bool,
-    /// Follow symbolic links while walking.
-    pub follow: bool,
-    /// Allow outputs larger than the source.
-    pub upscale: bool,
-    /// Apply EXIF orientation to the pixels.
-    pub auto_orient: bool,
-    /// Colour for flattening alpha and letterboxing, RGB.
-    pub background: [u8; 3],
-    /// Refuse images whose header declares more pixels than this.
-    pub max_pixels: u64,
-    /// Keep the decodable part of truncated images (with a warning).
-    pub allow_truncated: bool,
-    /// Decode at reduced scale when every output is small enough.
-    pub shrink_on_load: ShrinkOnLoad,
-    /// Camera RAW: embedded preview when big enough, or always the raw data.
-    pub raw: RawMode,
     /// Give up on a file after this long (`None`: wait forever).
     pub timeout: Option<Duration>,
     /// Budget in bytes for images being processed at once (admission control).
@@ -202,19 +268,6 @@ pub struct Job {
     /// first pairs them and one worker waits for memory (T2 at 400 MB, 2
     /// workers: 3.09 s against 2.78 s in walk order).
     pub costliest_first: bool,
-    /// Input files larger than this fail before a byte of them is read.
-    pub max_file_size: u64,
-    /// Convert tagged inputs to sRGB (default) or keep their profile.
-    pub colour: ColourMode,
-    /// Copy EXIF (Orientation 1, no thumbnail, output size), XMP and IPTC to the outputs.
-    pub keep_metadata: bool,
-    /// With `keep_metadata`: leave GPS out of EXIF and XMP.
-    pub strip_gps: bool,
-    /// Only this shard's inputs (`--shard K/N`); all of them when `None`.
-    pub shard: Option<crate::shard::Shard>,
-    /// Files to take instead of walking the one input folder, relative to it
-    /// (`--files-from`, `--retry-failed`), in this order.
-    pub listed: Option<crate::list::FileList>,
     /// Where each file is processed: worker processes (the binary's
     /// default) or the worker threads (the library's default, since a
     /// program must serve as its own worker; see the `isolate` module).
@@ -275,20 +328,21 @@ impl Job {
     /// `run` and `bench` all come here).
     pub fn validated(self) -> Result<Job, SetupError> {
         let invalid = |what: &str| Err(SetupError::Invalid(format!("{what} must be at least 1")));
-        if self.workers == 0 {
+        if self.resources.workers == 0 {
             return invalid("--workers");
         }
-        if self.queue == 0 {
+        if self.resources.queue == 0 {
             return invalid("--queue");
         }
-        if self.max_pixels == 0 {
+        if self.image.decode.max_pixels == 0 {
             return invalid("--max-pixels");
         }
-        if !(1..=100).contains(&self.quality) {
-            return Err(SetupError::Invalid(format!("--quality {} must be 1-100", self.quality)));
+        let encode = self.output.encode;
+        if !(1..=100).contains(&encode.quality) {
+            return Err(SetupError::Invalid(format!("--quality {} must be 1-100", encode.quality)));
         }
-        if self.effort > 10 {
-            return Err(SetupError::Invalid(format!("--effort {} must be 0-10", self.effort)));
+        if encode.effort > 10 {
+            return Err(SetupError::Invalid(format!("--effort {} must be 0-10", encode.effort)));
         }
         if let Operation::Thumbs { sizes, .. } = &self.operation
             && (sizes.is_empty() || sizes.contains(&0))
@@ -300,7 +354,7 @@ impl Job {
 
     /// Whether this run writes nothing (`--dry-run`).
     pub fn dry_run(&self) -> bool {
-        matches!(self.output_mode, OutputMode::DryRun { .. })
+        matches!(self.output.mode, OutputMode::DryRun { .. })
     }
 
     /// A job with the defaults the CLI uses, for library users and tests.
@@ -312,38 +366,36 @@ impl Job {
         };
         Job {
             inputs,
-            output_dir,
             operation,
-            format: FormatChoice::Same,
-            quality,
-            subsampling: Subsampling::S420,
-            progressive: false,
-            effort: DEFAULT_AVIF_EFFORT,
-            workers,
-            queue: 2 * workers,
-            force: false,
-            lowercase_ext: false,
-            output_mode: OutputMode::Write,
-            hidden: false,
-            follow: false,
-            upscale: false,
-            auto_orient: true,
-            background: [255, 255, 255],
-            max_pixels: DEFAULT_MAX_PIXELS,
-            allow_truncated: false,
-            shrink_on_load: ShrinkOnLoad::Safe,
-            raw: RawMode::Preview,
-            timeout: Some(DEFAULT_TIMEOUT),
-            max_memory: crate::budget::default_max_memory(),
-            follow_budget: false,
-            costliest_first: true,
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-            shard: None,
-            colour: ColourMode::Srgb,
-            keep_metadata: false,
-            strip_gps: false,
-            listed: None,
-            isolation: Isolation::Threads,
+            select: Selection::default(),
+            image: ImageOptions {
+                decode: DecodeOptions { max_pixels: DEFAULT_MAX_PIXELS, allow_truncated: false, raw: RawMode::Preview },
+                max_file_size: DEFAULT_MAX_FILE_SIZE,
+                shrink_on_load: ShrinkOnLoad::Safe,
+                auto_orient: true,
+                upscale: false,
+                background: [255, 255, 255],
+                colour: ColourMode::Srgb,
+                keep_metadata: false,
+                strip_gps: false,
+            },
+            output: OutputOptions {
+                dir: output_dir,
+                format: FormatChoice::Same,
+                encode: EncodeOptions::new(quality),
+                force: false,
+                lowercase_ext: false,
+                mode: OutputMode::Write,
+            },
+            resources: Resources {
+                workers,
+                queue: 2 * workers,
+                timeout: Some(DEFAULT_TIMEOUT),
+                max_memory: crate::budget::default_max_memory(),
+                follow_budget: false,
+                costliest_first: true,
+                isolation: Isolation::Threads,
+            },
         }
     }
 }

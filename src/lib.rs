@@ -55,7 +55,10 @@ pub mod walk;
 pub mod write_pool;
 
 pub use error::{FileError, SetupError};
-pub use job::{Fit, FormatChoice, Job, Operation, OutFormat, OutputMode, RawMode, ShrinkOnLoad, Subsampling, Target};
+pub use job::{
+    ColourMode, DecodeOptions, EncodeOptions, Fit, FormatChoice, ImageOptions, Isolation, Job, Operation, OutFormat,
+    OutputMode, OutputOptions, RawMode, Resources, Selection, ShrinkOnLoad, Subsampling, Target,
+};
 pub use observer::{Observer, Silent, Totals};
 pub use pipeline::{run, run_with_cancel};
 pub use report::{ExitStatus, Report, StageTimes, Status, Summary};

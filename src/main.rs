@@ -74,7 +74,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let mut terminal = terminal::Terminal::new(targets.verbosity, job.shard);
+    let mut terminal = terminal::Terminal::new(targets.verbosity, job.select.shard);
     let report = imgbatch::run_with_cancel(&job, &CANCEL, &mut terminal);
     terminal.progress.finish();
     let report = match report {
@@ -85,7 +85,7 @@ fn main() -> ExitCode {
         }
     };
     if targets.verbosity != cli::Verbosity::Quiet {
-        eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run(), &job.output_dir));
+        eprintln!("{}", report.summary_line(job.operation.name(), job.dry_run(), &job.output.dir));
         if let Some(none) = report.no_images_line(&job.inputs) {
             eprintln!("warning: {none}");
         }

@@ -101,8 +101,8 @@ fn entries<F: Fn()>(
     out_dir: Option<FolderId>,
     on_hidden: F,
 ) -> impl Iterator<Item = walkdir::Result<DirEntry>> + use<F> {
-    let hidden = job.hidden;
-    WalkDir::new(root).follow_links(job.follow).sort_by_file_name().into_iter().filter_entry(move |e| {
+    let hidden = job.select.hidden;
+    WalkDir::new(root).follow_links(job.select.follow).sort_by_file_name().into_iter().filter_entry(move |e| {
         if !hidden && is_hidden(e) {
             on_hidden();
             return false;
@@ -180,7 +180,7 @@ pub fn first_link(root: &Path, rel: &Path) -> Option<PathBuf> {
 /// Calls `f` with each file the walker will look at (path, path relative to
 /// its input root, size), in walk order, until `f` or `cancel` says stop.
 fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64)) -> bool {
-    if let (Some(list), [root]) = (&job.listed, &job.inputs[..]) {
+    if let (Some(list), [root]) = (&job.select.listed, &job.inputs[..]) {
         for rel in list.iter().filter(|rel| mine(job, rel)) {
             if cancel.load(Ordering::Relaxed) {
                 return false;
@@ -190,7 +190,7 @@ fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64
         }
         return true;
     }
-    let out_dir = FolderId::of(&job.output_dir);
+    let out_dir = FolderId::of(&job.output.dir);
     for root in &job.inputs {
         if !root.is_dir() {
             let rel = root.file_name().map_or_else(|| root.to_path_buf(), PathBuf::from);
@@ -237,7 +237,7 @@ pub fn count(job: &Job, tally: &Tally, cancel: &AtomicBool) {
 
 /// Whether the input at `rel` is this process's (always, without `--shard`).
 fn mine(job: &Job, rel: &Path) -> bool {
-    job.shard.is_none_or(|s| s.owns(rel))
+    job.select.shard.is_none_or(|s| s.owns(rel))
 }
 
 /// What the walker learns of a file before handing it on.
@@ -263,16 +263,16 @@ fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -
     file.take(want as u64).read_to_end(&mut head).map_err(FileError::Read)?;
     let extension = path.extension().and_then(OsStr::to_str);
     let probe = probe::probe(&head, extension)?;
-    let format = choose_format(job.format, format::readable(probe.format)?);
-    let ext = output_extension(format, extension, job.lowercase_ext);
+    let format = choose_format(job.output.format, format::readable(probe.format)?);
+    let ext = output_extension(format, extension, job.output.lowercase_ext);
     let outputs: Vec<_> = job
         .operation
         .outputs()
         .into_iter()
-        .map(|(suffix, target)| (output::output_path(&job.output_dir, rel, suffix.as_deref(), &ext), target))
+        .map(|(suffix, target)| (output::output_path(&job.output.dir, rel, suffix.as_deref(), &ext), target))
         .collect();
     let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
-    let up_to_date = !job.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
+    let up_to_date = !job.output.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
     let cost = if up_to_date { model.up_to_date() } else { model.estimate(path, meta.len(), &probe) };
     Ok(Inspected { source: probe.format, format, outputs, up_to_date, cost, meta })
 }
@@ -309,9 +309,9 @@ impl<'a> Walker<'a> {
         counts: &'a WalkCounts,
         cancel: &'a AtomicBool,
     ) -> Self {
-        let out_dir = FolderId::of(&job.output_dir);
+        let out_dir = FolderId::of(&job.output.dir);
         // A window of one hands tasks on in walk order.
-        let window = Lookahead::new(if job.costliest_first { WINDOW } else { 1 });
+        let window = Lookahead::new(if job.resources.costliest_first { WINDOW } else { 1 });
         let model = CostModel::for_job(job);
         Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel, seq: 0, model, head: 0, window }
     }
@@ -338,14 +338,14 @@ impl<'a> Walker<'a> {
 
     fn walk(&mut self) -> Result<(), Disconnected> {
         let job = self.job;
-        if let (Some(list), [root]) = (&job.listed, &job.inputs[..]) {
+        if let (Some(list), [root]) = (&job.select.listed, &job.inputs[..]) {
             for rel in list.iter().filter(|rel| mine(job, rel)) {
                 if self.cancel.load(Ordering::Relaxed) {
                     return Err(Disconnected);
                 }
                 // The walk does not follow links without -L; neither does a
                 // list, or a link in it could lead anywhere (/etc/passwd).
-                if !job.follow
+                if !job.select.follow
                     && let Some(link) = first_link(root, rel)
                 {
                     self.fail(root.join(rel), FileError::ThroughLink(link))?;
@@ -567,7 +567,7 @@ mod tests {
             dir.path().join("out"),
             Operation::Thumbs { sizes: vec![8], crop: false },
         );
-        job.costliest_first = costliest_first;
+        job.resources.costliest_first = costliest_first;
         // A queue of one that a busy worker has not emptied yet: every planned
         // task waits in the walker's window until the walk is over (in walk
         // order the walker waits on the first one instead).

@@ -4,11 +4,8 @@
 
 use std::time::Instant;
 
-use imgbatch::RawMode;
+use imgbatch::job::{ColourMode, DecodeOptions, EncodeOptions, ImageOptions, RawMode};
 use imgbatch::job::{Fit, OutFormat, ShrinkOnLoad, Subsampling, Target};
-use imgbatch::job::ColourMode;
-use imgbatch::process::decode::DecodeOptions;
-use imgbatch::process::encode::EncodeOptions;
 use imgbatch::process::resize::Resampler;
 use imgbatch::process::{ProcessOptions, STREAM_FROM, Task, process, process_bytes};
 use libfuzzer_sys::fuzz_target;
@@ -52,22 +49,16 @@ fuzz_target!(|data: &[u8]| {
             ("b".into(), Target { width: Some(7), height: None, fit: Fit::Inside }),
         ],
     };
-    let opts = ProcessOptions {
+    let image = ImageOptions {
         // Small limits keep libFuzzer's 2 GB RSS cap for real bugs.
         decode: DecodeOptions {
             max_pixels: 4_000_000,
             allow_truncated: sel & 0x80 != 0,
             raw: if sel & 0x40 != 0 { RawMode::Full } else { RawMode::Preview },
         },
-        encode: EncodeOptions {
-            progressive: sel & 0x10 != 0,
-            subsampling: if sel & 0x10 != 0 { Subsampling::S444 } else { Subsampling::S420 },
-            ..EncodeOptions::new(75)
-        },
         upscale: sel & 0x40 != 0,
         auto_orient: true,
         background: [255, 255, 255],
-        dry_run: false,
         // Most inputs fit; the file path below also meets files one byte too large.
         max_file_size: 1 << 20,
         shrink_on_load: match (sel & 0x20 != 0, sel & 0x01 != 0) {
@@ -80,6 +71,15 @@ fuzz_target!(|data: &[u8]| {
         // Half the inputs have their EXIF, XMP and IPTC read and rewritten.
         keep_metadata: sel & 0x04 != 0,
         strip_gps: sel & 0x02 != 0,
+    };
+    let opts = ProcessOptions {
+        image,
+        encode: EncodeOptions {
+            progressive: sel & 0x10 != 0,
+            subsampling: if sel & 0x10 != 0 { Subsampling::S444 } else { Subsampling::S420 },
+            ..EncodeOptions::new(75)
+        },
+        dry_run: false,
         follow_budget: false,
     };
     let mut resampler = Resampler::new();
@@ -107,7 +107,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let opts = ProcessOptions {
         dry_run: bytes.len() % 8 == 0,
-        max_file_size: if sel & 0x08 != 0 { (file.len() as u64).saturating_sub(1) } else { STREAM_FROM },
+        image: ImageOptions {
+            max_file_size: if sel & 0x08 != 0 { (file.len() as u64).saturating_sub(1) } else { STREAM_FROM },
+            ..image
+        },
         ..opts
     };
     let task = Task { input: path.clone(), ..task };

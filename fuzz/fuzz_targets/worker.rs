@@ -6,13 +6,10 @@
 //! readers must refuse cleanly. Run: `cargo fuzz run worker`.
 #![no_main]
 
-use imgbatch::RawMode;
 use imgbatch::isolate::child::serve_on;
 use imgbatch::isolate::wire::{self, FromWorker, ToWorker};
+use imgbatch::job::{ColourMode, DecodeOptions, EncodeOptions, ImageOptions, RawMode};
 use imgbatch::job::{Fit, OutFormat, ShrinkOnLoad, Subsampling, Target};
-use imgbatch::job::ColourMode;
-use imgbatch::process::decode::DecodeOptions;
-use imgbatch::process::encode::EncodeOptions;
 use imgbatch::process::{ProcessOptions, Task};
 use libfuzzer_sys::fuzz_target;
 
@@ -45,19 +42,22 @@ fuzz_target!(|data: &[u8]| {
         format,
         outputs: vec![("a".into(), Target { width: Some(40), height: Some(40), fit: Fit::Cover })],
     };
-    let opts = ProcessOptions {
+    let image = ImageOptions {
         // Small limits keep libFuzzer's 2 GB RSS cap for real bugs.
         decode: DecodeOptions { max_pixels: 4_000_000, allow_truncated: sel & 0x80 != 0, raw: RawMode::Preview },
-        encode: EncodeOptions { subsampling: Subsampling::S420, ..EncodeOptions::new(75) },
         upscale: false,
         auto_orient: true,
         background: [255, 255, 255],
-        dry_run: sel & 0x40 != 0,
         max_file_size: 1 << 20,
         shrink_on_load: if sel & 0x20 != 0 { ShrinkOnLoad::Safe } else { ShrinkOnLoad::Off },
         colour: ColourMode::Srgb,
         keep_metadata: sel & 0x10 != 0,
         strip_gps: sel & 0x08 != 0,
+    };
+    let opts = ProcessOptions {
+        image,
+        encode: EncodeOptions { subsampling: Subsampling::S420, ..EncodeOptions::new(75) },
+        dry_run: sel & 0x40 != 0,
         follow_budget: false,
     };
     let mut from_run = Vec::new();

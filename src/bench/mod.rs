@@ -170,12 +170,12 @@ pub fn run(
     let mut input_megapixels = 0.0;
     for (i, &(workers, queue)) in configs.iter().enumerate() {
         let mut job = base.clone();
-        job.workers = workers;
-        job.queue = queue;
-        job.force = true;
-        job.output_mode = if plan.write.is_some() { OutputMode::Write } else { OutputMode::Discard };
+        job.resources.workers = workers;
+        job.resources.queue = queue;
+        job.output.force = true;
+        job.output.mode = if plan.write.is_some() { OutputMode::Write } else { OutputMode::Discard };
         if let Some(dir) = &plan.write {
-            job.output_dir = dir.clone();
+            job.output.dir = dir.clone();
         }
         let mut times = Vec::with_capacity(plan.repeat);
         let mut stages = StageTimes::default();
@@ -235,7 +235,7 @@ fn describe(job: &Job) -> String {
             format!("resize {}x{} {:?}", d(t.width), d(t.height), t.fit).to_lowercase()
         }
     };
-    format!("{op}, quality {}", job.quality)
+    format!("{op}, quality {}", job.output.encode.quality)
 }
 
 #[cfg(test)]

@@ -80,8 +80,8 @@ impl<'a> Writer<'a> {
             report: Report::default(),
             totals: observer.wants_totals(),
             observer,
-            live_workers: job.workers,
-            next_worker_id: job.workers,
+            live_workers: job.resources.workers,
+            next_worker_id: job.resources.workers,
             write_failures: 0,
             costs: CostModel::for_job(job),
             sink: Sink::for_job(job),
@@ -166,7 +166,7 @@ impl<'a> Writer<'a> {
     /// Reports files that ran past `--timeout`: their worker processes are
     /// killed and replaced by their threads; a stuck thread is replaced here.
     fn expire_timeouts(&mut self) {
-        let Some(limit) = self.job.timeout else { return };
+        let Some(limit) = self.job.resources.timeout else { return };
         for r in self.shared.give_up_overdue(limit) {
             self.sink.none(r.seq, self.observer);
             let e = if self.shared.isolation == Isolation::Threads {

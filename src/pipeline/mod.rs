@@ -58,15 +58,15 @@ fn setup(job: &Job) -> Result<(), SetupError> {
             // An unreadable root is a setup error, not one failed "file".
             std::fs::read_dir(input).map_err(err)?;
         }
-        if std::fs::canonicalize(input).ok() == std::fs::canonicalize(&job.output_dir).ok() && input.is_dir() {
+        if std::fs::canonicalize(input).ok() == std::fs::canonicalize(&job.output.dir).ok() && input.is_dir() {
             return Err(SetupError::Invalid(format!(
                 "output folder {} is an input folder: choose another -o",
-                job.output_dir.display()
+                job.output.dir.display()
             )));
         }
     }
-    if job.output_mode == OutputMode::Write {
-        let out = &job.output_dir;
+    if job.output.mode == OutputMode::Write {
+        let out = &job.output.dir;
         if out.exists() && !out.is_dir() {
             return Err(SetupError::Invalid(format!("-o {}: is a file, not a folder", out.display())));
         }
@@ -105,17 +105,17 @@ pub fn run_with_step(
     observer: &mut dyn Observer,
 ) -> Result<Report, SetupError> {
     setup(job)?;
-    let _policy = job.follow_budget.then(crate::allocator::FollowBudget::new);
+    let _policy = job.resources.follow_budget.then(crate::allocator::FollowBudget::new);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(job.workers)
+        .num_threads(job.resources.workers)
         .thread_name(|i| format!("{WORKER_PREFIX}-{i}"))
         .build()
         .map_err(|e| SetupError::Pool(e.to_string()))?;
     let start = Instant::now();
     let started_unix_s =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
-    let (task_tx, task_rx) = bounded::<Task>(job.queue);
-    let (result_tx, result_rx) = bounded::<Msg>(job.queue);
+    let (task_tx, task_rx) = bounded::<Task>(job.resources.queue);
+    let (result_tx, result_rx) = bounded::<Msg>(job.resources.queue);
     let counts = WalkCounts::default();
     let tally = Tally::default();
     let shared = Arc::new(Shared {
@@ -124,10 +124,10 @@ pub fn run_with_step(
         opts: ProcessOptions::from_job(job),
         stop: AtomicBool::new(false),
         running: Mutex::new(HashMap::new()),
-        budget: Budget::new(job.max_memory),
+        budget: Budget::new(job.resources.max_memory),
         step,
-        isolation: job.isolation.clone(),
-        allowance: limits::allowance(job.max_memory, job.workers),
+        isolation: job.resources.isolation.clone(),
+        allowance: limits::allowance(job.resources.max_memory, job.resources.workers),
     });
     let sh = Arc::clone(&shared);
     pool.spawn_broadcast(move |ctx| worker(&sh, ctx.index()));
@@ -156,7 +156,7 @@ pub fn run_with_step(
     })?;
     report.summary.hidden_ignored = counts.hidden.load(Ordering::Relaxed);
     report.summary.links_ignored = counts.links.load(Ordering::Relaxed);
-    report.summary.shard = job.shard.map(|k| k.to_string());
+    report.summary.shard = job.select.shard.map(|k| k.to_string());
     report.summary.elapsed_s = start.elapsed().as_secs_f64();
     report.summary.started_unix_s = started_unix_s;
     report.interrupted = cancel.load(Ordering::Relaxed);
@@ -214,9 +214,9 @@ mod tests {
         }
         let target = Target { width: Some(2), height: None, fit: crate::job::Fit::Inside };
         let mut job = Job::new(vec![dir.path().to_path_buf()], dir.path().join("out"), Operation::Resize(target));
-        job.workers = 2;
-        job.max_memory = 100 << 20;
-        job.timeout = Some(Duration::from_millis(300));
+        job.resources.workers = 2;
+        job.resources.max_memory = 100 << 20;
+        job.resources.timeout = Some(Duration::from_millis(300));
         let report = run_with_step(&job, &AtomicBool::new(false), step, &mut crate::observer::Silent).unwrap();
         let status = |name: &str| report.files.iter().find(|f| f.input.ends_with(name)).map(|f| f.status);
         assert_eq!(status("slow.png"), Some(Status::Failed), "timed out");

@@ -30,10 +30,12 @@ pub(super) enum Sink<T: Send + 'static> {
 }
 
 impl<T: Send + 'static> Sink<T> {
-    /// The sink `job.output_mode` asks for.
+    /// The sink `job.output.mode` asks for.
     pub(super) fn for_job(job: &Job) -> Self {
-        match job.output_mode {
-            OutputMode::Write => Sink::Files(WritePool::new(write_pool::threads_for(job.workers), job.queue).ok()),
+        match job.output.mode {
+            OutputMode::Write => {
+                Sink::Files(WritePool::new(write_pool::threads_for(job.resources.workers), job.resources.queue).ok())
+            }
             OutputMode::DryRun { list } => Sink::Plan { list, waiting: BTreeMap::new(), next: 0 },
             OutputMode::Discard => Sink::Memory,
         }

@@ -8,27 +8,7 @@ use image::{DynamicImage, ImageEncoder};
 use super::avif;
 use super::metadata::{self, Blocks};
 use crate::error::FileError;
-use crate::job::{DEFAULT_AVIF_EFFORT, OutFormat, Subsampling};
-
-/// Encoder settings shared by every output of a run.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct EncodeOptions {
-    /// JPEG/WebP quality, 1–100.
-    pub quality: u8,
-    /// JPEG and AVIF chroma subsampling.
-    pub subsampling: Subsampling,
-    /// Progressive JPEG.
-    pub progressive: bool,
-    /// AVIF effort, 0–10.
-    pub effort: u8,
-}
-
-impl EncodeOptions {
-    /// libjpeg's defaults: 4:2:0, baseline.
-    pub fn new(quality: u8) -> Self {
-        EncodeOptions { quality, subsampling: Subsampling::S420, progressive: false, effort: DEFAULT_AVIF_EFFORT }
-    }
-}
+use crate::job::{EncodeOptions, OutFormat, Subsampling};
 
 /// Encodes `img` (8-bit L, Rgb, or with alpha for PNG/WebP/AVIF), with the
 /// ICC profile `icc` (not in AVIF: see [`avif`]) and the metadata

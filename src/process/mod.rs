@@ -16,66 +16,37 @@ use image::{DynamicImage, GenericImageView};
 
 use crate::error::FileError;
 use crate::geometry;
-use crate::job::{Job, ShrinkOnLoad};
+use crate::job::{EncodeOptions, ImageOptions, Job};
 use crate::read::{Input, PREFIX_LEN};
 use crate::stages::StageTimes;
 pub use crate::task::{Processed, Rendered, Task};
 use colour::{Colour, ColourMode};
-use decode::{DecodeOptions, swaps_axes};
-use encode::EncodeOptions;
+use decode::swaps_axes;
 use metadata::{Blocks, Metadata, Rewrite};
 use resize::Resampler;
 
-/// The per-file settings, taken once from the [`Job`].
+/// The per-file settings, taken once from the [`Job`]: its image and
+/// encoder groups whole, and two facts of the run.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct ProcessOptions {
-    /// Decoder limits.
-    pub decode: DecodeOptions,
+    /// How the image is read and turned into output pixels.
+    pub image: ImageOptions,
     /// Encoder settings.
     pub encode: EncodeOptions,
-    /// Allow enlarging.
-    pub upscale: bool,
-    /// Apply EXIF orientation.
-    pub auto_orient: bool,
-    /// Colour for flattening and letterboxing.
-    pub background: [u8; 3],
     /// Read headers only and encode nothing.
     pub dry_run: bool,
-    /// Refuse input files larger than this many bytes, before reading them.
-    pub max_file_size: u64,
-    /// Decode JPEGs and PNGs at 1/2, 1/4 or 1/8 scale when the outputs are small enough.
-    pub shrink_on_load: ShrinkOnLoad,
-    /// Convert tagged inputs to sRGB, or keep their profile.
-    pub colour: ColourMode,
-    /// Copy EXIF, XMP and IPTC to the outputs.
-    pub keep_metadata: bool,
-    /// With `keep_metadata`: leave GPS out.
-    pub strip_gps: bool,
-    /// Freed memory goes back to the system at once (see `Job::follow_budget`).
+    /// Freed memory goes back to the system at once (see `Resources::follow_budget`).
     pub follow_budget: bool,
 }
 
 impl ProcessOptions {
-    /// Extracts the per-file settings of a job.
+    /// The per-file settings of a job.
     pub fn from_job(job: &Job) -> Self {
         ProcessOptions {
-            decode: DecodeOptions { max_pixels: job.max_pixels, allow_truncated: job.allow_truncated, raw: job.raw },
-            encode: EncodeOptions {
-                quality: job.quality,
-                subsampling: job.subsampling,
-                progressive: job.progressive,
-                effort: job.effort,
-            },
-            upscale: job.upscale,
-            auto_orient: job.auto_orient,
-            background: job.background,
+            image: job.image,
+            encode: job.output.encode,
             dry_run: job.dry_run(),
-            max_file_size: job.max_file_size,
-            shrink_on_load: job.shrink_on_load,
-            colour: job.colour,
-            keep_metadata: job.keep_metadata,
-            strip_gps: job.strip_gps,
-            follow_budget: job.follow_budget,
+            follow_budget: job.resources.follow_budget,
         }
     }
 }
@@ -110,7 +81,7 @@ pub fn process(
     admit: &mut Admit<'_>,
 ) -> Result<Processed, FileError> {
     let clock = Instant::now();
-    let mut input = Input::open(&task.input, opts.max_file_size)?;
+    let mut input = Input::open(&task.input, opts.image.max_file_size)?;
     if opts.dry_run {
         return plan_from_file(task, opts, input, admit);
     }
@@ -134,11 +105,11 @@ pub fn process(
 /// the orientation swaps the axes: the largest output decides.
 fn shrink_for<'a>(task: &'a Task, opts: &'a ProcessOptions) -> impl Fn((u32, u32), bool) -> u32 + 'a {
     move |stored: (u32, u32), swap: bool| {
-        let Some(margin) = opts.shrink_on_load.margin() else { return 1 };
-        let display = if swap && opts.auto_orient { (stored.1, stored.0) } else { stored };
+        let Some(margin) = opts.image.shrink_on_load.margin() else { return 1 };
+        let display = if swap && opts.image.auto_orient { (stored.1, stored.0) } else { stored };
         task.outputs
             .iter()
-            .map(|(_, t)| geometry::max_shrink(&geometry::plan(display, *t, opts.upscale), margin))
+            .map(|(_, t)| geometry::max_shrink(&geometry::plan(display, *t, opts.image.upscale), margin))
             .min()
             .unwrap_or(1)
     }
@@ -161,7 +132,7 @@ fn load_file(
     admit: &mut Admit<'_>,
 ) -> Result<Option<(decode::Decoded, Metadata)>, FileError> {
     let codec = decode::for_source(task.source, head)?;
-    let meta = if opts.keep_metadata {
+    let meta = if opts.image.keep_metadata {
         // Where the metadata may follow the pixels, it is read from the whole file.
         let Some(headers) = codec.metadata_within(head) else { return Ok(None) };
         Metadata::read(&head[..headers])
@@ -172,7 +143,7 @@ fn load_file(
         codec.as_ref(),
         input,
         head,
-        &opts.decode,
+        &opts.image.decode,
         &mut with_resize_room(admit),
         &shrink_for(task, opts),
     )?;
@@ -192,14 +163,14 @@ pub fn process_bytes(
 ) -> Result<Processed, FileError> {
     // A camera RAW's preview is big enough when no output needs enlarging it.
     let enough = |stored: (u32, u32), swap: bool| {
-        let display = if swap && opts.auto_orient { (stored.1, stored.0) } else { stored };
+        let display = if swap && opts.image.auto_orient { (stored.1, stored.0) } else { stored };
         task.outputs.iter().all(|(_, t)| {
             let plan = geometry::plan(display, *t, true);
             plan.scaled.0 <= display.0 && plan.scaled.1 <= display.1
         })
     };
     let codec = decode::for_source(task.source, &bytes)?;
-    let meta = if opts.keep_metadata {
+    let meta = if opts.image.keep_metadata {
         // Read before the decode, from the file's bytes.
         let copied = Metadata::copy_cost(&bytes);
         if copied > 0 {
@@ -210,8 +181,14 @@ pub fn process_bytes(
         Metadata::default()
     };
     let shrink = shrink_for(task, opts);
-    let decoded =
-        decode::decode_with(codec.as_ref(), &bytes, &opts.decode, &mut with_resize_room(admit), &shrink, &enough)?;
+    let decoded = decode::decode_with(
+        codec.as_ref(),
+        &bytes,
+        &opts.image.decode,
+        &mut with_resize_room(admit),
+        &shrink,
+        &enough,
+    )?;
     drop(bytes);
     finish(task, decoded, meta, opts, resampler, clock)
 }
@@ -229,7 +206,7 @@ fn finish(
     let mut stages = StageTimes::default();
     // A format that carries no profile (AVIF is tagged sRGB by its nclx
     // box, see avif.rs) gets sRGB pixels whatever --colour says.
-    let mode = if task.format.carries_icc() { opts.colour } else { ColourMode::Srgb };
+    let mode = if task.format.carries_icc() { opts.image.colour } else { ColourMode::Srgb };
     let mut icc = decoded.icc.take();
     if matches!(decoded.image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_)) {
         // Converted at full size before the cut to 8 bits (see colour.rs).
@@ -247,7 +224,7 @@ fn finish(
     if premultiplied {
         resize::premultiply(&mut decoded.image)?;
     } else {
-        resize::flatten_in_place(&mut decoded.image, opts.background);
+        resize::flatten_in_place(&mut decoded.image, opts.image.background);
     }
     let (grey, alpha) = (decoded.image.color().channel_count() < 3, decoded.image.color().has_alpha());
     let colour = Colour::for_input(mode, icc, grey, alpha, false);
@@ -255,7 +232,7 @@ fn finish(
         decode::warn(&mut decoded.warning, w);
     }
     stages.decode_s = lap(&mut clock);
-    let orientation = if opts.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
+    let orientation = if opts.image.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
     let stored = decoded.source_size;
     let loaded = decoded.image.dimensions();
     // Plans are made on the file's size; a shrunk image maps the crop down.
@@ -264,7 +241,7 @@ fn finish(
     let display = if swap { (stored.1, stored.0) } else { stored };
     let mut outputs = Vec::with_capacity(task.outputs.len());
     for (path, target) in &task.outputs {
-        let plan = geometry::plan(display, *target, opts.upscale);
+        let plan = geometry::plan(display, *target, opts.image.upscale);
         // Resize in stored orientation, then rotate the (small) result.
         let stored_plan = if swap { plan.transposed() } else { plan };
         let mut img = if loaded == stored && stored_plan.is_identity(stored) {
@@ -279,16 +256,17 @@ fn finish(
         // background is given in sRGB).
         colour.apply(&mut img)?;
         img.apply_orientation(orientation);
-        img = resize::letterbox(img, plan.canvas, opts.background);
+        img = resize::letterbox(img, plan.canvas, opts.image.background);
         if !task.format.has_alpha() {
-            img = resize::flatten(img, opts.background);
+            img = resize::flatten(img, opts.image.background);
         }
         stages.resize_s += lap(&mut clock);
         let blocks = if meta.is_empty() {
             Blocks::default()
         } else {
             let srgb = colour.embed.is_none();
-            let rewrite = Rewrite { size: img.dimensions(), strip_gps: opts.strip_gps, srgb, format: task.format };
+            let rewrite =
+                Rewrite { size: img.dimensions(), strip_gps: opts.image.strip_gps, srgb, format: task.format };
             let (blocks, warnings) = meta.blocks(rewrite);
             for w in warnings {
                 // Every output of the input says the same: once is enough.
@@ -331,14 +309,14 @@ fn plan_from_file(
 
 /// Sizes from the header alone, no pixels decoded.
 fn plan_only(task: &Task, opts: &ProcessOptions, bytes: &[u8]) -> Result<Processed, FileError> {
-    let h = decode::for_source(task.source, bytes)?.header(bytes, &opts.decode)?;
-    let swap = opts.auto_orient && swaps_axes(h.orientation);
+    let h = decode::for_source(task.source, bytes)?.header(bytes, &opts.image.decode)?;
+    let swap = opts.image.auto_orient && swaps_axes(h.orientation);
     let display = if swap { (h.size.1, h.size.0) } else { h.size };
     let outputs = task
         .outputs
         .iter()
         .map(|(path, target)| {
-            let plan = geometry::plan(display, *target, opts.upscale);
+            let plan = geometry::plan(display, *target, opts.image.upscale);
             Rendered { path: path.clone(), width: plan.canvas.0, height: plan.canvas.1, bytes: Vec::new() }
         })
         .collect();

@@ -22,19 +22,9 @@ use image::{DynamicImage, ImageFormat};
 
 use crate::error::FileError;
 pub use crate::format::{HEAD_LEN, HeifKind, InFormat, RawKind, sniff};
+use crate::job::DecodeOptions;
 pub use crate::job::RawMode;
 use crate::read::Input;
-
-/// Limits that apply to every decode.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct DecodeOptions {
-    /// Largest accepted width × height, checked from the header.
-    pub max_pixels: u64,
-    /// Keep what decodes of a truncated file instead of failing it.
-    pub allow_truncated: bool,
-    /// Camera RAW: embedded preview when big enough, or always the raw data.
-    pub raw: RawMode,
-}
 
 /// The largest ICC profile read or written. Real profiles are under 1 MB
 /// (most are a few KB); anything larger is a metadata bomb, dropped with a
