@@ -174,9 +174,8 @@ fn colour_16(c: &mut Criterion) {
 
 /// `--keep-metadata`: reading a camera JPEG's EXIF, XMP and IPTC (once per
 /// file) and rewriting them for one output; `--format avif` on a 400x267
-/// output, 4:2:0 (the build's encoder: rav1e, or libaom with `heif`).
+/// output, 4:2:0 (the build's encoder: rav1e, or libaom with `avif-libaom`).
 fn metadata_and_avif(c: &mut Criterion) {
-    use imgbatch::Subsampling;
     use imgbatch::process::metadata::{Metadata, Rewrite};
     let photo_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos/2024/city/rotated.jpg");
     let bytes = std::fs::read(photo_path).expect("fixture");
@@ -188,7 +187,7 @@ fn metadata_and_avif(c: &mut Criterion) {
     let mut g = c.benchmark_group("avif");
     g.sample_size(10);
     g.bench_function("avif_encode_400x267_q50_effort4", |b| {
-        b.iter(|| imgbatch::process::avif::encode(&img, 50, 4, Subsampling::S420, None).expect("avif"))
+        b.iter(|| imgbatch::process::avif::encode(&img, &EncodeOptions::new(50), None).expect("avif"))
     });
     g.finish();
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::usage::UsageError;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
 use imgbatch::format::OUTPUTS;
@@ -351,7 +352,7 @@ fn format_choice() -> impl clap::builder::TypedValueParser<Value = FormatChoice>
 
 impl Processing {
     /// Validates these options and sets them on `job`.
-    fn apply(&self, job: &mut Job) -> Result<(), String> {
+    fn apply(&self, job: &mut Job) -> Result<(), UsageError> {
         job.output.format = self.format;
         let fixed = match self.format {
             FormatChoice::Fixed(f) => Some(f.row()),
@@ -360,11 +361,11 @@ impl Processing {
         if let Some(row) = fixed
             && !row.writes
         {
-            let features = "avif-rav1e or avif-libaom";
-            return Err(format!(
-                "--format {}: this build has no {} encoder (build with {features})",
-                row.arg_names[0], row.name
-            ));
+            return Err(UsageError::NoEncoder {
+                arg: row.arg_names[0],
+                name: row.name,
+                features: "avif-rav1e or avif-libaom",
+            });
         }
         match (self.quality, fixed.and_then(|f| f.own_quality)) {
             (Some(q), _) | (None, Some(q)) => job.output.encode.quality = q,
@@ -381,7 +382,7 @@ impl Processing {
         job.select.follow = self.follow;
         job.image.upscale = self.upscale;
         job.image.auto_orient = !self.no_auto_orient;
-        job.image.background = parse_color(&self.background).map_err(|e| e.to_string())?;
+        job.image.background = parse_color(&self.background)?;
         job.image.decode.max_pixels = self.max_pixels;
         job.image.decode.allow_truncated = self.allow_truncated;
         job.image.shrink_on_load = match (self.no_shrink_on_load, self.fast_shrink_on_load) {
@@ -400,16 +401,18 @@ impl Processing {
             RawArg::Full => RawMode::Full,
         };
         match self.timeout {
-            Some(t) if !t.is_finite() || t < 0.0 => return Err(format!("--timeout {t}: give seconds, 0 for none")),
+            Some(t) if !t.is_finite() || t < 0.0 => return Err(UsageError::Timeout(t)),
             Some(t) => job.resources.timeout = (t > 0.0).then(|| Duration::from_secs_f64(t)),
             None => job.resources.timeout = fixed.map_or(job.resources.timeout, |f| Some(f.timeout)),
         }
         if let Some(m) = &self.max_memory {
-            job.resources.max_memory = parse_size(m).map_err(|e| format!("--max-memory: {e}"))?;
+            job.resources.max_memory =
+                parse_size(m).map_err(|source| UsageError::Size { flag: "--max-memory", source })?;
             job.resources.costliest_first = false;
             job.resources.follow_budget = true;
         }
-        job.image.max_file_size = parse_size(&self.max_file_size).map_err(|e| format!("--max-file-size: {e}"))?;
+        job.image.max_file_size =
+            parse_size(&self.max_file_size).map_err(|source| UsageError::Size { flag: "--max-file-size", source })?;
         job.resources.isolation = match self.isolation {
             IsolationArg::Threads => Isolation::Threads,
             IsolationArg::Processes => Isolation::Processes(worker_program()?),
@@ -421,10 +424,10 @@ impl Processing {
 /// The program that serves as worker process: this one, unless
 /// `IMGBATCH_WORKER` names another that serves the same protocol (the tests
 /// name examples/faulty.rs, a worker with faults on cue).
-fn worker_program() -> Result<WorkerCommand, String> {
+fn worker_program() -> Result<WorkerCommand, UsageError> {
     match std::env::var_os("IMGBATCH_WORKER").filter(|p| !p.is_empty()) {
         Some(program) => Ok(WorkerCommand { program: program.into(), args: vec![WORKER_ARG.into()] }),
-        None => imgbatch::isolate::this_program().map_err(|e| format!("cannot find this program: {e}")),
+        None => imgbatch::isolate::this_program().map_err(UsageError::ThisProgram),
     }
 }
 
@@ -433,9 +436,9 @@ impl TargetArgs {
         self.width.is_some() || self.height.is_some()
     }
 
-    fn operation(&self) -> Result<Operation, String> {
+    fn operation(&self) -> Result<Operation, UsageError> {
         if !self.given() {
-            return Err("resize needs --width and/or --height".into());
+            return Err(UsageError::NoTarget);
         }
         Ok(Operation::Resize(Target { width: self.width, height: self.height, fit: self.fit.into() }))
     }
@@ -443,11 +446,11 @@ impl TargetArgs {
 
 impl Command {
     /// Validates the arguments of `thumbs` or `resize` and builds the job.
-    pub fn into_job(self) -> Result<(Job, AroundRun), String> {
+    pub fn into_job(self) -> Result<(Job, AroundRun), UsageError> {
         let (operation, c) = match self {
             Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
             Command::Resize(a) => (a.target.operation()?, a.common),
-            Command::Bench(_) | Command::Report(_) => return Err("not a processing job".into()),
+            Command::Bench(_) | Command::Report(_) => return Err(UsageError::NotAJob),
         };
         let mut job = Job::new(c.inputs, c.output, operation);
         c.processing.apply(&mut job)?;
@@ -459,22 +462,19 @@ impl Command {
         job.output.lowercase_ext = c.lowercase_ext;
         if c.files_from.is_some() || c.retry_failed.is_some() {
             let [root] = &job.inputs[..] else {
-                return Err("--files-from and --retry-failed take exactly one input folder".into());
+                return Err(UsageError::ListNeedsOneFolder);
             };
             if !root.is_dir() {
-                return Err(format!("--files-from and --retry-failed: {} is not a folder", root.display()));
+                return Err(UsageError::ListRootNotFolder(root.clone()));
             }
-            job.select.listed = Some(
-                match (&c.files_from, &c.retry_failed) {
-                    (Some(list), _) => imgbatch::list::read_list(list, c.null, root),
-                    (None, Some(report)) => imgbatch::list::failed_in_report(report, root),
-                    (None, None) => unreachable!("one of them is given"),
-                }
-                .map_err(|e| e.to_string())?,
-            );
+            job.select.listed = Some(match (&c.files_from, &c.retry_failed) {
+                (Some(list), _) => imgbatch::list::read_list(list, c.null, root),
+                (None, Some(report)) => imgbatch::list::failed_in_report(report, root),
+                (None, None) => unreachable!("one of them is given"),
+            }?);
         }
         if let Some(s) = &c.shard {
-            job.select.shard = Some(Shard::parse(s, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?);
+            job.select.shard = Some(Shard::parse(s, |k| std::env::var(k).ok())?);
         }
         if c.dry_run {
             job.output.mode = OutputMode::DryRun { list: !c.json };
@@ -484,14 +484,14 @@ impl Command {
             (false, true) => Verbosity::Verbose,
             (false, false) => Verbosity::Normal,
         };
-        let job = job.validated().map_err(|e| e.to_string())?;
+        let job = job.validated()?;
         Ok((job, AroundRun { report: c.report, json: c.json, verbosity }))
     }
 }
 
 impl BenchArgs {
     /// The job every configuration runs, and the sweep.
-    pub fn into_plan(self) -> Result<(Job, BenchPlan, BenchExports), String> {
+    pub fn into_plan(self) -> Result<(Job, BenchPlan, BenchExports), UsageError> {
         let operation = if self.target.given() {
             self.target.operation()?
         } else {
@@ -550,16 +550,14 @@ pub enum Verbosity {
 }
 
 /// One thumbnail size: a square box's side in pixels, 1-65535.
-fn box_size(s: &str) -> Result<u32, String> {
+fn box_size(s: &str) -> Result<u32, UsageError> {
     if s.contains(['x', 'X', '*']) {
-        return Err(format!(
-            "{s:?}: a size is one number, the side of a square box (e.g. 128); for a width x height box use resize --width W --height H"
-        ));
+        return Err(UsageError::SizeIsABox(s.into()));
     }
     match s.trim().parse::<u32>() {
         Ok(n) if (1..=65535).contains(&n) => Ok(n),
-        Ok(_) => Err(format!("{s:?}: a size must be 1-65535 pixels")),
-        Err(_) => Err(format!("{s:?} is not a number of pixels (sizes are comma-separated, e.g. 128,256)")),
+        Ok(_) => Err(UsageError::SizeOutOfRange(s.into())),
+        Err(_) => Err(UsageError::SizeNotANumber(s.into())),
     }
 }
 

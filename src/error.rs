@@ -107,12 +107,13 @@ pub enum FileError {
     #[error("refusing to write {} over the input file", .0.display())]
     WouldOverwriteInput(PathBuf),
     /// Encoding the result failed.
-    #[error("cannot encode {format}: {detail}")]
+    #[error("cannot encode {format}: {source}")]
     Encode {
         /// Output format name.
         format: &'static str,
-        /// The encoder's description.
-        detail: String,
+        /// Why.
+        #[source]
+        source: EncodeError,
     },
     /// Writing the output failed.
     #[error("cannot write {}: {source}", path.display())]
@@ -124,12 +125,13 @@ pub enum FileError {
         source: io::Error,
     },
     /// A step of ours failed on a decoded image (a bug, not the file's fault).
-    #[error("internal error while {stage}: {detail}")]
+    #[error("internal error while {stage}: {source}")]
     Internal {
         /// What was being done, e.g. `resizing`.
         stage: &'static str,
-        /// The library's description.
-        detail: String,
+        /// What failed.
+        #[source]
+        source: PixelError,
     },
     /// Processing panicked; caught so the rest of the run goes on.
     #[error("internal error (panic): {0}")]
@@ -163,6 +165,73 @@ pub enum FileError {
     /// No worker process could be started (or restarted) for the file.
     #[error("cannot start a worker process: {0}")]
     WorkerStart(String),
+}
+
+/// Why an output could not be encoded. The codec libraries' own errors
+/// are kept as the source, not turned into text.
+#[derive(Debug, Error)]
+pub enum EncodeError {
+    /// The picture is larger than the format can hold.
+    #[error("{width}x{height} is larger than {format} allows ({max})")]
+    TooLarge {
+        /// Output format name.
+        format: &'static str,
+        /// Width of the picture.
+        width: u32,
+        /// Height of the picture.
+        height: u32,
+        /// The format's largest side.
+        max: u32,
+    },
+    /// A pixel layout our own stages never hand the encoder (a bug).
+    #[error("unexpected pixel layout {0:?}")]
+    PixelLayout(image::ColorType),
+    /// No AVIF encoder of this build takes a picture of this size (libaom
+    /// alone, past the sizes it refuses).
+    #[error("{width}x{height}: no AVIF encoder of this build takes it (build with the avif-rav1e feature)")]
+    NoEncoder {
+        /// Width of the picture.
+        width: u32,
+        /// Height of the picture.
+        height: u32,
+    },
+    /// The codec library refused the picture or failed.
+    #[error("{0}")]
+    Codec(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The metadata writer could not parse the encoder's own output.
+    #[error("{0}")]
+    Metadata(#[from] img_parts::Error),
+}
+
+impl EncodeError {
+    /// The codec library's error, kept whole.
+    pub fn codec(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        EncodeError::Codec(e.into())
+    }
+}
+
+/// Why one of our own pixel steps (resampling, alpha weighting, colour
+/// conversion) failed on a decoded image: a bug, not the file's fault.
+#[derive(Debug, Error)]
+pub enum PixelError {
+    /// The resizer would not take a buffer as an image of its size.
+    #[error("{0}")]
+    Buffer(#[from] fast_image_resize::ImageBufferError),
+    /// The resizer failed.
+    #[error("{0}")]
+    Resize(#[from] fast_image_resize::ResizeError),
+    /// Weighting colour by alpha failed.
+    #[error("{0}")]
+    Alpha(#[from] fast_image_resize::ImageError),
+    /// The colour transform failed.
+    #[error("colour conversion failed: {0}")]
+    Colour(#[from] moxcms::CmsError),
+    /// A pixel layout the step is never handed.
+    #[error("unexpected pixel layout {0:?}")]
+    Layout(image::ColorType),
+    /// A result buffer of the wrong length.
+    #[error("buffer size mismatch")]
+    BufferSize,
 }
 
 /// A panic's message and place (`index out of bounds… at src/x.rs:12`), for

@@ -2,6 +2,7 @@
 
 mod cli;
 mod terminal;
+mod usage;
 
 use imgbatch::allocator;
 
@@ -110,10 +111,10 @@ fn main() -> ExitCode {
 /// A result file that cannot be written would be lost after the whole run
 /// (or bench sweep): refuse it before any work, rather than create its
 /// folder behind the user's back.
-fn writable(flag: &str, path: &std::path::Path) -> Result<(), String> {
+fn writable(flag: &'static str, path: &std::path::Path) -> Result<(), usage::UsageError> {
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     if !folder.is_dir() {
-        return Err(format!("{flag} {}: folder {} does not exist", path.display(), folder.display()));
+        return Err(usage::UsageError::NoFolder { flag, path: path.into(), folder: folder.into() });
     }
     Ok(())
 }

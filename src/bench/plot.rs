@@ -15,7 +15,7 @@ const COLOURS: [RGBColor; 4] =
 pub enum PlotError {
     /// The plotting library refused (e.g. a degenerate axis).
     #[error("cannot draw the chart: {0}")]
-    Draw(String),
+    Draw(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Writing the SVG file failed.
     #[error("{0}")]
     Write(#[from] std::io::Error),
@@ -26,8 +26,8 @@ pub fn svg(r: &BenchReport) -> Result<String, PlotError> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (900, 540)).into_drawing_area();
-        draw(&root, r).map_err(PlotError::Draw)?;
-        root.present().map_err(|e| PlotError::Draw(e.to_string()))?;
+        draw(&root, r)?;
+        root.present().map_err(|e| PlotError::Draw(e.into()))?;
     }
     Ok(out)
 }
@@ -38,11 +38,11 @@ pub fn write(path: &Path, r: &BenchReport) -> Result<(), PlotError> {
     Ok(super::export::write(path, &svg)?)
 }
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, r: &BenchReport) -> Result<(), String>
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, r: &BenchReport) -> Result<(), PlotError>
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| PlotError::Draw(e.into());
     root.fill(&WHITE).map_err(err)?;
     let max_w = r.rows.iter().map(|x| x.workers).max().unwrap_or(1) as f64;
     let max_rate = r.rows.iter().map(|x| x.images_per_s).fold(0.0, f64::max).max(1e-9) * 1.15;

@@ -82,10 +82,7 @@ impl Colour {
     /// premultiplied) to sRGB, a band of rows at a time so that a full-size
     /// 16-bit image is not copied whole.
     pub fn apply(&self, img: &mut DynamicImage) -> Result<(), FileError> {
-        let fail = |e: moxcms::CmsError| FileError::Internal {
-            stage: "converting to sRGB",
-            detail: format!("colour conversion failed: {e}"),
-        };
+        let fail = |e: moxcms::CmsError| FileError::Internal { stage: "converting to sRGB", source: e.into() };
         let row = img.width() as usize * img.color().channel_count() as usize;
         let band = row * 64;
         match (&self.transform, img) {
@@ -125,15 +122,27 @@ fn in_bands<T: Copy>(
 /// with the image's CMYK profile (perceptual intent, as for RGB). A CMYK
 /// image is converted whatever `--colour` says: its outputs are RGB, and
 /// a CMYK profile cannot describe them.
-pub fn cmyk_to_srgb(profile: &ColorProfile, ink: &[u8]) -> Result<Vec<u8>, String> {
+pub fn cmyk_to_srgb(profile: &ColorProfile, ink: &[u8]) -> Result<Vec<u8>, CmykError> {
     let options = TransformOptions { rendering_intent: RenderingIntent::Perceptual, ..TransformOptions::default() };
     // moxcms takes CMYK in the RGBA layout.
     let t = profile
         .create_transform_8bit(Layout::Rgba, &ColorProfile::new_srgb(), Layout::Rgb, options)
-        .map_err(|e| format!("CMYK profile not usable ({e})"))?;
+        .map_err(CmykError::Profile)?;
     let mut rgb = vec![0u8; ink.len() / 4 * 3];
-    t.transform(ink, &mut rgb).map_err(|e| format!("CMYK conversion failed: {e}"))?;
+    t.transform(ink, &mut rgb).map_err(CmykError::Convert)?;
     Ok(rgb)
+}
+
+/// Why a CMYK image's own profile could not convert it (the caller falls
+/// back to the plain formula, with this as the warning).
+#[derive(Debug, thiserror::Error)]
+pub enum CmykError {
+    /// moxcms would not build a transform from the profile.
+    #[error("CMYK profile not usable ({0})")]
+    Profile(moxcms::CmsError),
+    /// The transform failed on the pixels.
+    #[error("CMYK conversion failed: {0}")]
+    Convert(moxcms::CmsError),
 }
 
 /// `icc` parsed, if it is a CMYK profile (asked before decoding, to know

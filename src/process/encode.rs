@@ -7,7 +7,7 @@ use image::{DynamicImage, ImageEncoder};
 
 use super::avif;
 use super::metadata::{self, Blocks};
-use crate::error::FileError;
+use crate::error::{EncodeError, FileError};
 use crate::job::{EncodeOptions, OutFormat, Subsampling};
 
 /// Encodes `img` (8-bit L, Rgb, or with alpha for PNG/WebP/AVIF), with the
@@ -20,32 +20,32 @@ pub fn encode(
     icc: Option<&[u8]>,
     blocks: &Blocks,
 ) -> Result<Vec<u8>, FileError> {
-    let fail = |detail: String| FileError::Encode { format: format.name(), detail };
+    let fail = |source: EncodeError| FileError::Encode { format: format.name(), source };
     let bytes = match format {
         OutFormat::Jpeg => encode_jpeg(img, opts, icc),
         OutFormat::Png => encode_png(img, icc),
         OutFormat::Webp => encode_webp(img, opts.quality),
-        OutFormat::Avif => avif::encode(img, opts.quality, opts.effort, opts.subsampling, blocks.exif.as_deref()),
+        OutFormat::Avif => avif::encode(img, &opts, blocks.exif.as_deref()),
     }
     .map_err(fail)?;
     let webp_icc = icc.filter(|_| format == OutFormat::Webp);
     if webp_icc.is_none() && (*blocks == Blocks::default() || format == OutFormat::Avif) {
         return Ok(bytes);
     }
-    metadata::embed(bytes, format, blocks, webp_icc).map_err(fail)
+    metadata::embed(bytes, format, blocks, webp_icc).map_err(|e| fail(e.into()))
 }
 
-fn encode_jpeg(img: &DynamicImage, opts: EncodeOptions, icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
+fn encode_jpeg(img: &DynamicImage, opts: EncodeOptions, icc: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
     use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
     let (w, h) = (img.width(), img.height());
     let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
         (Ok(a), Ok(b)) => (a, b),
-        _ => return Err(format!("{w}x{h} is larger than JPEG allows (65535)")),
+        _ => return Err(EncodeError::TooLarge { format: "JPEG", width: w, height: h, max: 65535 }),
     };
     let (data, color) = match img {
         DynamicImage::ImageLuma8(i) => (i.as_raw(), ColorType::Luma),
         DynamicImage::ImageRgb8(i) => (i.as_raw(), ColorType::Rgb),
-        other => return Err(format!("unexpected pixel layout {:?}", other.color())),
+        other => return Err(EncodeError::PixelLayout(other.color())),
     };
     let mut out = Vec::with_capacity(data.len() / 8);
     let mut enc = Encoder::new(&mut out, opts.quality);
@@ -60,27 +60,27 @@ fn encode_jpeg(img: &DynamicImage, opts: EncodeOptions, icc: Option<&[u8]>) -> R
     // Progressive scans need optimised Huffman tables in jpeg-encoder.
     enc.set_progressive(opts.progressive);
     if let Some(icc) = icc {
-        enc.add_icc_profile(icc).map_err(|e| e.to_string())?;
+        enc.add_icc_profile(icc).map_err(EncodeError::codec)?;
     }
-    enc.encode(data, w16, h16, color).map_err(|e| e.to_string())?;
+    enc.encode(data, w16, h16, color).map_err(EncodeError::codec)?;
     Ok(out)
 }
 
-fn encode_png(img: &DynamicImage, icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
+fn encode_png(img: &DynamicImage, icc: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
     let mut enc = PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive);
     if let Some(icc) = icc {
         // A profile the encoder will not take is not worth failing the file.
         let _ = enc.set_icc_profile(icc.to_vec());
     }
-    enc.write_image(img.as_bytes(), img.width(), img.height(), img.color().into()).map_err(|e| e.to_string())?;
+    enc.write_image(img.as_bytes(), img.width(), img.height(), img.color().into()).map_err(EncodeError::codec)?;
     Ok(out)
 }
 
-fn encode_webp(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, String> {
+fn encode_webp(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, EncodeError> {
     let (w, h) = (img.width(), img.height());
     if w > 16383 || h > 16383 {
-        return Err(format!("{w}x{h} is larger than WebP allows (16383)"));
+        return Err(EncodeError::TooLarge { format: "WebP", width: w, height: h, max: 16383 });
     }
     let mem = if img.color().has_alpha() {
         let rgba = img.to_rgba8();

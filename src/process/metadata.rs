@@ -280,12 +280,17 @@ fn irb_with_iptc(iptc: &[u8]) -> Vec<u8> {
 /// Writes `blocks` into an encoded JPEG, PNG or WebP, and `webp_icc` into a
 /// WebP (libwebp's simple encoder has no option for a profile; the JPEG and
 /// PNG encoders write theirs).
-pub fn embed(bytes: Vec<u8>, format: OutFormat, blocks: &Blocks, webp_icc: Option<&[u8]>) -> Result<Vec<u8>, String> {
+pub fn embed(
+    bytes: Vec<u8>,
+    format: OutFormat,
+    blocks: &Blocks,
+    webp_icc: Option<&[u8]>,
+) -> Result<Vec<u8>, img_parts::Error> {
     let bytes = Bytes::from(bytes);
     let copy = |b: &Option<Vec<u8>>| b.as_deref().map(Bytes::copy_from_slice);
     let out = match format {
         OutFormat::Jpeg => {
-            let mut jpeg = Jpeg::from_bytes(bytes).map_err(|e| e.to_string())?;
+            let mut jpeg = Jpeg::from_bytes(bytes)?;
             jpeg.set_exif(copy(&blocks.exif));
             // Right after the EXIF (or JFIF) segment, before the frame.
             let at = jpeg.segments().iter().position(|s| !matches!(s.marker(), 0xE0 | 0xE1)).unwrap_or(0);
@@ -300,7 +305,7 @@ pub fn embed(bytes: Vec<u8>, format: OutFormat, blocks: &Blocks, webp_icc: Optio
             jpeg.encoder().bytes()
         }
         OutFormat::Png => {
-            let mut png = Png::from_bytes(bytes).map_err(|e| e.to_string())?;
+            let mut png = Png::from_bytes(bytes)?;
             png.set_exif(copy(&blocks.exif));
             if let Some(x) = &blocks.xmp {
                 let mut itxt = XMP_PNG.to_vec();
@@ -312,7 +317,7 @@ pub fn embed(bytes: Vec<u8>, format: OutFormat, blocks: &Blocks, webp_icc: Optio
             png.encoder().bytes()
         }
         OutFormat::Webp => {
-            let mut webp = WebP::from_bytes(bytes).map_err(|e| e.to_string())?;
+            let mut webp = WebP::from_bytes(bytes)?;
             if let Some(x) = &blocks.xmp {
                 let chunk =
                     img_parts::riff::RiffChunk::new(*b"XMP ", img_parts::riff::RiffContent::Data(x.clone().into()));

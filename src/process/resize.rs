@@ -7,7 +7,7 @@ use fir::pixels::{U8, U8x2, U8x3, U8x4};
 use fir::{FilterType, PixelTrait, ResizeAlg, ResizeOptions};
 use image::{DynamicImage, GenericImageView, Rgb, RgbImage, Rgba, RgbaImage};
 
-use crate::error::FileError;
+use crate::error::{FileError, PixelError};
 use crate::geometry::Crop;
 
 /// A resampler that keeps its scratch buffers between images; one per worker.
@@ -22,20 +22,20 @@ fn resample<P>(
     size: (u32, u32),
     crop: Crop,
     to: (u32, u32),
-) -> Result<Vec<u8>, String>
+) -> Result<Vec<u8>, PixelError>
 where
     P: PixelTrait<Component = u8>,
 {
-    let src = TypedImageRef::<P>::from_buffer(size.0, size.1, src).map_err(|e| e.to_string())?;
+    let src = TypedImageRef::<P>::from_buffer(size.0, size.1, src)?;
     let mut out = vec![0u8; to.0 as usize * to.1 as usize * P::size()];
-    let mut dst = TypedImage::<P>::from_buffer(to.0, to.1, &mut out).map_err(|e| e.to_string())?;
+    let mut dst = TypedImage::<P>::from_buffer(to.0, to.1, &mut out)?;
     // Alpha is handled by the caller on the whole image, in place (see
     // `premultiply`); letting the resizer do it costs a full-size copy.
     let opts = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .use_alpha(false)
         .crop(crop.x, crop.y, crop.w, crop.h);
-    r.resize_typed(&src, &mut dst, &opts).map_err(|e| e.to_string())?;
+    r.resize_typed(&src, &mut dst, &opts)?;
     Ok(out)
 }
 
@@ -54,8 +54,8 @@ impl Resampler {
         let (x, y) = (crop.x.clamp(0.0, iw), crop.y.clamp(0.0, ih));
         let crop = Crop { x, y, w: crop.w.min(iw - x), h: crop.h.min(ih - y) };
         let r = &mut self.inner;
-        let fail = |detail: String| FileError::Internal { stage: "resizing", detail };
-        let bad = || fail("buffer size mismatch".into());
+        let fail = |source: PixelError| FileError::Internal { stage: "resizing", source };
+        let bad = || fail(PixelError::BufferSize);
         Ok(match img {
             DynamicImage::ImageLuma8(i) => {
                 let px = resample::<U8>(r, i.as_raw(), size, crop, to).map_err(fail)?;
@@ -73,7 +73,7 @@ impl Resampler {
                 let px = resample::<U8x4>(r, i.as_raw(), size, crop, to).map_err(fail)?;
                 DynamicImage::ImageRgba8(RgbaImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
             }
-            other => return Err(fail(format!("unexpected pixel layout {:?}", other.color()))),
+            other => return Err(fail(PixelError::Layout(other.color()))),
         })
     }
 }
@@ -85,14 +85,18 @@ enum AlphaOp {
     Divide,
 }
 
-fn alpha_inplace<P: PixelTrait<Component = u8>>(buf: &mut [u8], size: (u32, u32), op: AlphaOp) -> Result<(), String> {
-    let mut view = TypedImage::<P>::from_buffer(size.0, size.1, buf).map_err(|e| e.to_string())?;
+fn alpha_inplace<P: PixelTrait<Component = u8>>(
+    buf: &mut [u8],
+    size: (u32, u32),
+    op: AlphaOp,
+) -> Result<(), PixelError> {
+    let mut view = TypedImage::<P>::from_buffer(size.0, size.1, buf)?;
     let md = fir::MulDiv::default();
     match op {
-        AlphaOp::Multiply => md.multiply_alpha_inplace_typed(&mut view),
-        AlphaOp::Divide => md.divide_alpha_inplace_typed(&mut view),
+        AlphaOp::Multiply => md.multiply_alpha_inplace_typed(&mut view)?,
+        AlphaOp::Divide => md.divide_alpha_inplace_typed(&mut view)?,
     }
-    .map_err(|e| e.to_string())
+    Ok(())
 }
 
 fn alpha_op(img: &mut DynamicImage, op: AlphaOp) -> Result<(), FileError> {
@@ -102,7 +106,7 @@ fn alpha_op(img: &mut DynamicImage, op: AlphaOp) -> Result<(), FileError> {
         DynamicImage::ImageRgba8(i) => alpha_inplace::<U8x4>(i, size, op),
         _ => Ok(()),
     };
-    done.map_err(|detail| FileError::Internal { stage: "weighting alpha", detail })
+    done.map_err(|source| FileError::Internal { stage: "weighting alpha", source })
 }
 
 /// Premultiplies colour by alpha in place, so that resampling does not

@@ -2,7 +2,8 @@
 
 use image::DynamicImage;
 
-use crate::job::Subsampling;
+use crate::error::EncodeError;
+use crate::job::{EncodeOptions, Subsampling};
 
 /// Whether libaom 3.6.0 (Debian 12's, which this feature links) can
 /// encode this size: libheif refuses larger images with it ("AOM v3.6.0 has
@@ -18,18 +19,12 @@ fn aom_speed(effort: u8) -> i32 {
     9 - effort.min(9) as i32
 }
 
-pub(super) fn encode(
-    img: &DynamicImage,
-    quality: u8,
-    effort: u8,
-    sub: Subsampling,
-    exif: Option<&[u8]>,
-) -> Result<Vec<u8>, String> {
+pub(super) fn encode(img: &DynamicImage, opts: &EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
     use libheif_rs::{
         Channel, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, Image, LibHeif,
         RgbChroma,
     };
-    let e = |e: libheif_rs::HeifError| e.to_string();
+    let e = |e: libheif_rs::HeifError| EncodeError::codec(e);
     let alpha = img.color().has_alpha();
     let (pixels, chroma, channels) = if alpha {
         (img.to_rgba8().into_raw(), RgbChroma::Rgba, 4)
@@ -39,16 +34,17 @@ pub(super) fn encode(
     let (w, h) = (img.width(), img.height());
     let mut image = Image::new(w, h, ColorSpace::Rgb(chroma)).map_err(e)?;
     image.create_plane(Channel::Interleaved, w, h, 8).map_err(e)?;
-    let plane = image.planes_mut().interleaved.ok_or("libheif made no interleaved plane")?;
+    let plane =
+        image.planes_mut().interleaved.ok_or_else(|| EncodeError::codec("libheif made no interleaved plane"))?;
     let row = w as usize * channels;
     for (dst, src) in plane.data.chunks_mut(plane.stride).zip(pixels.chunks_exact(row)) {
         dst[..row].copy_from_slice(src);
     }
     let lib = LibHeif::new();
     let mut encoder = lib.encoder_for_format(CompressionFormat::Av1).map_err(e)?;
-    encoder.set_quality(EncoderQuality::Lossy(quality)).map_err(e)?;
-    encoder.set_parameter_value("speed", EncoderParameterValue::Int(aom_speed(effort))).map_err(e)?;
-    let chroma = match sub {
+    encoder.set_quality(EncoderQuality::Lossy(opts.quality)).map_err(e)?;
+    encoder.set_parameter_value("speed", EncoderParameterValue::Int(aom_speed(opts.effort))).map_err(e)?;
+    let chroma = match opts.subsampling {
         Subsampling::S420 => "420",
         Subsampling::S422 => "422",
         Subsampling::S444 => "444",

@@ -3,7 +3,8 @@
 
 use image::DynamicImage;
 
-use crate::job::Subsampling;
+use crate::error::EncodeError;
+use crate::job::{EncodeOptions, Subsampling};
 
 /// `--effort` 0–10 to rav1e's speed preset 10–1 (more is faster).
 fn rav1e_speed(effort: u8) -> u8 {
@@ -27,13 +28,8 @@ fn rav1e_quantizer(quality: u8) -> usize {
 /// rav1e straight, not through ravif: ravif writes only 4:4:4 chroma, and
 /// 4:2:0 is rav1e's best-supported layout (benches/README.md, T3).
 /// avif-serialize (ravif's own container writer) wraps the AV1 data.
-pub(super) fn encode(
-    img: &DynamicImage,
-    quality: u8,
-    effort: u8,
-    sub: Subsampling,
-    exif: Option<&[u8]>,
-) -> Result<Vec<u8>, String> {
+pub(super) fn encode(img: &DynamicImage, opts: &EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
+    let sub = opts.subsampling;
     use rav1e::prelude::ChromaSampling;
     let (w, h) = (img.width() as usize, img.height() as usize);
     let sampling = match sub {
@@ -42,8 +38,8 @@ pub(super) fn encode(
         Subsampling::S444 => ChromaSampling::Cs444,
     };
     let (sx, sy) = sampling.get_decimation().unwrap_or((0, 0));
-    let quantizer = rav1e_quantizer(quality);
-    let speed = rav1e_speed(effort);
+    let quantizer = rav1e_quantizer(opts.quality);
+    let speed = rav1e_speed(opts.effort);
     let rgb = img.to_rgb8();
     let color =
         av1_frame(w, h, quantizer, speed, sampling, true, |frame| fill_ycbcr(frame, rgb.as_raw(), w, h, sx, sy))?;
@@ -73,7 +69,7 @@ pub(super) fn encode(
         avif.set_exif(exif.to_vec());
     }
     let mut out = Vec::new();
-    avif.write_slice(&mut out, &color, alpha.as_deref()).map_err(|e| e.to_string())?;
+    avif.write_slice(&mut out, &color, alpha.as_deref()).map_err(EncodeError::codec)?;
     Ok(out)
 }
 
@@ -86,7 +82,7 @@ fn av1_frame(
     sampling: rav1e::prelude::ChromaSampling,
     srgb: bool,
     fill: impl FnOnce(&mut rav1e::prelude::Frame<u8>),
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, EncodeError> {
     use rav1e::prelude::*;
     let mut settings = SpeedSettings::from_preset(speed);
     // One key frame: the inter-frame searches would only cost time.
@@ -134,10 +130,10 @@ fn av1_frame(
     enc.tiles = 1;
     // threads 1: the worker pool is the parallelism, one image per thread.
     let cfg = Config::new().with_encoder_config(enc).with_threads(1);
-    let mut ctx: Context<u8> = cfg.new_context().map_err(|e| e.to_string())?;
+    let mut ctx: Context<u8> = cfg.new_context().map_err(EncodeError::codec)?;
     let mut frame = ctx.new_frame();
     fill(&mut frame);
-    ctx.send_frame(frame).map_err(|e| e.to_string())?;
+    ctx.send_frame(frame).map_err(EncodeError::codec)?;
     ctx.flush();
     let mut out = Vec::new();
     loop {
@@ -145,7 +141,7 @@ fn av1_frame(
             Ok(mut packet) => out.append(&mut packet.data),
             Err(EncoderStatus::Encoded) => continue,
             Err(EncoderStatus::LimitReached) => break,
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(EncodeError::codec(e)),
         }
     }
     Ok(out)

@@ -16,42 +16,28 @@ mod by_rav1e;
 
 use image::DynamicImage;
 
-use crate::job::Subsampling;
+use crate::error::EncodeError;
+use crate::job::EncodeOptions;
 
-/// Encodes `img` (8-bit grey, RGB or RGBA) at `quality` 1–100 and
-/// `effort` 0–10 (more is slower and smaller, as sharp's), with `exif`.
-pub fn encode(
-    img: &DynamicImage,
-    quality: u8,
-    effort: u8,
-    sub: Subsampling,
-    exif: Option<&[u8]>,
-) -> Result<Vec<u8>, String> {
+/// Encodes `img` (8-bit grey, RGB or RGBA) at `opts.quality` 1–100 and
+/// `opts.effort` 0–10 (more is slower and smaller, as sharp's), in the
+/// chroma layout `opts.subsampling`, with `exif`.
+pub fn encode(img: &DynamicImage, opts: &EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
     #[cfg(feature = "avif-libaom")]
     if by_libaom::encodes(img.width(), img.height()) {
-        return by_libaom::encode(img, quality, effort, sub, exif);
+        return by_libaom::encode(img, opts, exif);
     }
-    otherwise(img, quality, effort, sub, exif)
+    otherwise(img, opts, exif)
 }
 
 /// What libaom does not encode (or everything, without it).
 #[cfg(feature = "avif-rav1e")]
-fn otherwise(
-    img: &DynamicImage,
-    quality: u8,
-    effort: u8,
-    sub: Subsampling,
-    exif: Option<&[u8]>,
-) -> Result<Vec<u8>, String> {
-    by_rav1e::encode(img, quality, effort, sub, exif)
+fn otherwise(img: &DynamicImage, opts: &EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
+    by_rav1e::encode(img, opts, exif)
 }
 
 /// Without rav1e, what libaom does not encode fails.
 #[cfg(not(feature = "avif-rav1e"))]
-fn otherwise(img: &DynamicImage, _: u8, _: u8, _: Subsampling, _: Option<&[u8]>) -> Result<Vec<u8>, String> {
-    Err(format!(
-        "{}x{}: no AVIF encoder of this build takes it (build with the avif-rav1e feature)",
-        img.width(),
-        img.height()
-    ))
+fn otherwise(img: &DynamicImage, _: &EncodeOptions, _: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
+    Err(EncodeError::NoEncoder { width: img.width(), height: img.height() })
 }
