@@ -45,7 +45,7 @@ pub fn init() {
 /// (`Job::follow_budget`, set by `--max-memory`): freed pages go back at
 /// once. Held by the run while it runs; the delay before it is put back
 /// when dropped, so a program that embeds the library keeps its setting.
-pub struct FollowBudget {
+pub(crate) struct FollowBudget {
     before: std::ffi::c_long,
 }
 
@@ -96,7 +96,7 @@ fn set_purge_delay(ms: std::ffi::c_long) -> std::ffi::c_long {
 /// Set when an allocation returned null: in a worker process under its
 /// memory limit, the abort that follows is then "over the memory limit",
 /// not a crash (see `isolate/child.rs`). Cleared by the worker per file.
-pub static ALLOCATION_FAILED: AtomicBool = AtomicBool::new(false);
+pub(crate) static ALLOCATION_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// The binary's global allocator `A`, noting failed allocations in
 /// [`ALLOCATION_FAILED`]. Rust aborts on a failed allocation without a hook

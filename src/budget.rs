@@ -12,7 +12,7 @@ use crate::error::FileError;
 
 /// A byte budget shared by every worker of a run.
 #[derive(Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     limit: u64,
     used: Mutex<u64>,
     freed: Condvar,
@@ -41,7 +41,7 @@ impl Budget {
     /// they do not fit now, the caller gives back what it holds and waits for
     /// the whole amount: two workers each holding part of the budget and
     /// waiting for the rest would otherwise wait for each other forever.
-    pub fn grow(&self, held: u64, more: u64) -> Result<(), FileError> {
+    pub(crate) fn grow(&self, held: u64, more: u64) -> Result<(), FileError> {
         let need = held + more;
         if need > self.limit {
             return Err(FileError::OverBudget { needed_mib: need.div_ceil(1 << 20), limit_mib: self.limit >> 20 });
@@ -73,7 +73,7 @@ impl Budget {
 
 /// The default budget: half of physical memory (at least 256 MiB), leaving
 /// the rest to the system and to what the estimate does not see.
-pub fn default_max_memory() -> u64 {
+pub(crate) fn default_max_memory() -> u64 {
     // SAFETY: sysconf has no preconditions; it returns -1 when unknown.
     let (pages, page) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
     let total = if pages > 0 && page > 0 { pages as u64 * page as u64 } else { 4 << 30 };

@@ -19,7 +19,7 @@ use crate::probe::Probe;
 
 /// How much of a file the walker reads when the bar needs its cost: enough
 /// for a JPEG's frame header behind a phone's EXIF block (and its preview).
-pub const HEAD: usize = 64 << 10;
+pub(crate) const HEAD: usize = 64 << 10;
 
 /// Microseconds per byte of a class when nothing else is known: the
 /// corpus's mean rate for thumbnails and web sizes (JPEG 69–96 ms per MB,
@@ -37,7 +37,7 @@ fn per_byte(class: Class) -> f64 {
 
 /// What a file is worth to the bar, in estimated microseconds of work.
 #[derive(Debug, Clone)]
-pub struct CostModel {
+pub(crate) struct CostModel {
     targets: Vec<Target>,
     upscale: bool,
 }
@@ -49,7 +49,7 @@ const UP_TO_DATE_US: u64 = 200;
 
 impl CostModel {
     /// The model for `job`'s outputs.
-    pub fn for_job(job: &Job) -> CostModel {
+    pub(crate) fn for_job(job: &Job) -> CostModel {
         CostModel { targets: job.operation.outputs().into_iter().map(|(_, t)| t).collect(), upscale: job.image.upscale }
     }
 

@@ -205,7 +205,7 @@ pub enum EncodeError {
 
 impl EncodeError {
     /// The codec library's error, kept whole.
-    pub fn codec(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub(crate) fn codec(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         EncodeError::Codec(e.into())
     }
 }
@@ -237,13 +237,13 @@ pub enum PixelError {
 /// A panic's message and place (`index out of bounds… at src/x.rs:12`), for
 /// [`FileError::Panic`]: the hooks of the worker threads and processes keep
 /// it for the report instead of printing it.
-pub fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+pub(crate) fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
     let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
     format!("{}{at}", payload_message(info.payload()))
 }
 
 /// The message a panic carried (what `panic!` was given), from its payload.
-pub fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

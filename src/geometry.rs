@@ -32,7 +32,7 @@ impl Plan {
     /// The same plan for the source stored rotated by 90°: used to resize
     /// before applying an EXIF rotation, which is cheaper on the small result.
     /// Valid because every crop is centred, so it is symmetric under flips.
-    pub fn transposed(&self) -> Plan {
+    pub(crate) fn transposed(&self) -> Plan {
         let c = self.crop;
         Plan {
             crop: Crop { x: c.y, y: c.x, w: c.h, h: c.w },
@@ -42,7 +42,7 @@ impl Plan {
     }
 
     /// Whether the pixels go through the resampler unchanged.
-    pub fn is_identity(&self, src: (u32, u32)) -> bool {
+    pub(crate) fn is_identity(&self, src: (u32, u32)) -> bool {
         self.scaled == src
             && self.crop.x == 0.0
             && self.crop.y == 0.0
@@ -123,7 +123,7 @@ pub fn plan(src: (u32, u32), target: Target, upscale: bool) -> Plan {
 /// `margin` times the output size in the region the plan reads: 2 keeps
 /// the exact resize that follows at full quality (libvips' rule), 1 is
 /// sharp's faster default.
-pub fn max_shrink(plan: &Plan, margin: f64) -> u32 {
+pub(crate) fn max_shrink(plan: &Plan, margin: f64) -> u32 {
     let room = (plan.crop.w / (margin * plan.scaled.0.max(1) as f64))
         .min(plan.crop.h / (margin * plan.scaled.1.max(1) as f64));
     [8, 4, 2].into_iter().find(|&s| room >= s as f64).unwrap_or(1)
@@ -131,7 +131,7 @@ pub fn max_shrink(plan: &Plan, margin: f64) -> u32 {
 
 impl Crop {
     /// The same region in an image scaled by `fx`, `fy`.
-    pub fn scaled(self, fx: f64, fy: f64) -> Crop {
+    pub(crate) fn scaled(self, fx: f64, fy: f64) -> Crop {
         Crop { x: self.x * fx, y: self.y * fy, w: self.w * fx, h: self.h * fy }
     }
 }

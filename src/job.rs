@@ -121,7 +121,7 @@ pub enum ShrinkOnLoad {
 impl ShrinkOnLoad {
     /// How many times the output size must be left after shrinking, if
     /// shrinking is on at all.
-    pub fn margin(self) -> Option<f64> {
+    pub(crate) fn margin(self) -> Option<f64> {
         match self {
             ShrinkOnLoad::Off => None,
             ShrinkOnLoad::Safe => Some(2.0),
@@ -314,7 +314,7 @@ pub use crate::format::DEFAULT_TIMEOUT;
 
 /// Larger than any photo or camera RAW (a 100 MP RAW is about 200 MB), small
 /// enough that a stray disk image or video named `.jpg` is refused unread.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
+pub(crate) const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 
 /// sharp's and libvips' AVIF effort (libaom's speed 5 of 0–9).
 pub const DEFAULT_AVIF_EFFORT: u8 = 4;

@@ -28,7 +28,7 @@ fn forget_partial(mine: &[PathBuf]) {
 
 /// Maps an input's path relative to its root to an output path:
 /// `a/b/c.png` → `DIR/a/b/c<suffix>.<ext>`.
-pub fn output_path(out_dir: &Path, rel: &Path, suffix: Option<&str>, ext: &str) -> PathBuf {
+pub(crate) fn output_path(out_dir: &Path, rel: &Path, suffix: Option<&str>, ext: &str) -> PathBuf {
     let mut name = OsString::from(rel.file_stem().unwrap_or(rel.as_os_str()));
     if let Some(s) = suffix {
         name.push(s);
@@ -48,7 +48,7 @@ pub fn up_to_date(input_mtime: SystemTime, outputs: &[PathBuf]) -> bool {
 }
 
 /// Whether `a` and `b` are the same file on disk (both must exist).
-pub fn same_file(a: &fs::Metadata, b: &Path) -> bool {
+pub(crate) fn same_file(a: &fs::Metadata, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     fs::metadata(b).is_ok_and(|m| m.dev() == a.dev() && m.ino() == a.ino())
 }
@@ -56,7 +56,7 @@ pub fn same_file(a: &fs::Metadata, b: &Path) -> bool {
 /// Writes `bytes` to `path` so that `path` either keeps its old content or
 /// holds the whole new file: a temporary file in the same folder, renamed
 /// over the final name. A crash leaves at most a hidden `.imgbatch-*.part`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_all_or_none(&[(path, bytes)]).map_err(|(_, e)| e)
 }
 
@@ -65,7 +65,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// all of them are complete are they renamed into place. A full disk or a
 /// failed write therefore leaves none of the set, and the error names the
 /// file that could not be written.
-pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, io::Error)> {
+pub(crate) fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, io::Error)> {
     let mut staged = Vec::with_capacity(files.len());
     let mut mine = Vec::with_capacity(files.len());
     let mut stage = |path: &Path, bytes: &[u8]| -> io::Result<tempfile::NamedTempFile> {

@@ -10,7 +10,7 @@ use crate::format::{self, HEAD_LEN, InFormat};
 
 /// What a file's first bytes say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Probe {
+pub(crate) struct Probe {
     /// The format, from the content.
     pub format: InFormat,
     /// The stored size, when the header is in the head (JPEG, PNG).

@@ -16,7 +16,7 @@ use crate::error::FileError;
 
 /// How much of a file `--dry-run` reads first: enough for the header of every
 /// format whose header comes first (the whole file is read only when it is not).
-pub const PREFIX_LEN: u64 = 256 << 10;
+pub(crate) const PREFIX_LEN: u64 = 256 << 10;
 
 /// Kind of a non-regular file, for the error message.
 fn file_kind(ft: std::fs::FileType) -> &'static str {
@@ -36,7 +36,7 @@ fn file_kind(ft: std::fs::FileType) -> &'static str {
 
 /// Opens an input read-only without ever blocking: a FIFO that replaced a
 /// file after the walk must not hang a worker in `open()`.
-pub fn open_input(path: &Path) -> Result<(File, std::fs::Metadata), FileError> {
+pub(crate) fn open_input(path: &Path) -> Result<(File, std::fs::Metadata), FileError> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| {
         match std::fs::metadata(path) {
@@ -183,13 +183,13 @@ impl Input {
     }
 
     /// A reader of the file from its start.
-    pub fn reader(&self) -> Reader<'_> {
+    pub(crate) fn reader(&self) -> Reader<'_> {
         Reader { file: &self.file, pos: 0, len: self.len }
     }
 
     /// Fails when the file has grown since it was opened, as [`Input::rest`]
     /// does: read in pieces, it must also have been complete.
-    pub fn check_unchanged(&self) -> Result<(), FileError> {
+    pub(crate) fn check_unchanged(&self) -> Result<(), FileError> {
         let now = self.file.metadata().map_err(FileError::Read)?.len();
         if now > self.len {
             return Err(FileError::Changed(self.len));

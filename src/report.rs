@@ -80,7 +80,7 @@ impl FileRecord {
 
 /// A path's bytes as base64 when they are not UTF-8; `None` when the path
 /// prints as it is.
-pub fn exact_bytes(path: &Path) -> Option<String> {
+pub(crate) fn exact_bytes(path: &Path) -> Option<String> {
     use base64::Engine;
     use std::os::unix::ffi::OsStrExt;
     path.to_str().is_none().then(|| base64::engine::general_purpose::STANDARD.encode(path.as_os_str().as_bytes()))
@@ -196,7 +196,7 @@ impl Report {
 
     /// `12 other files not images (8 .MOV, 3 .AAE, 1 .xmp)`: kinds by count,
     /// most common first; `None` when every file was an image.
-    pub fn not_images_text(&self) -> Option<String> {
+    pub(crate) fn not_images_text(&self) -> Option<String> {
         let s = &self.summary;
         if s.not_images == 0 {
             return None;

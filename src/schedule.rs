@@ -16,11 +16,11 @@ use crate::task::Task;
 
 /// Planned tasks held back at most. Enough to order a folder of photos
 /// whole, and the tail of any larger walk; a few hundred small records.
-pub const WINDOW: usize = 256;
+pub(crate) const WINDOW: usize = 256;
 
 /// Tasks waiting to be handed on, costliest first.
 #[derive(Debug)]
-pub struct Lookahead {
+pub(crate) struct Lookahead {
     heap: BinaryHeap<Ranked>,
     capacity: usize,
 }
@@ -42,7 +42,7 @@ impl Lookahead {
     }
 
     /// Whether a task must be handed on before the next is planned.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.heap.len() >= self.capacity
     }
 

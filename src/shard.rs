@@ -26,11 +26,12 @@ pub struct Shard {
 
 /// Scheduler variables that give an array task's index, in the order they
 /// are tried by `--shard auto/N`.
-pub const INDEX_VARIABLES: [&str; 3] = ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
+pub(crate) const INDEX_VARIABLES: [&str; 3] =
+    ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
 
 impl Shard {
     /// Whether the input at `rel` (relative to its input root) is this shard's.
-    pub fn owns(&self, rel: &Path) -> bool {
+    pub(crate) fn owns(&self, rel: &Path) -> bool {
         shard_of(rel, self.count) == self.index
     }
 

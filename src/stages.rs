@@ -35,7 +35,7 @@ impl StageTimes {
     }
 
     /// Every time divided by `n` (the mean over `n` runs).
-    pub fn divided(&self, n: f64) -> StageTimes {
+    pub(crate) fn divided(&self, n: f64) -> StageTimes {
         StageTimes {
             wait_input_s: self.wait_input_s / n,
             decode_s: self.decode_s / n,

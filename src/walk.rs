@@ -31,7 +31,7 @@ use crate::task::{FileResult, Msg, Outcome, Task};
 /// other file that is not an image is only counted.
 /// How a file that is not an image is counted: by its extension as written
 /// (`.MOV`), by its whole name for dot files (`.DS_Store`).
-pub fn kind_of(path: &Path) -> String {
+pub(crate) fn kind_of(path: &Path) -> String {
     match (path.extension(), path.file_name()) {
         (Some(e), _) => format!(".{}", e.to_string_lossy()),
         (None, Some(n)) if n.as_encoded_bytes().first() == Some(&b'.') => n.to_string_lossy().into_owned(),
@@ -54,7 +54,7 @@ fn is_hidden(e: &DirEntry) -> bool {
 
 /// A folder's identity (device and inode), which names it however it is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FolderId(u64, u64);
+pub(crate) struct FolderId(u64, u64);
 
 impl FolderId {
     /// The identity of the folder at `path`, if there is one.
@@ -76,7 +76,7 @@ fn is_dir_at(e: &DirEntry, dir: Option<FolderId>) -> bool {
 /// names the output's format (`IMG_0001.JPG` → `IMG_0001_256.JPG`, as a user
 /// comparing folders expects; lower-cased with `--lowercase-ext`), else the
 /// format's (`scan.tif` → `scan_256.jpg`).
-pub fn output_extension(format: OutFormat, input_ext: Option<&str>, lowercase: bool) -> String {
+pub(crate) fn output_extension(format: OutFormat, input_ext: Option<&str>, lowercase: bool) -> String {
     match input_ext {
         Some(e) if format.named_by(e) && lowercase => e.to_ascii_lowercase(),
         Some(e) if format.named_by(e) => e.to_string(),
@@ -85,7 +85,7 @@ pub fn output_extension(format: OutFormat, input_ext: Option<&str>, lowercase: b
 }
 
 /// The output format for an input of format `f`.
-pub fn choose_format(choice: FormatChoice, f: InFormat) -> OutFormat {
+pub(crate) fn choose_format(choice: FormatChoice, f: InFormat) -> OutFormat {
     match (choice, f) {
         (FormatChoice::Fixed(o), _) => o,
         (FormatChoice::Same, f) => f.same_output(),
@@ -136,7 +136,7 @@ pub struct Tally {
 /// How many files the header pass reads the head of, at most: enough for
 /// the per-class scales to settle, few enough that a folder of a million
 /// files costs the pass a moment.
-pub const SAMPLES: u64 = 1000;
+pub(crate) const SAMPLES: u64 = 1000;
 
 impl Tally {
     fn add(&self, class: Class, len: u64, guess: u64) {
@@ -166,7 +166,7 @@ impl Tally {
 
 /// The first symbolic link on the way from `root` to `root/rel` (the file
 /// itself included), if any.
-pub fn first_link(root: &Path, rel: &Path) -> Option<PathBuf> {
+pub(crate) fn first_link(root: &Path, rel: &Path) -> Option<PathBuf> {
     let mut path = root.to_path_buf();
     for part in rel.components() {
         path.push(part);
@@ -318,7 +318,7 @@ impl<'a> Walker<'a> {
 
     /// Estimates each task's cost closely enough for the progress bar, from
     /// a longer read of each file's head.
-    pub fn estimating_costs(mut self) -> Self {
+    pub(crate) fn estimating_costs(mut self) -> Self {
         self.head = cost::HEAD;
         self
     }

@@ -30,13 +30,13 @@ const MAX_THREADS: usize = 8;
 
 /// How many write threads a run of `workers` workers gets: one kept up
 /// with 33 workers making small thumbnails (benches/README).
-pub fn threads_for(workers: usize) -> usize {
+pub(crate) fn threads_for(workers: usize) -> usize {
     workers.div_ceil(WORKERS_PER_THREAD).clamp(1, MAX_THREADS)
 }
 
 /// What came of writing one input's outputs; `context` is what the writer
 /// handed over with them.
-pub struct Written<T> {
+pub(crate) struct Written<T> {
     /// What the writer handed over with the outputs.
     pub context: T,
     /// `None` when the run stopped before this input's turn: not attempted.
@@ -46,7 +46,7 @@ pub struct Written<T> {
 }
 
 /// Write threads, their queue and their answers.
-pub struct WritePool<T> {
+pub(crate) struct WritePool<T> {
     jobs: Option<Sender<(Vec<Rendered>, T)>>,
     done: Receiver<Written<T>>,
     threads: Vec<JoinHandle<()>>,
@@ -107,7 +107,7 @@ impl<T: Send + 'static> WritePool<T> {
     }
 
     /// Counts an answer taken from [`answers`](Self::answers).
-    pub fn answered(&mut self) {
+    pub(crate) fn answered(&mut self) {
         self.pending = self.pending.saturating_sub(1);
     }
 

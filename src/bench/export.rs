@@ -31,7 +31,7 @@ const HEADERS: [&str; 16] = [
 const SCALING_COLUMNS: usize = 8;
 
 /// Fewer runs than this per configuration and a mean says little: warn.
-pub const FEW_RUNS: usize = 3;
+pub(crate) const FEW_RUNS: usize = 3;
 
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "–".to_string(), f)

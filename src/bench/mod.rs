@@ -88,7 +88,7 @@ pub struct BenchReport {
 }
 
 /// Mean and sample standard deviation.
-pub fn mean_stddev(xs: &[f64]) -> (f64, f64) {
+pub(crate) fn mean_stddev(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
     if xs.is_empty() {
         return (0.0, 0.0);
@@ -100,7 +100,7 @@ pub fn mean_stddev(xs: &[f64]) -> (f64, f64) {
 
 /// Karp–Flatt metric: the serial fraction `e = (1/S − 1/p) / (1 − 1/p)`
 /// that explains speed-up `S` on `p` workers.
-pub fn karp_flatt(speedup: f64, workers: usize) -> Option<f64> {
+pub(crate) fn karp_flatt(speedup: f64, workers: usize) -> Option<f64> {
     if workers < 2 || speedup <= 0.0 {
         return None;
     }
@@ -110,7 +110,7 @@ pub fn karp_flatt(speedup: f64, workers: usize) -> Option<f64> {
 
 /// Fills in speed-up, efficiency and serial fraction against the 1-worker
 /// row with the same queue capacity.
-pub fn derive_scaling(rows: &mut [BenchRow]) {
+pub(crate) fn derive_scaling(rows: &mut [BenchRow]) {
     let base: Vec<(usize, f64)> = rows.iter().filter(|r| r.workers == 1).map(|r| (r.queue, r.mean_s)).collect();
     let any_base = rows.iter().find(|r| r.workers == 1).map(|r| r.mean_s);
     for r in rows.iter_mut() {
@@ -126,7 +126,7 @@ pub fn derive_scaling(rows: &mut [BenchRow]) {
 
 /// Linux's peak-RSS mark (VmHWM), reset by writing 5 to clear_refs.
 mod rss {
-    pub fn reset() {
+    pub(crate) fn reset() {
         // Hand freed heap back first, so the new mark starts from live memory.
         #[cfg(target_env = "gnu")]
         // SAFETY: malloc_trim only releases free memory; no preconditions.

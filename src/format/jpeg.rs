@@ -63,13 +63,13 @@ impl JpegInfo {
 
     /// A sequential file whose components arrive in separate scans: the case
     /// zune-jpeg 0.5.15 gets wrong.
-    pub fn is_multi_scan_sequential(&self) -> bool {
+    pub(crate) fn is_multi_scan_sequential(&self) -> bool {
         self.process() == Process::Sequential && self.scans > 1
     }
 
     /// Whether jpeg-decoder can decode this file at reduced scale
     /// (whole 8-bit grey or colour files; CMYK stays with the main decoder).
-    pub fn can_shrink_on_load(&self) -> bool {
+    pub(crate) fn can_shrink_on_load(&self) -> bool {
         matches!(self.process(), Process::Sequential | Process::Progressive)
             && self.precision == 8
             && self.complete
@@ -88,7 +88,7 @@ pub fn scan(b: &[u8]) -> JpegInfo {
 }
 
 /// [`scan`] over any [`Source`]: a file held in memory or a window onto one.
-pub fn scan_from<S: Source>(b: &mut S) -> JpegInfo {
+pub(crate) fn scan_from<S: Source>(b: &mut S) -> JpegInfo {
     let n = b.size();
     let mut info = JpegInfo { eoi: n, ..JpegInfo::default() };
     let mut i = 2;

@@ -474,7 +474,7 @@ impl InFormat {
     }
 
     /// The output format `--format same` gives it.
-    pub fn same_output(self) -> OutFormat {
+    pub(crate) fn same_output(self) -> OutFormat {
         self.row().same
     }
 }
@@ -488,7 +488,7 @@ impl RawKind {
 
 /// `Ok(format)` when this build decodes it (the walker asks before it
 /// claims output paths for the file).
-pub fn readable(format: InFormat) -> Result<InFormat, FileError> {
+pub(crate) fn readable(format: InFormat) -> Result<InFormat, FileError> {
     let row = format.row();
     match row.support {
         Support::Reads => Ok(format),
@@ -499,7 +499,7 @@ pub fn readable(format: InFormat) -> Result<InFormat, FileError> {
 }
 
 /// The row whose extensions hold the file's extension (any case).
-pub fn by_extension(path: &Path) -> Option<&'static InRow> {
+pub(crate) fn by_extension(path: &Path) -> Option<&'static InRow> {
     let ext = path.extension().and_then(OsStr::to_str)?;
     INPUTS.iter().find(|r| r.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
 }
@@ -507,7 +507,7 @@ pub fn by_extension(path: &Path) -> Option<&'static InRow> {
 /// Whether a file name says it is an image of a format imgbatch knows:
 /// such a file that turns out not to be an image fails rather than being
 /// counted among the files skipped.
-pub fn is_candidate(name: &OsStr) -> bool {
+pub(crate) fn is_candidate(name: &OsStr) -> bool {
     by_extension(Path::new(name)).is_some()
 }
 
@@ -653,7 +653,7 @@ impl OutFormat {
     }
 
     /// Whether `ext` (any case) is a usual extension of this format.
-    pub fn named_by(self, ext: &str) -> bool {
+    pub(crate) fn named_by(self, ext: &str) -> bool {
         self.row().named_by.iter().any(|n| n.eq_ignore_ascii_case(ext))
     }
 
@@ -669,7 +669,7 @@ impl OutFormat {
 
     /// Whether the format carries an ICC profile; when not, pixels are
     /// converted to sRGB whatever `--colour` says.
-    pub fn carries_icc(self) -> bool {
+    pub(crate) fn carries_icc(self) -> bool {
         self.row().icc
     }
 }

@@ -10,13 +10,13 @@ use std::io;
 /// buffers. A runaway decoder stops here. A quarter of the budget's share
 /// per worker, between 64 and 256 MiB: all the allowances of a run add up to
 /// at most half of `--max-memory` (once the budget is above 128 MiB a worker).
-pub fn allowance(max_memory: u64, workers: usize) -> u64 {
+pub(crate) fn allowance(max_memory: u64, workers: usize) -> u64 {
     (max_memory / (2 * workers.max(1) as u64)).clamp(64 << 20, 256 << 20)
 }
 
 /// Sets process `pid`'s soft address-space limit to `bytes` (the hard limit
 /// stays unlimited, so the run can raise it again).
-pub fn set_address_space(pid: u32, bytes: u64) -> io::Result<()> {
+pub(crate) fn set_address_space(pid: u32, bytes: u64) -> io::Result<()> {
     let limit = libc::rlimit { rlim_cur: bytes, rlim_max: libc::RLIM_INFINITY };
     // SAFETY: prlimit reads the struct we pass and writes nothing (old limit null).
     let rc = unsafe { libc::prlimit(pid as libc::pid_t, libc::RLIMIT_AS, &limit, std::ptr::null_mut()) };
@@ -24,7 +24,7 @@ pub fn set_address_space(pid: u32, bytes: u64) -> io::Result<()> {
 }
 
 /// Process `pid`'s mapped address space in bytes (`VmSize`).
-pub fn address_space(pid: u32) -> io::Result<u64> {
+pub(crate) fn address_space(pid: u32) -> io::Result<u64> {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm"))?;
     let pages: u64 = statm
         .split_whitespace()
@@ -37,7 +37,7 @@ pub fn address_space(pid: u32) -> io::Result<u64> {
 }
 
 /// `SIGSEGV` for 11, and so on; `signal N` for the rest.
-pub fn signal_name(signal: i32) -> String {
+pub(crate) fn signal_name(signal: i32) -> String {
     let name = match signal {
         libc::SIGABRT => "SIGABRT",
         libc::SIGSEGV => "SIGSEGV",

@@ -22,10 +22,10 @@ const ARENA_RESERVE: (&str, &str) = ("MIMALLOC_ARENA_RESERVE", "64MiB");
 /// The worker process ended, or its pipe broke or carried something that
 /// is not the protocol, before it answered.
 #[derive(Debug)]
-pub struct Gone;
+pub(crate) struct Gone;
 
 /// A running worker process.
-pub struct WorkerProcess {
+pub(crate) struct WorkerProcess {
     child: Child,
     to: BufWriter<ChildStdin>,
     from: BufReader<ChildStdout>,
@@ -127,7 +127,7 @@ impl WorkerProcess {
     /// After [`Gone`]: waits for the process and says what became of its
     /// file. One that broke the protocol but lives is killed first (a kill
     /// leaves the status of one already dead as it was).
-    pub fn reap(mut self) -> FileError {
+    pub(crate) fn reap(mut self) -> FileError {
         let _ = self.child.kill();
         let status = self.child.wait();
         let detail = self.last_words();

@@ -18,7 +18,7 @@ use seccompiler::{
 
 /// Why the filter could not be applied.
 #[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
+pub(crate) enum SandboxError {
     /// The filter could not be built (a bug) for this architecture.
     #[error("seccomp filter: {0}")]
     Build(String),
@@ -115,7 +115,7 @@ fn unknown_filter() -> Result<BpfProgram, BackendError> {
 
 /// Applies the filters to this process's threads and every thread started
 /// after.
-pub fn enter() -> Result<(), SandboxError> {
+pub(crate) fn enter() -> Result<(), SandboxError> {
     for program in [filter(), unknown_filter()] {
         let program = program.map_err(|e| SandboxError::Build(e.to_string()))?;
         seccompiler::apply_filter_all_threads(&program).map_err(|e| SandboxError::Apply(e.to_string()))?;

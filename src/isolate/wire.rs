@@ -15,7 +15,7 @@ pub const WORKER_ARG: &str = "__imgbatch-worker";
 
 /// How a worker process ends when an allocation failed at its memory limit
 /// (see `child.rs`): told apart from a crash without reading its stderr.
-pub const OUT_OF_MEMORY_EXIT: i32 = 86;
+pub(crate) const OUT_OF_MEMORY_EXIT: i32 = 86;
 
 /// No frame is longer: more than any encoded output a run can make, and a
 /// worker that says otherwise is broken.

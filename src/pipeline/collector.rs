@@ -26,7 +26,7 @@ use crate::write_pool::Written;
 /// This many failed writes in a row (disk full, read-only or vanished output
 /// folder, file size limit) stop the run with exit 2 rather than failing
 /// every remaining file one by one.
-pub const WRITE_FAILURES_TO_STOP: u32 = 5;
+pub(crate) const WRITE_FAILURES_TO_STOP: u32 = 5;
 
 /// After Ctrl-C, how long files in flight may take to finish before they
 /// are dropped.

@@ -33,7 +33,6 @@ use std::time::Instant;
 
 use crossbeam_channel::bounded;
 
-pub use collector::WRITE_FAILURES_TO_STOP;
 use collector::Writer;
 pub use supervisor::WORKER_PREFIX;
 use supervisor::{Shared, worker};

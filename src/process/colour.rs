@@ -122,7 +122,7 @@ fn in_bands<T: Copy>(
 /// with the image's CMYK profile (perceptual intent, as for RGB). A CMYK
 /// image is converted whatever `--colour` says: its outputs are RGB, and
 /// a CMYK profile cannot describe them.
-pub fn cmyk_to_srgb(profile: &ColorProfile, ink: &[u8]) -> Result<Vec<u8>, CmykError> {
+pub(crate) fn cmyk_to_srgb(profile: &ColorProfile, ink: &[u8]) -> Result<Vec<u8>, CmykError> {
     let options = TransformOptions { rendering_intent: RenderingIntent::Perceptual, ..TransformOptions::default() };
     // moxcms takes CMYK in the RGBA layout.
     let t = profile
@@ -136,7 +136,7 @@ pub fn cmyk_to_srgb(profile: &ColorProfile, ink: &[u8]) -> Result<Vec<u8>, CmykE
 /// Why a CMYK image's own profile could not convert it (the caller falls
 /// back to the plain formula, with this as the warning).
 #[derive(Debug, thiserror::Error)]
-pub enum CmykError {
+pub(crate) enum CmykError {
     /// moxcms would not build a transform from the profile.
     #[error("CMYK profile not usable ({0})")]
     Profile(moxcms::CmsError),
@@ -147,7 +147,7 @@ pub enum CmykError {
 
 /// `icc` parsed, if it is a CMYK profile (asked before decoding, to know
 /// whether the samples are wanted as stored).
-pub fn cmyk_profile(icc: &[u8]) -> Option<ColorProfile> {
+pub(crate) fn cmyk_profile(icc: &[u8]) -> Option<ColorProfile> {
     ColorProfile::new_from_slice(icc).ok().filter(|p| p.color_space == DataColorSpace::Cmyk)
 }
 
@@ -155,7 +155,7 @@ pub fn cmyk_profile(icc: &[u8]) -> Option<ColorProfile> {
 /// one: ColorSpace = Uncalibrated (0xFFFF) and the interoperability index
 /// `R03`, as cameras set in their Adobe RGB mode (DCF 2.0). `exif` is the
 /// APP1 payload, with or without its `Exif\0\0` header.
-pub fn profile_from_exif(exif: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn profile_from_exif(exif: &[u8]) -> Option<Vec<u8>> {
     use exif::{In, Tag, Value};
     let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
     let parsed = exif::Reader::new().read_raw(tiff.to_vec()).ok()?;

@@ -73,7 +73,7 @@ impl Metadata {
     /// budget: a JPEG's headers (small), every other file whole (a PNG or
     /// WebP for img-parts, WebP keeping its XMP after the image data; a
     /// TIFF or HEIF for kamadak-exif).
-    pub fn copy_cost(bytes: &[u8]) -> u64 {
+    pub(crate) fn copy_cost(bytes: &[u8]) -> u64 {
         if is_jpeg(bytes) { 0 } else { bytes.len() as u64 }
     }
 

@@ -111,19 +111,19 @@ fn alpha_op(img: &mut DynamicImage, op: AlphaOp) -> Result<(), FileError> {
 
 /// Premultiplies colour by alpha in place, so that resampling does not
 /// bleed the colour of transparent pixels into visible ones.
-pub fn premultiply(img: &mut DynamicImage) -> Result<(), FileError> {
+pub(crate) fn premultiply(img: &mut DynamicImage) -> Result<(), FileError> {
     alpha_op(img, AlphaOp::Multiply)
 }
 
 /// Undoes [`premultiply`] on a (small) resized result.
-pub fn unpremultiply(img: &mut DynamicImage) -> Result<(), FileError> {
+pub(crate) fn unpremultiply(img: &mut DynamicImage) -> Result<(), FileError> {
     alpha_op(img, AlphaOp::Divide)
 }
 
 /// Composites onto the background in place, leaving alpha opaque: for
 /// outputs without alpha, done once on the decoded image instead of
 /// premultiplying (resampling commutes with compositing onto a constant).
-pub fn flatten_in_place(img: &mut DynamicImage, bg: [u8; 3]) {
+pub(crate) fn flatten_in_place(img: &mut DynamicImage, bg: [u8; 3]) {
     let mix = |c: u8, b: u8, a: u32| ((c as u32 * a + b as u32 * (255 - a) + 127) / 255) as u8;
     match img {
         DynamicImage::ImageRgba8(i) => {

@@ -18,7 +18,7 @@ const TIFF_NS: &[u8] = b"http://ns.adobe.com/tiff/1.0/";
 
 /// Why a packet was not rewritten.
 #[derive(Debug, thiserror::Error)]
-pub enum XmpError {
+pub(crate) enum XmpError {
     /// Not well-formed XML.
     #[error("XMP packet is not well-formed XML ({0})")]
     Xml(#[from] quick_xml::Error),
@@ -77,7 +77,7 @@ fn attributes(reader: &NsReader<&[u8]>, start: &BytesStart, strip_gps: bool) -> 
 }
 
 /// The packet for an output (see the module comment).
-pub fn rewrite(xmp: &str, strip_gps: bool) -> Result<String, XmpError> {
+pub(crate) fn rewrite(xmp: &str, strip_gps: bool) -> Result<String, XmpError> {
     let mut reader = NsReader::from_str(xmp);
     let mut writer = Writer::new(Vec::with_capacity(xmp.len()));
     // Open elements, and how many of them are a removed GPS element's.

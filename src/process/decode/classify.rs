@@ -17,7 +17,7 @@ use crate::read::Source;
 
 /// Whether an error, or any error it was caused by, is the data running out:
 /// an I/O error of that kind, or a decoder's own variant for it.
-pub fn ran_out(e: &(dyn Error + 'static)) -> bool {
+pub(crate) fn ran_out(e: &(dyn Error + 'static)) -> bool {
     let mut next = Some(e);
     while let Some(e) = next {
         let eof = match (e.downcast_ref::<std::io::Error>(), e.downcast_ref::<ImageError>()) {
@@ -37,7 +37,7 @@ pub fn ran_out(e: &(dyn Error + 'static)) -> bool {
 /// runs past the end and no end marker. Damaged framing is not judged (the
 /// decoder's reason stands), nor are formats without such framing (TIFF
 /// points anywhere in the file).
-pub fn cut_short(format: InFormat, b: &[u8]) -> bool {
+pub(crate) fn cut_short(format: InFormat, b: &[u8]) -> bool {
     match format {
         InFormat::Png => png_cut_short(&mut { b }),
         InFormat::Gif => gif_cut_short(b),
@@ -47,7 +47,7 @@ pub fn cut_short(format: InFormat, b: &[u8]) -> bool {
 
 /// Chunks (length, type, data, CRC) from the signature on, up to IEND; in
 /// memory or walked through a window onto the file.
-pub fn png_cut_short<S: Source>(b: &mut S) -> bool {
+pub(crate) fn png_cut_short<S: Source>(b: &mut S) -> bool {
     if b.at(0, 16).get(12..16) != Some(b"IHDR") {
         return false;
     }
@@ -108,7 +108,7 @@ fn gif_cut_short(b: &[u8]) -> bool {
 }
 
 /// The reason a person reads for an `image` decoder's error on `bytes`.
-pub fn image_error(e: ImageError, format: InFormat, bytes: &[u8]) -> FileError {
+pub(crate) fn image_error(e: ImageError, format: InFormat, bytes: &[u8]) -> FileError {
     let name = format.name();
     match e {
         ImageError::Unsupported(u) => FileError::Unsupported(tidy(&u.to_string())),
@@ -126,7 +126,7 @@ const MAX_DETAIL: usize = 160;
 /// the like dropped (the format is named already), `ChunkType { type: IDAT,
 /// critical: … }` shortened to `IDAT`, line breaks joined, and the length
 /// capped (one message listed 300 bits-per-sample values).
-pub fn tidy(message: &str) -> String {
+pub(crate) fn tidy(message: &str) -> String {
     let mut s = match message.split_once(": ") {
         Some((head, rest)) if head.starts_with("Format error") => rest,
         _ => message,

@@ -10,7 +10,7 @@ use super::{DecodeOptions, Decoded, Decoder, Header, InFormat, Request, image_rs
 use crate::error::FileError;
 
 /// GIF: `image`'s decoder (the first frame), its short reads explained.
-pub struct Gif;
+pub(crate) struct Gif;
 
 impl Decoder for Gif {
     fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {
@@ -30,7 +30,7 @@ impl Decoder for Gif {
 
 /// Why the first frame cannot be shown as the header promises, if it lies
 /// outside the screen; `None` when it fits or the header cannot be read.
-pub fn frame_outside_screen(bytes: &[u8]) -> Option<String> {
+pub(crate) fn frame_outside_screen(bytes: &[u8]) -> Option<String> {
     let mut d = gif::DecodeOptions::new().read_info(Cursor::new(bytes)).ok()?;
     let (sw, sh) = (d.width() as u32, d.height() as u32);
     let f = d.next_frame_info().ok()??;

@@ -122,7 +122,7 @@ fn nclx_icc(nclx: &ColorProfileNCLX) -> Option<Vec<u8>> {
 }
 
 /// HEIC or AVIF, by libheif.
-pub struct Heif(pub HeifKind);
+pub(crate) struct Heif(pub HeifKind);
 
 impl super::Decoder for Heif {
     fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {

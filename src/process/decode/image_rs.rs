@@ -12,7 +12,7 @@ use crate::error::FileError;
 use crate::format::InFormat;
 
 /// A format decoded by `image` as it is.
-pub struct ImageRs {
+pub(crate) struct ImageRs {
     /// `image`'s name for it.
     pub format: ImageFormat,
     /// Ours.

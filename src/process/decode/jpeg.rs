@@ -39,7 +39,7 @@ const MIN_USEFUL_SHRINK: u32 = 4;
 /// More scans than any encoder writes (mozjpeg's most is about 20): each
 /// progressive scan re-reads every coefficient, so thousands of tiny scans
 /// are a CPU bomb. The same limit holds whichever decoder runs.
-pub const MAX_SCANS: u32 = 100;
+pub(crate) const MAX_SCANS: u32 = 100;
 
 /// The largest side libjpeg decodes (JPEG_MAX_DIMENSION).
 #[cfg(feature = "jpeg-turbo")]
@@ -200,7 +200,7 @@ fn for_turbo(info: &JpegInfo, at_most: u32) -> bool {
 /// decode wants the bytes.
 /// `head` is the start of the file.
 #[cfg(feature = "jpeg-turbo")]
-pub fn decode_file(
+pub(crate) fn decode_file(
     input: &Input,
     head: &[u8],
     opts: &DecodeOptions,

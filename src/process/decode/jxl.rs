@@ -156,7 +156,7 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions, admit: &mut super::super::Admi
 }
 
 /// JPEG XL, by jxl-oxide (pure Rust), its own thread pool off.
-pub struct Jxl;
+pub(crate) struct Jxl;
 
 impl super::Decoder for Jxl {
     fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {

@@ -29,7 +29,7 @@ use crate::read::Input;
 /// The largest ICC profile read or written. Real profiles are under 1 MB
 /// (most are a few KB); anything larger is a metadata bomb, dropped with a
 /// warning so that it neither fills memory nor reaches an output.
-pub const MAX_ICC: usize = 4 << 20;
+pub(crate) const MAX_ICC: usize = 4 << 20;
 
 /// Tells the decoder how far it may shrink on load: given the stored size
 /// and whether the orientation swaps the axes, a factor of 1, 2, 4 or 8.
@@ -38,7 +38,7 @@ pub type Shrink<'a> = dyn Fn((u32, u32), bool) -> u32 + 'a;
 /// Tells a decoder that can choose between sizes (a RAW's embedded
 /// previews) whether an image of this stored size, with the axes swapped
 /// or not by its orientation, makes every output without enlarging.
-pub type Enough<'a> = dyn Fn((u32, u32), bool) -> bool + 'a;
+pub(crate) type Enough<'a> = dyn Fn((u32, u32), bool) -> bool + 'a;
 
 /// A decoded image.
 pub struct Decoded {
@@ -132,14 +132,14 @@ pub fn decoder(format: InFormat) -> Result<Box<dyn Decoder>, FileError> {
 }
 
 /// The decoder for a file, from its first bytes (or all of them).
-pub fn for_file(bytes: &[u8], extension: Option<&str>) -> Result<Box<dyn Decoder>, FileError> {
+pub(crate) fn for_file(bytes: &[u8], extension: Option<&str>) -> Result<Box<dyn Decoder>, FileError> {
     decoder(sniff_bytes(bytes, extension)?)
 }
 
 /// The decoder for an input whose format the walker's probe found: only a
 /// TIFF is looked at again, since a DNG saved as `.tif` is told from it by a
 /// tag that may be anywhere in `bytes`.
-pub fn for_source(source: InFormat, bytes: &[u8]) -> Result<Box<dyn Decoder>, FileError> {
+pub(crate) fn for_source(source: InFormat, bytes: &[u8]) -> Result<Box<dyn Decoder>, FileError> {
     decoder(match source {
         InFormat::Tiff if raw::is_dng(bytes) => InFormat::Raw(RawKind::Dng),
         f => f,
@@ -217,7 +217,7 @@ pub fn decode(
 }
 
 /// [`decode`] by a codec already chosen.
-pub fn decode_with(
+pub(crate) fn decode_with(
     codec: &dyn Decoder,
     bytes: &[u8],
     opts: &DecodeOptions,
@@ -241,7 +241,7 @@ fn without_big_icc(mut decoded: Decoded) -> Decoded {
 /// Decodes an input with `codec`, read from its open file as the decode
 /// goes (see [`Decoder::decode_file`]): a JPEG that libjpeg-turbo shrinks
 /// on load, a PNG shrunk row by row.
-pub fn decode_file(
+pub(crate) fn decode_file(
     codec: &dyn Decoder,
     input: &Input,
     head: &[u8],
@@ -257,7 +257,7 @@ pub fn decode_file(
 pub(crate) const FILE_BUFFER: usize = 64 << 10;
 
 /// Everything downstream works on 8-bit L, La, Rgb or Rgba.
-pub fn to_8bit(image: DynamicImage) -> DynamicImage {
+pub(crate) fn to_8bit(image: DynamicImage) -> DynamicImage {
     use DynamicImage as D;
     match image {
         D::ImageLuma8(_) | D::ImageLumaA8(_) | D::ImageRgb8(_) | D::ImageRgba8(_) => image,
@@ -270,7 +270,7 @@ pub fn to_8bit(image: DynamicImage) -> DynamicImage {
 }
 
 /// Whether `orientation` turns the image by 90° (swaps width and height).
-pub fn swaps_axes(o: Orientation) -> bool {
+pub(crate) fn swaps_axes(o: Orientation) -> bool {
     matches!(
         o,
         Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH

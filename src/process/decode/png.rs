@@ -83,7 +83,7 @@ fn oversized_iccp(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
 /// Whether every chunk before the image data is in `head` (a file's first
 /// bytes) and none is a metadata bomb: then the file can be decoded as it
 /// is read, without holding it.
-pub fn headers_within(head: &[u8]) -> bool {
+pub(crate) fn headers_within(head: &[u8]) -> bool {
     let mut at = SIGNATURE.len();
     while let Some(chunk) = head.get(at..at + 8) {
         if &chunk[4..8] == b"IDAT" {
@@ -97,7 +97,7 @@ pub fn headers_within(head: &[u8]) -> bool {
 
 /// The file without an oversized `iCCP` chunk, and the warning that says so;
 /// the bytes unchanged (not copied) otherwise.
-pub fn without_metadata_bombs(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<String>) {
+pub(crate) fn without_metadata_bombs(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<String>) {
     match oversized_iccp(bytes) {
         None => (Cow::Borrowed(bytes), None),
         Some(chunk) => {
@@ -109,14 +109,14 @@ pub fn without_metadata_bombs(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<String>) {
 }
 
 /// What a PNG cut off inside its rows says under `--allow-truncated`.
-pub fn partial_warning(rows: usize, height: u32) -> String {
+pub(crate) fn partial_warning(rows: usize, height: u32) -> String {
     format!("truncated PNG: {rows} of {height} rows decoded, the rest is filled in")
 }
 
 /// `--allow-truncated` for a PNG cut off inside its image data: keeps the
 /// rows that decode and fills the rest with grey, as for JPEG. Interlaced
 /// files spread every pass over the whole image, so they stay an error.
-pub fn decode_partial(
+pub(crate) fn decode_partial(
     bytes: &[u8],
     opts: &DecodeOptions,
     admit: &mut super::super::Admit<'_>,

@@ -111,7 +111,7 @@ impl Band {
 }
 
 /// Width and height from the IHDR chunk, which a PNG must start with.
-pub fn ihdr_size(bytes: &[u8]) -> Option<(u32, u32)> {
+pub(crate) fn ihdr_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
     (bytes.get(12..16)? == b"IHDR").then_some(())?;
     Some((be(16)?, be(20)?))
@@ -135,14 +135,14 @@ pub fn decode(
 }
 
 /// Whether the IHDR's size lets the PNG starting with `head` shrink on load.
-pub fn may_shrink(head: &[u8], shrink: &Shrink<'_>) -> bool {
+pub(crate) fn may_shrink(head: &[u8], shrink: &Shrink<'_>) -> bool {
     ihdr_size(head).is_none_or(|size| shrink(size, false).max(shrink(size, true)) >= 2)
 }
 
 /// [`decode`] from any reader: the file held in memory, or read from disk
 /// as the rows go (decode_file in decode/mod.rs). `whole` is the same bytes as a
 /// [`Source`], looked at only to tell a cut file from a damaged one.
-pub fn decode_from<R: BufRead + Seek, S: Source>(
+pub(crate) fn decode_from<R: BufRead + Seek, S: Source>(
     reader: R,
     whole: &mut S,
     opts: &DecodeOptions,

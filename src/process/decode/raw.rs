@@ -18,7 +18,7 @@ use crate::job::RawMode;
 
 /// A DNG saved without its extension is still a DNG: its first IFD has a
 /// DNGVersion tag, which a plain TIFF never carries.
-pub fn is_dng(bytes: &[u8]) -> bool {
+pub(crate) fn is_dng(bytes: &[u8]) -> bool {
     const DNG_VERSION: u16 = 50706;
     tiff::decoder::Decoder::new(Cursor::new(bytes))
         .ok()
@@ -241,7 +241,7 @@ fn decoded(image: DynamicImage, orientation: Orientation, kind: RawKind) -> Deco
 }
 
 /// A camera RAW family, by rawler: an embedded preview or the raw data.
-pub struct Raw(pub RawKind);
+pub(crate) struct Raw(pub RawKind);
 
 impl super::Decoder for Raw {
     fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {

@@ -18,7 +18,7 @@ const BLACK_IS_ZERO: u16 = 1;
 const PALETTE: u16 = 3;
 
 /// TIFF and BigTIFF.
-pub struct Tiff;
+pub(crate) struct Tiff;
 
 impl Decoder for Tiff {
     fn header(&self, bytes: &[u8], opts: &DecodeOptions) -> Result<Header, FileError> {

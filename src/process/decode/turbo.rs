@@ -37,10 +37,10 @@ pub struct Info {
 /// libjpeg's J_COLOR_SPACE values used here (jpeglib.h).
 #[allow(missing_docs)]
 pub mod space {
-    pub const GRAYSCALE: i32 = 1;
+    pub(crate) const GRAYSCALE: i32 = 1;
     pub const RGB: i32 = 2;
     pub const CMYK: i32 = 4;
-    pub const YCCK: i32 = 5;
+    pub(crate) const YCCK: i32 = 5;
 }
 
 unsafe extern "C" {
