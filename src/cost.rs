@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::format::{Class, InFormat};
+use crate::format::Class;
 use crate::geometry;
 use crate::job::{Job, Target};
 use crate::probe::Probe;
@@ -77,13 +77,14 @@ impl CostModel {
 
     fn by_header(&self, len: u64, probe: &Probe) -> Option<u64> {
         let mb = len as f64 / 1e6;
-        let size = probe.size?;
-        let ms = match probe.format {
-            InFormat::Jpeg => {
-                let passes = if probe.progressive { 10.7 * megapixels(size) } else { 0.0 };
+        let head = probe.head?;
+        let size = head.size;
+        let ms = match probe.format.row().class {
+            Class::Jpeg => {
+                let passes = if head.progressive { 10.7 * megapixels(size) } else { 0.0 };
                 32.0 * mb + passes + 15.0 * self.output_mp(size)
             }
-            InFormat::Png => 5.7 * mb + 6.5 * megapixels(size) + 12.0 * self.output_mp(size),
+            Class::Png => 5.7 * mb + 6.5 * megapixels(size) + 12.0 * self.output_mp(size),
             _ => return None,
         };
         Some((PER_FILE_US + ms * 1000.0) as u64 + 1)

@@ -5,6 +5,7 @@
 //! a format imgbatch does not read are all derived from [`INPUTS`] and
 //! [`OUTPUTS`]; adding a format is one row here plus its codec.
 
+mod head;
 pub mod jpeg;
 mod sniff;
 
@@ -13,6 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::error::FileError;
+pub use head::Head;
 pub use sniff::{HEAD_LEN, sniff};
 
 /// An image format imgbatch recognises and reads (in some build).
@@ -124,6 +126,9 @@ pub enum Signature {
     MagicAndExtension(fn(&[u8]) -> bool),
 }
 
+/// Reads a format's header facts from a file's first bytes.
+pub type ReadHead = fn(&[u8]) -> Option<Head>;
+
 /// One input format.
 pub struct InRow {
     /// What the sniffer returns; `None` for formats imgbatch never reads.
@@ -141,6 +146,9 @@ pub struct InRow {
     pub class: Class,
     /// The output format `--format same` gives it.
     pub same: OutFormat,
+    /// The header facts its first bytes give (size, progressive), for the
+    /// formats that put them there; `None` leaves the cost to the file size.
+    pub head: Option<ReadHead>,
     /// The first bytes of a file of this format, for the table's own test.
     pub sample: &'static [u8],
 }
@@ -163,6 +171,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Raw,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"II*\0\x10\0\0\0CR\x02\0",
     },
     InRow {
@@ -173,6 +182,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Raw,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"II*\0\x08\0\0\0",
     },
     InRow {
@@ -185,6 +195,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Raw,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"MM\0*\0\0\0\x08",
     },
     InRow {
@@ -195,6 +206,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Tiff,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"II*\0\x08\0\0\0",
     },
     InRow {
@@ -205,6 +217,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Raw,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"IIRO\x08\0\0\0",
     },
     InRow {
@@ -215,6 +228,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Raw,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"IIU\0\x08\0\0\0",
     },
     InRow {
@@ -225,6 +239,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Raw,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"FUJIFILMCCD-RAW 0201",
     },
     InRow {
@@ -235,6 +250,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Raw,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"II\x1a\0\0\0HEAPCCDR",
     },
     InRow {
@@ -245,6 +261,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Raw,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom",
     },
     InRow {
@@ -255,6 +272,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Modern,
         same: OutFormat::Jpeg,
+        head: None,
         sample: &[0xFF, 0x0A, 0xFA],
     },
     InRow {
@@ -265,6 +283,7 @@ pub const INPUTS: &[InRow] = &[
         support: HEIF,
         class: Class::Modern,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"\0\0\0\x18ftypavif\0\0\0\0mif1miaf",
     },
     InRow {
@@ -275,6 +294,7 @@ pub const INPUTS: &[InRow] = &[
         support: HEIF,
         class: Class::Modern,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"\0\0\0\x18ftypheic\0\0\0\0mif1heic",
     },
     InRow {
@@ -285,6 +305,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Jpeg,
         same: OutFormat::Jpeg,
+        head: Some(head::jpeg),
         sample: &[0xFF, 0xD8, 0xFF, 0xE0],
     },
     InRow {
@@ -295,6 +316,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Png,
         same: OutFormat::Png,
+        head: Some(head::png),
         sample: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
     },
     InRow {
@@ -305,6 +327,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Jpeg,
         same: OutFormat::Webp,
+        head: None,
         sample: b"RIFF\x24\0\0\0WEBPVP8 ",
     },
     InRow {
@@ -315,6 +338,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Jpeg,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"GIF89a\x01\0\x01\0",
     },
     InRow {
@@ -325,6 +349,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Tiff,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0",
     },
     InRow {
@@ -335,6 +360,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never("Photoshop documents are not read; export a TIFF, PNG or JPEG"),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"8BPS\0\x01\0\0\0\0\0\0",
     },
     InRow {
@@ -345,6 +371,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never("vector images are not rasterised; render it with rsvg-convert or a browser first"),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>"#,
     },
     InRow {
@@ -355,6 +382,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never("GIMP documents are not read; export a PNG or JPEG"),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"gimp xcf v011\0",
     },
     InRow {
@@ -367,6 +395,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never("this build has no JPEG 2000 decoder"),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: &[0xFF, 0x4F, 0xFF, 0x51, 0],
     },
     InRow {
@@ -377,6 +406,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never("PostScript is not rasterised"),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"%!PS-Adobe-3.0 EPSF-3.0\n",
     },
     InRow {
@@ -387,6 +417,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never("this build has no JPEG XR decoder"),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: &[0x49, 0x49, 0xBC, 0x01],
     },
     InRow {
@@ -397,6 +428,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never(NOT_READ),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"\0\0\x01\0\x01\0\x10\x10\0\0\x01\0\x20\0",
     },
     InRow {
@@ -407,6 +439,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Reads,
         class: Class::Tiff,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"P6\n2 2\n255\n",
     },
     InRow {
@@ -417,6 +450,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never(NOT_READ),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"DDS \x7c\0\0\0",
     },
     InRow {
@@ -427,6 +461,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never(NOT_READ),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"#?RADIANCE\n",
     },
     InRow {
@@ -437,6 +472,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never(NOT_READ),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: &[0x76, 0x2F, 0x31, 0x01, 2, 0, 0, 0],
     },
     InRow {
@@ -447,6 +483,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never(NOT_READ),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"farbfeld\0\0\0\x01\0\0\0\x01",
     },
     InRow {
@@ -457,6 +494,7 @@ pub const INPUTS: &[InRow] = &[
         support: Support::Never(NOT_READ),
         class: Class::Other,
         same: OutFormat::Jpeg,
+        head: None,
         sample: b"qoif\0\0\0\x01\0\0\0\x01\x03\0",
     },
 ];
@@ -688,6 +726,26 @@ mod tests {
                 (other, _) => panic!("{}: sample sniffs as {other:?}", row.name),
             }
         }
+    }
+
+    #[test]
+    fn every_row_with_header_facts_reads_them_from_a_real_file() {
+        let img = image::DynamicImage::ImageRgb8(image::RgbImage::new(37, 23));
+        let mut with_head = 0;
+        for row in INPUTS.iter().filter(|r| r.head.is_some()) {
+            let as_image = match row.format {
+                Some(InFormat::Jpeg) => image::ImageFormat::Jpeg,
+                Some(InFormat::Png) => image::ImageFormat::Png,
+                other => panic!("{}: add a writer for {other:?} to this test", row.name),
+            };
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut bytes, as_image).unwrap();
+            let read = row.head.unwrap();
+            assert_eq!(read(bytes.get_ref()).map(|h| h.size), Some((37, 23)), "{}", row.name);
+            assert_eq!(read(&bytes.get_ref()[..10]), None, "{}: ten bytes say nothing", row.name);
+            with_head += 1;
+        }
+        assert_eq!(with_head, 2, "JPEG and PNG give their headers");
     }
 
     #[test]
