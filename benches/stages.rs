@@ -187,7 +187,9 @@ fn metadata_and_avif(c: &mut Criterion) {
     let mut g = c.benchmark_group("avif");
     g.sample_size(10);
     g.bench_function("avif_encode_400x267_q50_effort4", |b| {
-        b.iter(|| imgbatch::process::avif::encode(&img, &EncodeOptions::new(50), None).expect("avif"))
+        b.iter(|| {
+            encode::encode(&img, OutFormat::Avif, EncodeOptions::new(50), None, &Default::default()).expect("avif")
+        })
     });
     g.finish();
 }

@@ -14,6 +14,7 @@ use exif::{Context, Field, In, Tag, Value};
 use img_parts::{Bytes, ImageEXIF, ImageICC, jpeg::Jpeg, png::Png, png::PngChunk, webp::WebP};
 
 use super::xmp;
+use crate::format::Container;
 use crate::job::OutFormat;
 
 /// The largest XMP or IPTC block carried over; a bigger one is a metadata
@@ -135,7 +136,7 @@ impl Metadata {
             }
         });
         let mut blocks = Blocks { exif: self.exif_for(r), xmp, iptc: self.iptc.clone() };
-        if r.format == OutFormat::Jpeg {
+        if r.format.row().metadata == Container::JpegSegments {
             let fits = |name: &str, block: &mut Option<Vec<u8>>, overhead: usize, warnings: &mut Vec<String>| {
                 if let Some(b) = block.take_if(|b| b.len() + overhead > MAX_SEGMENT) {
                     warnings.push(format!(
@@ -277,19 +278,20 @@ fn irb_with_iptc(iptc: &[u8]) -> Vec<u8> {
     irb
 }
 
-/// Writes `blocks` into an encoded JPEG, PNG or WebP, and `webp_icc` into a
-/// WebP (libwebp's simple encoder has no option for a profile; the JPEG and
-/// PNG encoders write theirs).
+/// Writes `blocks` into an encoded file of the container `into`, and `icc`,
+/// a profile its encoder could not write itself (libwebp's simple encoder
+/// has no option for one). HEIF items are the AVIF encoder's to write.
 pub fn embed(
     bytes: Vec<u8>,
-    format: OutFormat,
+    into: Container,
     blocks: &Blocks,
-    webp_icc: Option<&[u8]>,
+    icc: Option<&[u8]>,
 ) -> Result<Vec<u8>, img_parts::Error> {
     let bytes = Bytes::from(bytes);
     let copy = |b: &Option<Vec<u8>>| b.as_deref().map(Bytes::copy_from_slice);
-    let out = match format {
-        OutFormat::Jpeg => {
+    let icc = icc.map(Bytes::copy_from_slice);
+    let out = match into {
+        Container::JpegSegments => {
             let mut jpeg = Jpeg::from_bytes(bytes)?;
             jpeg.set_exif(copy(&blocks.exif));
             // Right after the EXIF (or JFIF) segment, before the frame.
@@ -302,9 +304,12 @@ pub fn embed(
                 extra.push(img_parts::jpeg::JpegSegment::new_with_contents(0xED, irb_with_iptc(i).into()));
             }
             jpeg.segments_mut().splice(at..at, extra);
+            if icc.is_some() {
+                jpeg.set_icc_profile(icc);
+            }
             jpeg.encoder().bytes()
         }
-        OutFormat::Png => {
+        Container::PngChunks => {
             let mut png = Png::from_bytes(bytes)?;
             png.set_exif(copy(&blocks.exif));
             if let Some(x) = &blocks.xmp {
@@ -314,9 +319,12 @@ pub fn embed(
                 let at = png.chunks().iter().position(|c| &c.kind() == b"IDAT").unwrap_or(1);
                 png.chunks_mut().insert(at, PngChunk::new(*b"iTXt", itxt.into()));
             }
+            if icc.is_some() {
+                png.set_icc_profile(icc);
+            }
             png.encoder().bytes()
         }
-        OutFormat::Webp => {
+        Container::RiffChunks => {
             let mut webp = WebP::from_bytes(bytes)?;
             if let Some(x) = &blocks.xmp {
                 let chunk =
@@ -325,12 +333,12 @@ pub fn embed(
             }
             // Also sets the VP8X flags for every chunk present, XMP included.
             webp.set_exif(copy(&blocks.exif));
-            if webp_icc.is_some() {
-                webp.set_icc_profile(webp_icc.map(Bytes::copy_from_slice));
+            if icc.is_some() {
+                webp.set_icc_profile(icc);
             }
             webp.encoder().bytes()
         }
-        OutFormat::Avif => return Ok(bytes.to_vec()),
+        Container::HeifItems => return Ok(bytes.to_vec()),
     };
     Ok(out.to_vec())
 }
@@ -359,7 +367,7 @@ mod tests {
         image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
             .encode(&[0u8; 12], 2, 2, image::ExtendedColorType::Rgb8)
             .unwrap();
-        let out = embed(jpeg, OutFormat::Jpeg, &blocks, None).unwrap();
+        let out = embed(jpeg, Container::JpegSegments, &blocks, None).unwrap();
         assert_eq!(image::load_from_memory(&out).unwrap().width(), 2);
     }
 

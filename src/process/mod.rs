@@ -1,7 +1,6 @@
 //! One image, entirely in memory: read → decode → resize → orient → encode.
 //! Runs on a worker thread; never prints and never writes files.
 
-pub mod avif;
 pub mod colour;
 pub mod decode;
 pub mod encode;

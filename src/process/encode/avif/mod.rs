@@ -16,13 +16,31 @@ mod by_rav1e;
 
 use image::DynamicImage;
 
+use super::Encoder;
 use crate::error::EncodeError;
 use crate::job::EncodeOptions;
+use crate::process::metadata::Blocks;
+
+/// AVIF's encoder: libaom, rav1e or both, as the build has them.
+pub(super) struct Avif;
+
+impl Encoder for Avif {
+    /// No ICC profile: the pixels are sRGB, as the nclx box says (the row's `icc`).
+    fn encode(
+        &self,
+        img: &DynamicImage,
+        opts: &EncodeOptions,
+        _: Option<&[u8]>,
+        blocks: &Blocks,
+    ) -> Result<Vec<u8>, EncodeError> {
+        encode(img, opts, blocks.exif.as_deref())
+    }
+}
 
 /// Encodes `img` (8-bit grey, RGB or RGBA) at `opts.quality` 1–100 and
 /// `opts.effort` 0–10 (more is slower and smaller, as sharp's), in the
 /// chroma layout `opts.subsampling`, with `exif`.
-pub fn encode(img: &DynamicImage, opts: &EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
+fn encode(img: &DynamicImage, opts: &EncodeOptions, exif: Option<&[u8]>) -> Result<Vec<u8>, EncodeError> {
     #[cfg(feature = "avif-libaom")]
     if by_libaom::encodes(img.width(), img.height()) {
         return by_libaom::encode(img, opts, exif);
