@@ -748,6 +748,54 @@ mod tests {
         assert_eq!(with_head, 2, "JPEG and PNG give their headers");
     }
 
+    /// The README's formats table, row by row: the first cell's names, and
+    /// the other cells.
+    fn readme_formats() -> Vec<(Vec<String>, Vec<String>)> {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let section = readme.split("### Supported formats").nth(1).unwrap().split("\n#").next().unwrap();
+        section
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| format"))
+            .map(|l| {
+                let cells: Vec<String> = l.trim_matches('|').split(" | ").map(|c| c.trim().to_string()).collect();
+                let names = cells[0].split([',', ':', '/']).map(|n| n.trim().to_string()).collect();
+                (names, cells[1..].to_vec())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_formats_table_says_what_the_table_says() {
+        let readme = readme_formats();
+        let line = |name: &str| {
+            readme
+                .iter()
+                .find(|(names, _)| names.iter().any(|n| n == name))
+                .unwrap_or_else(|| panic!("README's supported formats table has no {name}"))
+        };
+        for row in INPUTS {
+            let (_, cells) = line(row.name);
+            let (default_build, heif_build) = (&cells[0], &cells[1]);
+            match (row.format, row.support) {
+                (Some(InFormat::Heif(_)), _) => {
+                    assert!(default_build.contains("--features heif") && heif_build.starts_with("yes"), "{}", row.name)
+                }
+                (_, Support::Reads) => assert!(default_build.starts_with("yes"), "{}: {default_build}", row.name),
+                (_, Support::Never(_) | Support::NeedsFeature(_)) => {
+                    assert!(default_build.starts_with("named failure"), "{}: {default_build}", row.name)
+                }
+            }
+            if row.class == Class::Raw {
+                for ext in row.extensions {
+                    line(&ext.to_uppercase());
+                }
+            }
+        }
+        for row in OUTPUTS {
+            assert!(line(row.name).1[2].starts_with("yes"), "{} is written", row.name);
+        }
+    }
+
     #[test]
     fn no_two_rows_claim_one_extension() {
         let mut seen = std::collections::HashMap::new();
