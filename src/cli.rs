@@ -448,7 +448,10 @@ impl Command {
     /// Validates the arguments of `thumbs` or `resize` and builds the job.
     pub fn into_job(self) -> Result<(Job, AroundRun), UsageError> {
         let (operation, c) = match self {
-            Command::Thumbs(a) => (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common),
+            Command::Thumbs(a) => {
+                loose_size(&a.common.inputs, &a.sizes)?;
+                (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common)
+            }
             Command::Resize(a) => (a.target.operation()?, a.common),
             Command::Bench(_) | Command::Report(_) => return Err(UsageError::NotAJob),
         };
@@ -495,7 +498,9 @@ impl BenchArgs {
         let operation = if self.target.given() {
             self.target.operation()?
         } else {
-            Operation::Thumbs { sizes: dedup(self.sizes.unwrap_or_else(|| vec![256])), crop: self.crop }
+            let sizes = self.sizes.unwrap_or_else(|| vec![256]);
+            loose_size(&self.inputs, &sizes)?;
+            Operation::Thumbs { sizes: dedup(sizes), crop: self.crop }
         };
         let out = self.write.clone().unwrap_or_else(|| PathBuf::from("bench-output-not-written"));
         let mut job = Job::new(self.inputs, out, operation);
@@ -558,6 +563,19 @@ fn box_size(s: &str) -> Result<u32, UsageError> {
         Ok(n) if (1..=65535).contains(&n) => Ok(n),
         Ok(_) => Err(UsageError::SizeOutOfRange(s.into())),
         Err(_) => Err(UsageError::SizeNotANumber(s.into())),
+    }
+}
+
+/// `--sizes 256 512` makes 512 an input: say that, not "no such file".
+fn loose_size(inputs: &[PathBuf], sizes: &[u32]) -> Result<(), UsageError> {
+    let loose = inputs.iter().find(|p| !p.exists() && p.to_str().is_some_and(|s| box_size(s).is_ok()));
+    match loose {
+        Some(p) => {
+            let mut all: Vec<String> = sizes.iter().map(u32::to_string).collect();
+            all.push(p.display().to_string());
+            Err(UsageError::LooseSize { input: p.display().to_string(), sizes: all.join(",") })
+        }
+        None => Ok(()),
     }
 }
 

@@ -200,24 +200,30 @@ fn bench(args: cli::BenchArgs) -> ExitCode {
     print!("{}", imgbatch::bench::export::text(&report, exports.wide));
     use imgbatch::bench::export;
     let files = [
-        (&exports.json, export::json(&report)),
-        (&exports.csv, export::csv(&report)),
-        (&exports.markdown, export::markdown(&report)),
+        ("JSON", &exports.json, export::json(&report)),
+        ("CSV", &exports.csv, export::csv(&report)),
+        ("Markdown", &exports.markdown, export::markdown(&report)),
     ];
     let mut status = ExitStatus::Success;
-    for (path, content) in files {
-        if let Some(path) = path
-            && let Err(e) = export::write(path, &content)
-        {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            status = ExitStatus::Usage;
+    for (what, path, content) in files {
+        if let Some(path) = path {
+            match export::write(path, &content) {
+                Ok(()) => eprintln!("{what} written to {}", path.display()),
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    status = ExitStatus::Usage;
+                }
+            }
         }
     }
-    if let Some(path) = &exports.plot
-        && let Err(e) = imgbatch::bench::plot::write(path, &report)
-    {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        status = ExitStatus::Usage;
+    if let Some(path) = &exports.plot {
+        match imgbatch::bench::plot::write(path, &report) {
+            Ok(()) => eprintln!("SVG chart written to {} (opens in any browser)", path.display()),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                status = ExitStatus::Usage;
+            }
+        }
     }
     if status == ExitStatus::Success && report.rows.iter().any(|r| r.failed > 0) {
         status = ExitStatus::SomeFailed;

@@ -57,6 +57,14 @@ pub enum UsageError {
         /// Its folder.
         folder: PathBuf,
     },
+    /// A size given apart from `--sizes`, taken as an input that does not exist.
+    #[error("input {input}: no such file or folder; several sizes are one comma-separated list: --sizes {sizes}")]
+    LooseSize {
+        /// The would-be input.
+        input: String,
+        /// The list the user probably meant.
+        sizes: String,
+    },
     /// A thumbnail size written as a box (`128x128`).
     #[error(
         "{0:?}: a size is one number, the side of a square box (e.g. 128); for a width x height box use resize --width W --height H"

@@ -68,6 +68,15 @@ fn sweep_prints_a_table_and_writes_every_export() {
     assert!(md.contains("| workers | queue |") && md.lines().filter(|l| l.starts_with("| ")).count() == 3, "{md}");
     let svg = fs::read_to_string(p("b.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("workers") && svg.contains("<polyline"), "not a chart");
+    // The recommendation: the fewest workers within 5 % of the best rate.
+    let rates: Vec<f64> = rows.iter().map(|r| r["images_per_s"].as_f64().unwrap()).collect();
+    let best = rates.iter().cloned().fold(0.0, f64::max);
+    let pick = if rates[0] >= 0.95 * best { 1 } else { 2 };
+    let line = format!("recommended: --workers {pick} --queue {}", 2 * pick);
+    assert!(table.contains(&line) && md.contains(&line), "{line} not in {table}");
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).to_string();
+    assert!(stderr.contains(&format!("SVG chart written to {}", p("b.svg").display())), "{stderr}");
+    assert!(stderr.contains(&format!("JSON written to {}", p("b.json").display())), "{stderr}");
     // Outputs stay in memory: nothing but the exports was written.
     assert_eq!(files_under(dir.path()), ["b.csv", "b.json", "b.md", "b.svg"]);
 }

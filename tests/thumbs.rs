@@ -142,3 +142,31 @@ fn worker_and_queue_sizes_do_not_change_the_results() {
     }
     assert!(reports.windows(2).all(|w| w[0] == w[1]), "{reports:?}");
 }
+
+#[test]
+fn sizes_apart_from_the_list_get_a_hint_not_no_such_file() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["thumbs", "--sizes", "256", "512", "-o"])
+        .arg(out.path().join("t"))
+        .arg(photos())
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&o.get_output().stderr).to_string();
+    assert!(err.contains("input 512:") && err.contains("--sizes 256,512"), "{err}");
+    assert!(!out.path().join("t").exists(), "nothing was made");
+    // A folder really named 512 is an input like any other.
+    let named = out.path().join("512");
+    copy_dir(&photos(), &named);
+    bin().current_dir(out.path()).args(["thumbs", "--sizes", "64", "-o", "t", "512"]).assert().success();
+}
+
+#[test]
+fn help_wraps_to_the_terminal() {
+    for columns in [80, 120] {
+        let o = bin().env("COLUMNS", columns.to_string()).args(["thumbs", "--help"]).assert().success();
+        let help = String::from_utf8_lossy(&o.get_output().stdout).to_string();
+        let longest = help.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(longest <= columns && longest > 60, "{columns} columns: a line of {longest}\n{help}");
+    }
+}

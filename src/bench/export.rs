@@ -126,7 +126,28 @@ pub fn text(r: &BenchReport, wide: bool) -> String {
     if r.rows.iter().any(|row| row.failed > 0) {
         out += "warning: some files failed; their time is not representative\n";
     }
+    if let Some(line) = recommendation(r) {
+        out += &line;
+        out.push('\n');
+    }
     out
+}
+
+/// `recommended: --workers N --queue Q` and why, on two lines, from
+/// [`BenchReport::recommend`].
+pub fn recommendation(r: &BenchReport) -> Option<String> {
+    let rec = r.recommend()?;
+    let cores = if r.cores == 1 { "1 core".to_string() } else { format!("{} cores", r.cores) };
+    let mut why = Vec::new();
+    if let (Some(s), Some(e)) = (rec.speedup, rec.efficiency) {
+        why.push(format!("{s:.2}× one worker, {:.0} % efficient", 100.0 * e));
+    }
+    why.push(if rec.workers == rec.best_workers {
+        "the fastest measured".to_string()
+    } else {
+        format!("{:.0} % of the fastest ({} workers): more buy too little", 100.0 * rec.of_best, rec.best_workers)
+    });
+    Some(format!("recommended: --workers {} --queue {} ({cores} seen)\n  {}", rec.workers, rec.queue, why.join("; ")))
 }
 
 /// The table as GitHub Markdown.
@@ -134,6 +155,9 @@ pub fn markdown(r: &BenchReport) -> String {
     let mut out = format!("{}\n\n| {} |\n|{}\n", preamble(r), HEADERS.join(" | "), "---:|".repeat(HEADERS.len()));
     for row in &r.rows {
         out += &format!("| {} |\n", cells(row).join(" | "));
+    }
+    if let Some(line) = recommendation(r) {
+        out += &format!("\n{line}\n");
     }
     out
 }
@@ -221,6 +245,29 @@ mod tests {
             cores: 16,
             rows: vec![row(1, 123.456), row(16, 12.345)],
         }
+    }
+
+    #[test]
+    fn the_fewest_workers_within_five_percent_of_the_fastest_are_recommended() {
+        let mut r = report(&[1.0], 0.9);
+        let rec = r.recommend().unwrap();
+        assert_eq!((rec.workers, rec.queue, rec.best_workers), (16, 32, 16));
+        assert!(text(&r, false).contains("recommended: --workers 16 --queue 32 (16 cores seen)\n  14.40× one worker, 90 % efficient; the fastest measured"));
+        // 8 workers at 96 % of 16 workers' throughput: 8 it is.
+        let mut eight = r.rows[1].clone();
+        (eight.workers, eight.queue, eight.mean_s) = (8, 16, 12.345 / 0.96);
+        eight.images_per_s = 1000.0 / eight.mean_s;
+        r.rows.insert(1, eight.clone());
+        let rec = r.recommend().unwrap();
+        assert_eq!((rec.workers, rec.best_workers), (8, 16));
+        assert!((rec.of_best - 0.96).abs() < 1e-9);
+        assert!(text(&r, false).contains("96 % of the fastest (16 workers): more buy too little"));
+        // At 94 % it is not as good.
+        r.rows[1].images_per_s = 0.94 * r.rows[2].images_per_s;
+        assert_eq!(r.recommend().unwrap().workers, 16);
+        // A configuration with failures is never recommended.
+        r.rows[2].failed = 1;
+        assert_eq!(r.recommend().unwrap().workers, 8);
     }
 
     #[test]

@@ -87,6 +87,52 @@ pub struct BenchReport {
     pub rows: Vec<BenchRow>,
 }
 
+/// A worker count within this share of the best throughput is as good:
+/// the difference is within a run's noise, and the smaller pool leaves
+/// cores and memory to the rest of the machine.
+const AS_GOOD: f64 = 0.95;
+
+/// The configuration `bench` recommends, and why.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recommendation {
+    /// Worker threads.
+    pub workers: usize,
+    /// Queue capacity.
+    pub queue: usize,
+    /// Its speed-up over one worker, if one worker was measured.
+    pub speedup: Option<f64>,
+    /// Speed-up / workers.
+    pub efficiency: Option<f64>,
+    /// Its throughput as a share of the fastest configuration's (1 when it is the fastest).
+    pub of_best: f64,
+    /// Worker count of the fastest configuration.
+    pub best_workers: usize,
+}
+
+impl BenchReport {
+    /// The fewest workers whose throughput is within 5 % of the best.
+    pub fn recommend(&self) -> Option<Recommendation> {
+        let best =
+            self.rows.iter().filter(|r| r.failed == 0).max_by(|a, b| a.images_per_s.total_cmp(&b.images_per_s))?;
+        if best.images_per_s <= 0.0 {
+            return None;
+        }
+        let pick = self
+            .rows
+            .iter()
+            .filter(|r| r.failed == 0 && r.images_per_s >= AS_GOOD * best.images_per_s)
+            .min_by(|a, b| a.workers.cmp(&b.workers).then(b.images_per_s.total_cmp(&a.images_per_s)))?;
+        Some(Recommendation {
+            workers: pick.workers,
+            queue: pick.queue,
+            speedup: pick.speedup,
+            efficiency: pick.efficiency,
+            of_best: pick.images_per_s / best.images_per_s,
+            best_workers: best.workers,
+        })
+    }
+}
+
 /// Mean and sample standard deviation.
 pub(crate) fn mean_stddev(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
