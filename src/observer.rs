@@ -48,6 +48,10 @@ pub trait Observer {
 
     /// The run stops early, for this reason (writes keep failing).
     fn stopping(&mut self, _why: &str) {}
+
+    /// Something about the run as a whole the user should know (an output
+    /// folder inside an input, say), before any file.
+    fn warning(&mut self, _text: &str) {}
 }
 
 /// An observer that ignores everything.

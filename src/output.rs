@@ -53,6 +53,31 @@ pub(crate) fn same_file(a: &fs::Metadata, b: &Path) -> bool {
     fs::metadata(b).is_ok_and(|m| m.dev() == a.dev() && m.ino() == a.ino())
 }
 
+/// The folder imgbatch keeps in every output folder it writes: it marks the
+/// folder as imgbatch's output, so that a run over a folder that contains
+/// it leaves it out instead of processing thumbnails as photos.
+pub const MARKER: &str = ".imgbatch";
+
+const MARKER_README: &str = "This folder marks its parent as imgbatch's output folder: \
+runs of imgbatch over a folder that contains it leave it out.\n";
+
+/// Marks `out_dir` as an output folder (see [`MARKER`]); idempotent, and
+/// safe for shards that mark one folder at once.
+pub(crate) fn mark(out_dir: &Path) -> io::Result<()> {
+    let marker = out_dir.join(MARKER);
+    let readme = marker.join("README.txt");
+    if readme.is_file() {
+        return Ok(());
+    }
+    fs::create_dir_all(&marker)?;
+    write_atomic(&readme, MARKER_README.as_bytes())
+}
+
+/// Whether `dir` is an output folder of imgbatch (it holds the [`MARKER`]).
+pub(crate) fn is_marked(dir: &Path) -> bool {
+    dir.join(MARKER).is_dir()
+}
+
 /// Writes `bytes` to `path` so that `path` either keeps its old content or
 /// holds the whole new file: a temporary file in the same folder, renamed
 /// over the final name. A crash leaves at most a hidden `.imgbatch-*.part`.

@@ -64,6 +64,12 @@ impl Observer for Terminal {
     fn stopping(&mut self, why: &str) {
         self.progress.line(&format!("error: {why}"));
     }
+
+    fn warning(&mut self, text: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            self.progress.line(&format!("warning: {text}"));
+        }
+    }
 }
 
 /// Progress display fed by the run. The bar fills with the estimated

@@ -107,7 +107,11 @@ fn entries<F: Fn()>(
             on_hidden();
             return false;
         }
-        !is_dir_at(e, out_dir)
+        // This run's output folder, and any other run's below an input
+        // root (a root the user names is taken as given).
+        let output_folder = e.file_type().is_dir()
+            && (e.file_name() == output::MARKER || (e.depth() > 0 && output::is_marked(e.path())));
+        !output_folder && !is_dir_at(e, out_dir)
     })
 }
 

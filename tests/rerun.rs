@@ -167,3 +167,28 @@ fn output_folder_equal_to_the_input_folder_is_refused() {
     write_jpeg(&dir.path().join("p.jpg"), 64, 48);
     bin().args(["thumbs", "-o"]).arg(dir.path()).arg(dir.path()).assert().code(2);
 }
+
+#[test]
+fn an_output_folder_inside_the_input_is_warned_of_and_left_out_by_later_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos_copy = dir.path().join("photos");
+    copy_dir(&photos(), &photos_copy);
+    let inputs = files_under(&photos_copy).len();
+    let thumbs = photos_copy.join("thumbs");
+    let o = bin().args(["thumbs", "--sizes", "64", "-o"]).arg(&thumbs).arg(&photos_copy).assert().success();
+    let err = String::from_utf8_lossy(&o.get_output().stderr).to_string();
+    assert!(err.contains(&format!("warning: output folder {} is inside input", thumbs.display())), "{err}");
+    assert!(thumbs.join(".imgbatch").is_dir(), "the output folder is marked");
+    assert!(files_under(&thumbs).len() >= 6);
+    // A later run over the same input, elsewhere: the thumbnails are not photos.
+    let again = dir.path().join("again");
+    let o = bin().args(["thumbs", "--sizes", "32", "--json", "-o"]).arg(&again).arg(&photos_copy).assert();
+    let r = json(&o.get_output().stdout);
+    assert!(files_under(&again).iter().all(|f| !f.starts_with("thumbs")), "{:?}", files_under(&again));
+    assert_eq!(r["summary"]["total"].as_u64().unwrap() + r["summary"]["not_images"].as_u64().unwrap(), inputs as u64);
+    let err = String::from_utf8_lossy(&o.get_output().stderr).to_string();
+    assert!(!err.contains("is inside input"), "{err}");
+    // Named as the input itself, a marked folder is taken as given.
+    let o = bin().args(["thumbs", "--sizes", "16", "--json", "-o"]).arg(dir.path().join("t2")).arg(&thumbs).assert();
+    assert!(json(&o.get_output().stdout)["summary"]["ok"].as_u64().unwrap() >= 6);
+}

@@ -146,12 +146,8 @@ fn worker_and_queue_sizes_do_not_change_the_results() {
 #[test]
 fn sizes_apart_from_the_list_get_a_hint_not_no_such_file() {
     let out = tempfile::tempdir().unwrap();
-    let o = bin()
-        .args(["thumbs", "--sizes", "256", "512", "-o"])
-        .arg(out.path().join("t"))
-        .arg(photos())
-        .assert()
-        .code(2);
+    let o =
+        bin().args(["thumbs", "--sizes", "256", "512", "-o"]).arg(out.path().join("t")).arg(photos()).assert().code(2);
     let err = String::from_utf8_lossy(&o.get_output().stderr).to_string();
     assert!(err.contains("input 512:") && err.contains("--sizes 256,512"), "{err}");
     assert!(!out.path().join("t").exists(), "nothing was made");

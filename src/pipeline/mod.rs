@@ -47,8 +47,9 @@ use crate::report::Report;
 use crate::task::Msg;
 use crate::walk::{self, Tally, WalkCounts, Walker};
 
-/// Checks what must hold before any file is touched (exit 2 otherwise).
-fn setup(job: &Job) -> Result<(), SetupError> {
+/// Checks what must hold before any file is touched (exit 2 otherwise),
+/// marks the output folder, and returns what the user should be warned of.
+fn setup(job: &Job) -> Result<Vec<String>, SetupError> {
     job.clone().validated()?;
     for input in &job.inputs {
         let err = |source| SetupError::Input { path: input.clone(), source };
@@ -73,8 +74,27 @@ fn setup(job: &Job) -> Result<(), SetupError> {
         std::fs::create_dir_all(out).map_err(err)?;
         // Prove we can create files there now rather than fail every file later.
         tempfile::Builder::new().prefix(".imgbatch-probe-").tempfile_in(out).map_err(err)?;
+        crate::output::mark(out).map_err(err)?;
+        return Ok(inside_inputs(job).collect());
     }
-    Ok(())
+    Ok(Vec::new())
+}
+
+/// A warning for each input folder the output folder lies inside.
+fn inside_inputs(job: &Job) -> impl Iterator<Item = String> + '_ {
+    let out = std::fs::canonicalize(&job.output.dir).ok();
+    job.inputs.iter().filter(|input| input.is_dir()).filter_map(move |input| {
+        let root = std::fs::canonicalize(input).ok()?;
+        out.as_ref().filter(|o| o.starts_with(&root)).map(|_| {
+            format!(
+                "output folder {} is inside input {}: it is left out of this run and of later runs over {} (it holds {}/)",
+                job.output.dir.display(),
+                input.display(),
+                input.display(),
+                crate::output::MARKER
+            )
+        })
+    })
 }
 
 /// Runs a job to the end and returns its report, telling `observer` of each
@@ -103,7 +123,9 @@ pub fn run_with_step(
     step: Step,
     observer: &mut dyn Observer,
 ) -> Result<Report, SetupError> {
-    setup(job)?;
+    for warning in setup(job)? {
+        observer.warning(&warning);
+    }
     let _policy = job.resources.follow_budget.then(crate::allocator::FollowBudget::new);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(job.resources.workers)

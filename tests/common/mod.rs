@@ -102,9 +102,12 @@ pub fn mean_diff(a: &RgbImage, b: &RgbImage) -> f64 {
 }
 
 /// Every file under `dir`, relative, sorted.
+/// Files under `dir`, relative and sorted; imgbatch's marker folder
+/// (`.imgbatch/`, in every output folder) is left out.
 pub fn files_under(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = walkdir::WalkDir::new(dir)
         .into_iter()
+        .filter_entry(|e| e.file_name() != ".imgbatch")
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned())
