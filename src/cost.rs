@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::format::Class;
 use crate::geometry;
-use crate::job::{Job, Target};
+use crate::job::{Job, OutFormat, Target};
 use crate::probe::Probe;
 
 /// How much of a file the walker reads when the bar needs its cost: enough
@@ -71,22 +71,24 @@ impl CostModel {
     /// JPEG's entropy decoding goes with its bytes, a progressive one's
     /// extra passes with its pixels; a PNG's inflating with its bytes and
     /// its filtering with its pixels; encoding with the output's pixels.
-    pub fn estimate(&self, path: &Path, len: u64, probe: &Probe) -> u64 {
-        self.by_header(len, probe).unwrap_or_else(|| self.guess(path, len))
+    /// The outputs' encoding goes with their pixels at the output format's
+    /// rate (an AVIF megapixel takes 200 times a JPEG one).
+    pub fn estimate(&self, path: &Path, len: u64, probe: &Probe, format: OutFormat) -> u64 {
+        self.by_header(len, probe, format).unwrap_or_else(|| self.guess(path, len))
     }
 
-    fn by_header(&self, len: u64, probe: &Probe) -> Option<u64> {
+    fn by_header(&self, len: u64, probe: &Probe, format: OutFormat) -> Option<u64> {
         let mb = len as f64 / 1e6;
         let head = probe.head?;
         let size = head.size;
         let ms = match probe.format.row().class {
             Class::Jpeg => {
                 let passes = if head.progressive { 10.7 * megapixels(size) } else { 0.0 };
-                32.0 * mb + passes + 15.0 * self.output_mp(size)
+                32.0 * mb + passes
             }
-            Class::Png => 5.7 * mb + 6.5 * megapixels(size) + 12.0 * self.output_mp(size),
+            Class::Png => 5.7 * mb + 6.5 * megapixels(size),
             _ => return None,
-        };
+        } + format.row().encode_ms_per_mp * self.output_mp(size);
         Some((PER_FILE_US + ms * 1000.0) as u64 + 1)
     }
 
@@ -131,11 +133,26 @@ mod tests {
     }
 
     #[test]
+    fn the_output_format_prices_the_encoding_by_its_rate() {
+        let m = thumbs();
+        let bytes = jpeg(false);
+        let p = probe(&bytes, Some("jpg")).unwrap();
+        let at = |f: OutFormat| m.estimate(Path::new("a.jpg"), bytes.len() as u64, &p, f) as f64;
+        // One 256x192 output: the difference is the encoding alone.
+        let out_mp = 256.0 * 192.0 / 1e6;
+        let rate = |f: OutFormat| f.row().encode_ms_per_mp;
+        let expected = (rate(OutFormat::Avif) - rate(OutFormat::Jpeg)) * out_mp * 1000.0;
+        assert!((at(OutFormat::Avif) - at(OutFormat::Jpeg) - expected).abs() < 2.0, "{expected}");
+        assert!(at(OutFormat::Avif) > 10.0 * at(OutFormat::Jpeg) && at(OutFormat::Webp) > at(OutFormat::Jpeg));
+    }
+
+    #[test]
     fn a_progressive_jpeg_costs_more_than_a_baseline_one_of_the_same_size() {
         let m = thumbs();
         let (base, prog) = (jpeg(false), jpeg(true));
         let len = base.len() as u64;
-        let at = |bytes: &[u8]| m.estimate(Path::new("a.jpg"), len, &probe(bytes, Some("jpg")).unwrap());
+        let at =
+            |bytes: &[u8]| m.estimate(Path::new("a.jpg"), len, &probe(bytes, Some("jpg")).unwrap(), OutFormat::Jpeg);
         let (b, p) = (at(&base), at(&prog));
         assert!(p > b + 2000, "baseline {b} µs, progressive {p} µs");
     }
@@ -153,8 +170,9 @@ mod tests {
         // Both files are tiny (flat images compress to nothing) but the big one
         // has 16 MP to filter: it must cost far more than its size says.
         let len = big.len() as u64;
-        let at =
-            |name: &str, bytes: &[u8]| m.estimate(Path::new(name), bytes.len() as u64, &probe(bytes, None).unwrap());
+        let at = |name: &str, bytes: &[u8]| {
+            m.estimate(Path::new(name), bytes.len() as u64, &probe(bytes, None).unwrap(), OutFormat::Jpeg)
+        };
         assert!(at("b.png", &big) > 20 * m.guess(Path::new("b.png"), len));
         assert!(at("s.png", &small) < 2 * PER_FILE_US as u64);
     }
@@ -162,7 +180,8 @@ mod tests {
     #[test]
     fn an_unreadable_head_falls_back_to_the_guess() {
         let m = thumbs();
-        let at = |name: &str, head: &[u8]| m.estimate(Path::new(name), 5000, &probe(head, None).unwrap());
+        let at =
+            |name: &str, head: &[u8]| m.estimate(Path::new(name), 5000, &probe(head, None).unwrap(), OutFormat::Jpeg);
         assert_eq!(at("a.jpg", b"\xFF\xD8\xFF"), m.guess(Path::new("a.jpg"), 5000));
         assert_eq!(at("a.tif", b"II*\0"), m.guess(Path::new("a.tif"), 5000));
     }

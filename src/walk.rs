@@ -277,7 +277,7 @@ fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -
         .collect();
     let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
     let up_to_date = !job.output.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
-    let cost = if up_to_date { model.up_to_date() } else { model.estimate(path, meta.len(), &probe) };
+    let cost = if up_to_date { model.up_to_date() } else { model.estimate(path, meta.len(), &probe, format) };
     Ok(Inspected { source: probe.format, format, outputs, up_to_date, cost, meta })
 }
 

@@ -600,6 +600,9 @@ pub struct OutRow {
     pub own_quality: Option<u8>,
     /// `--timeout` when none is given.
     pub timeout: Duration,
+    /// Milliseconds one worker takes to encode a megapixel of it (default
+    /// effort), for the cost model: 2 workers, 8 corpus photos at 1600 px.
+    pub encode_ms_per_mp: f64,
     /// What `--help` says of it.
     pub help: &'static str,
 }
@@ -621,6 +624,7 @@ pub const OUTPUTS: &[OutRow] = &[
         metadata: Container::JpegSegments,
         own_quality: None,
         timeout: DEFAULT_TIMEOUT,
+        encode_ms_per_mp: 15.0,
         help: "JPEG (chroma subsampling from --subsampling, 4:2:0 unless told)",
     },
     OutRow {
@@ -635,6 +639,7 @@ pub const OUTPUTS: &[OutRow] = &[
         metadata: Container::PngChunks,
         own_quality: None,
         timeout: DEFAULT_TIMEOUT,
+        encode_ms_per_mp: 12.0,
         help: "PNG (lossless, keeps alpha)",
     },
     OutRow {
@@ -649,6 +654,7 @@ pub const OUTPUTS: &[OutRow] = &[
         metadata: Container::RiffChunks,
         own_quality: None,
         timeout: DEFAULT_TIMEOUT,
+        encode_ms_per_mp: 130.0,
         help: "WebP (lossy, keeps alpha)",
     },
     OutRow {
@@ -668,6 +674,7 @@ pub const OUTPUTS: &[OutRow] = &[
         // rav1e and 51 s with libaom at effort 10 here, so a minute would
         // fail honest files; ten still ends a stuck one.
         timeout: Duration::from_secs(600),
+        encode_ms_per_mp: 3200.0,
         help: "AVIF (AV1, lossy, 8-bit, chroma 4:2:0 unless --subsampling says otherwise, keeps alpha; \
                slow to encode, see --effort; quality 50 unless told)",
     },
