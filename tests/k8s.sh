@@ -25,6 +25,8 @@ ln -s "$bin" "$tmp/bin/imgbatch"
 cp -r "$repo/fixtures/photos/." "$tmp/photos/"
 "$bin" resize "$repo/fixtures/photos" -o "$tmp/photos/small" --width 300 --quiet
 "$bin" resize "$repo/fixtures/photos" -o "$tmp/photos/png" --width 200 --format png --quiet
+# These outputs serve as photos here: unmark them, or the walk leaves them out.
+rm -r "$tmp/photos/small/.imgbatch" "$tmp/photos/png/.imgbatch"
 
 python3 - "$manifest" "$tmp" <<'PY'
 import json, os, subprocess, sys, yaml

@@ -83,6 +83,8 @@ mkdir -p "$in"
 cp -r "$repo/fixtures/photos/." "$in/"
 "$bin" resize "$repo/fixtures/photos" -o "$in/small" --width 300 --quiet
 "$bin" resize "$repo/fixtures/photos" -o "$in/png" --width 200 --format png --quiet
+# These outputs serve as photos here: unmark them, or the walk leaves them out.
+rm -r "$in/small/.imgbatch" "$in/png/.imgbatch"
 printf 'not an image' > "$in/notes.txt"
 
 "$bin" thumbs "$in" -o "$tmp/single" --sizes 64,128 --report "$tmp/single.json" --quiet \
