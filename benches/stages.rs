@@ -226,7 +226,7 @@ fn overhead(c: &mut Criterion) {
             let (tasks, tasks_rx) = crossbeam_channel::unbounded();
             let (results, _results_rx) = crossbeam_channel::unbounded();
             let (counts, cancel) = (WalkCounts::default(), AtomicBool::new(false));
-            Walker::new(&job, tasks, results, &counts, &cancel).run();
+            Walker::new(&job, &imgbatch::ledger::Ledger::default(), tasks, results, &counts, &cancel).run();
             assert_eq!(tasks_rx.len(), FILES);
         })
     });

@@ -156,9 +156,14 @@ pub struct Common {
     /// Also list every file that is not an image (they are always counted in the summary).
     #[arg(long, short = 'v')]
     pub verbose: bool,
-    /// Redo outputs that are already up to date.
+    /// Redo outputs that are already up to date (a re-run redoes only the
+    /// outputs whose input or settings changed; see .imgbatch/ in -o).
     #[arg(long)]
     pub force: bool,
+    /// Delete the outputs of inputs that are gone: only files imgbatch's
+    /// record says it wrote, never anything else in -o. With --dry-run, list them.
+    #[arg(long)]
+    pub delete: bool,
     /// Outputs keep the input's extension as written when the format stays
     /// (IMG_0001.JPG → IMG_0001_256.JPG); this writes it in lower case.
     #[arg(long)]
@@ -462,6 +467,7 @@ impl Command {
         }
         job.resources.queue = c.queue.unwrap_or(2 * job.resources.workers);
         job.output.force = c.force;
+        job.output.delete = c.delete;
         job.output.lowercase_ext = c.lowercase_ext;
         if c.files_from.is_some() || c.retry_failed.is_some() {
             let [root] = &job.inputs[..] else {

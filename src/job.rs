@@ -223,6 +223,9 @@ pub struct OutputOptions {
     /// Write the input's extension in lower case when it is kept
     /// (`IMG_0001.JPG` → `IMG_0001_256.jpg` rather than `…_256.JPG`).
     pub lowercase_ext: bool,
+    /// Remove the outputs the record says imgbatch wrote for inputs that are
+    /// gone (`--delete`; listed, not removed, in a dry run).
+    pub delete: bool,
     /// Whether outputs are written, only planned, or made and dropped.
     pub mode: OutputMode,
 }
@@ -385,6 +388,7 @@ impl Job {
                 encode: EncodeOptions::new(quality),
                 force: false,
                 lowercase_ext: false,
+                delete: false,
                 mode: OutputMode::Write,
             },
             resources: Resources {

@@ -32,6 +32,7 @@ pub mod format;
 pub mod geometry;
 pub mod isolate;
 pub mod job;
+pub mod ledger;
 pub mod list;
 pub mod merge;
 pub mod observer;

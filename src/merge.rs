@@ -78,6 +78,11 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
         m.output_bytes = add(m.output_bytes, s.output_bytes, "output_bytes")?;
         m.output_files = add(m.output_files, s.output_files, "output_files")?;
         m.stages.add(&s.stages);
+        m.deleted = add(m.deleted, s.deleted, "deleted")?;
+        for (why, n) in s.redone {
+            let count = m.redone.entry(why).or_default();
+            *count = add(*count, n, "redone")?;
+        }
         m.not_images = add(m.not_images, s.not_images, "not_images")?;
         for (kind, n) in s.not_image_kinds {
             let count = m.not_image_kinds.entry(kind).or_default();
@@ -92,6 +97,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
         }
         all.files.extend(r.files);
         all.not_images.extend(r.not_images);
+        all.deleted.extend(r.deleted);
         all.interrupted |= r.interrupted;
         all.stopped = all.stopped.or(r.stopped);
     }

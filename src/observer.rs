@@ -46,6 +46,10 @@ pub trait Observer {
     /// A dry run's planned output (when the job lists them), in walk order.
     fn planned(&mut self, _output: &Path, _width: u32, _height: u32) {}
 
+    /// An output whose input is gone was deleted (`--delete`), or would be
+    /// (`dry_run`).
+    fn deleted(&mut self, _output: &Path, _dry_run: bool) {}
+
     /// The run stops early, for this reason (writes keep failing).
     fn stopping(&mut self, _why: &str) {}
 

@@ -1,12 +1,11 @@
 //! Where outputs go and how they get there: the mirrored path mapping, the
-//! up-to-date check that makes re-runs resume, and the atomic write.
+//! marker of an output folder, and the atomic write.
 
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
-use std::time::SystemTime;
 
 /// The temporary files being written right now (by every write thread), so
 /// that an exit on a second Ctrl-C can remove them instead of leaving litter.
@@ -39,12 +38,6 @@ pub(crate) fn output_path(out_dir: &Path, rel: &Path, suffix: Option<&str>, ext:
         Some(p) => out_dir.join(p).join(name),
         None => out_dir.join(name),
     }
-}
-
-/// True when every output exists and is at least as new as the input, so a
-/// re-run (or the rest of an interrupted one) can skip the file.
-pub fn up_to_date(input_mtime: SystemTime, outputs: &[PathBuf]) -> bool {
-    outputs.iter().all(|o| fs::metadata(o).and_then(|m| m.modified()).is_ok_and(|t| t >= input_mtime))
 }
 
 /// Whether `a` and `b` are the same file on disk (both must exist).
@@ -184,16 +177,5 @@ mod tests {
         assert_eq!(err.0, bad);
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![OsString::from("blocker")], "nothing of the set, no temporary file");
-    }
-
-    #[test]
-    fn up_to_date_needs_every_output_newer() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = dir.path().join("a");
-        fs::write(&a, b"x").unwrap();
-        let t = fs::metadata(&a).unwrap().modified().unwrap();
-        assert!(up_to_date(t, std::slice::from_ref(&a)));
-        assert!(!up_to_date(t, &[a.clone(), dir.path().join("missing")]));
-        assert!(!up_to_date(t + std::time::Duration::from_secs(5), &[a]));
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::FileError;
+pub use crate::ledger::Redo;
 pub use crate::stages::StageTimes;
 pub use crate::units::human_bytes;
 
@@ -54,6 +55,9 @@ pub struct FileRecord {
     /// Something to know although it succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// Why outputs that were already there were made again.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub redone: Option<Redo>,
     /// Milliseconds of worker time.
     pub ms: u64,
 }
@@ -68,6 +72,7 @@ impl FileRecord {
             outputs: vec![],
             error: None,
             warning: None,
+            redone: None,
             ms,
         }
     }
@@ -95,6 +100,14 @@ pub struct Summary {
     pub ok: u64,
     /// Inputs already up to date.
     pub skipped: u64,
+    /// Of the inputs processed, those whose outputs were there but out of
+    /// date, by the reason (settings changed, input changed, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub redone: BTreeMap<Redo, u64>,
+    /// Outputs of inputs that are gone, deleted (`--delete`; or that would
+    /// be, in a dry run).
+    #[serde(default)]
+    pub deleted: u64,
     /// Inputs that failed.
     pub failed: u64,
     /// Inputs still in progress when the run was interrupted.
@@ -147,6 +160,9 @@ pub struct Report {
     pub files: Vec<FileRecord>,
     /// Files under the inputs that are not images, left alone.
     pub not_images: Vec<OtherFile>,
+    /// Outputs deleted because their input is gone (`--delete`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<String>,
     /// Whether the run was stopped by a signal before the end.
     pub interrupted: bool,
     /// Why the run stopped early on its own (e.g. every write failing).
@@ -179,11 +195,35 @@ impl Report {
             Status::Interrupted => s.interrupted += 1,
         }
         s.input_megapixels += input_pixels as f64 / 1e6;
+        if let (Status::Ok, Some(why)) = (rec.status, rec.redone) {
+            *s.redone.entry(why).or_default() += 1;
+        }
         if rec.status == Status::Ok {
             s.output_bytes += rec.outputs.iter().map(|o| o.bytes).sum::<u64>();
             s.output_files += rec.outputs.len() as u64;
         }
         self.files.push(rec);
+    }
+
+    /// Counts an output deleted because its input is gone.
+    pub fn deleted(&mut self, output: &Path) {
+        self.summary.deleted += 1;
+        self.deleted.push(output.to_string_lossy().into_owned());
+    }
+
+    /// `12 redone: settings changed` (`12 redone: 10 settings changed, 2
+    /// input changed` when the reasons differ); `None` when nothing was.
+    pub(crate) fn redone_text(&self) -> Option<String> {
+        let r = &self.summary.redone;
+        let n: u64 = r.values().sum();
+        match r.len() {
+            0 => None,
+            1 => r.keys().next().map(|why| format!("{n} redone: {}", why.describe())),
+            _ => {
+                let parts: Vec<String> = r.iter().map(|(why, k)| format!("{k} {}", why.describe())).collect();
+                Some(format!("{n} redone: {}", parts.join(", ")))
+            }
+        }
     }
 
     /// Counts a file that is not an image.
@@ -289,6 +329,12 @@ impl Report {
             let links = if s.links_ignored == 1 { "link" } else { "links" };
             ignored += &format!(" · {} {links} not followed (--follow)", s.links_ignored);
         }
+        let redone = self.redone_text().map(|t| format!(" ({t})")).unwrap_or_default();
+        if s.deleted > 0 {
+            let outputs = if s.deleted == 1 { "output" } else { "outputs" };
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            ignored += &format!(" · {verb} {} stale {outputs} (input gone)", s.deleted);
+        }
         let end = if self.interrupted && s.interrupted > 0 {
             format!(" · interrupted ({} in progress left unfinished)", s.interrupted)
         } else if self.interrupted {
@@ -303,7 +349,7 @@ impl Report {
             None => what.to_string(),
         };
         format!(
-            "{what}: {} ok, {} skipped, {} failed · {:.1} MP in · {outputs} · {:.2} s{rate}{ignored}{end}",
+            "{what}: {} ok{redone}, {} skipped, {} failed · {:.1} MP in · {outputs} · {:.2} s{rate}{ignored}{end}",
             s.ok, s.skipped, s.failed, s.input_megapixels, s.elapsed_s,
         )
     }

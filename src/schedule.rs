@@ -91,6 +91,8 @@ mod tests {
             source: crate::format::InFormat::Jpeg,
             format: OutFormat::Jpeg,
             outputs: vec![],
+            stamp: Default::default(),
+            redo: None,
         }
     }
 

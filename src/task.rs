@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FileError;
 use crate::format::InFormat;
 use crate::job::{OutFormat, Target};
+pub use crate::ledger::{Redo, Stamp};
 use crate::stages::StageTimes;
 
 /// One input file and the outputs planned for it by the walker.
@@ -36,6 +37,13 @@ pub struct Task {
     /// Output path and target size, one per output.
     #[serde(with = "crate::path_bytes::pairs")]
     pub outputs: Vec<(PathBuf, Target)>,
+    /// What makes the outputs, for the record in the output folder (the
+    /// writer's business: not sent to worker processes).
+    #[serde(skip)]
+    pub stamp: Stamp,
+    /// Why outputs that are already there are made again.
+    #[serde(skip)]
+    pub redo: Option<Redo>,
 }
 
 /// One encoded output, ready for the writer.
@@ -93,6 +101,10 @@ pub struct FileResult {
     pub cost: Option<u64>,
     /// What happened.
     pub outcome: Outcome,
+    /// What made its outputs (its task's), for the record.
+    pub stamp: Stamp,
+    /// Why outputs that were there are made again.
+    pub redo: Option<Redo>,
 }
 
 /// What the walker and the workers tell the writer.

@@ -61,6 +61,14 @@ impl Observer for Terminal {
         self.progress.out_line(&format!("would write {} ({width}x{height})", output.display()));
     }
 
+    fn deleted(&mut self, output: &Path, dry_run: bool) {
+        if dry_run {
+            self.progress.out_line(&format!("would delete {} (input gone)", output.display()));
+        } else if self.verbosity == Verbosity::Verbose {
+            self.progress.line(&format!("deleted {} (input gone)", output.display()));
+        }
+    }
+
     fn stopping(&mut self, why: &str) {
         self.progress.line(&format!("error: {why}"));
     }

@@ -20,6 +20,7 @@ use crate::error::FileError;
 use crate::format::Class;
 use crate::format::{self, HEAD_LEN, InFormat, is_candidate};
 use crate::job::{FormatChoice, Job, OutFormat, Target};
+use crate::ledger::{self, Identity, Ledger, Redo, Stamp, Verdict};
 use crate::output;
 use crate::probe;
 use crate::read::open_input;
@@ -220,7 +221,7 @@ fn each_file(job: &Job, cancel: &AtomicBool, mut f: impl FnMut(&Path, &Path, u64
 /// Sizes up what the walker will find (the same walk, ahead of it) into
 /// `tally`: a listing, then a header pass over a sample; stops early when
 /// `cancel` is set.
-pub fn count(job: &Job, tally: &Tally, cancel: &AtomicBool) {
+pub fn count(job: &Job, ledger: &Ledger, tally: &Tally, cancel: &AtomicBool) {
     let model = CostModel::for_job(job);
     let listed = each_file(job, cancel, |path, _, len| tally.add(Class::of(path), len, model.guess(path, len)));
     if !listed {
@@ -232,7 +233,7 @@ pub fn count(job: &Job, tally: &Tally, cancel: &AtomicBool) {
     each_file(job, cancel, |path, rel, len| {
         if n.is_multiple_of(every) {
             let guess = model.guess(path, len);
-            let estimate = inspect(job, path, rel, &model, cost::HEAD).map_or(guess, |i| i.cost);
+            let estimate = inspect(job, ledger, path, rel, &model, cost::HEAD).map_or(guess, |i| i.cost);
             tally.sample(Class::of(path), guess, estimate);
         }
         n += 1;
@@ -250,17 +251,53 @@ struct Inspected {
     source: InFormat,
     format: OutFormat,
     outputs: Vec<(PathBuf, Target)>,
-    up_to_date: bool,
+    /// Which outputs must be made: none when all are there, made from this
+    /// input with these settings.
+    todo: Vec<bool>,
+    /// Why outputs that are there are made again.
+    redo: Option<Redo>,
+    stamp: Stamp,
     /// Estimated cost, for the order of the tasks and the bar.
     cost: u64,
     meta: std::fs::Metadata,
+}
+
+/// Which of an input's outputs must be made, from the record's verdict on
+/// each (all of them with `--force`), and the weightiest reason any of
+/// those that are there gives.
+fn judge(job: &Job, ledger: &Ledger, outputs: &[(PathBuf, Target)], stamp: &Stamp) -> (Vec<bool>, Option<Redo>) {
+    if job.output.force {
+        let there = outputs.iter().any(|(p, _)| p.exists());
+        return (vec![true; outputs.len()], there.then_some(Redo::Forced));
+    }
+    let mut redo: Option<Redo> = None;
+    let todo = outputs
+        .iter()
+        .zip(&stamp.settings)
+        .map(|((p, _), &k)| match ledger.verdict(p, k, stamp.identity) {
+            Verdict::Fresh => false,
+            Verdict::New => true,
+            Verdict::Redo(r) => {
+                redo = Some(redo.map_or(r, |o| o.min(r)));
+                true
+            }
+        })
+        .collect();
+    (todo, redo)
 }
 
 /// Sniffs the format, maps the outputs, checks whether they are up to date
 /// and estimates the cost from the file's first `want` bytes (the bar wants
 /// [`cost::HEAD`]; the order of the tasks makes do with what the sniffing
 /// reads).
-fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -> Result<Inspected, FileError> {
+fn inspect(
+    job: &Job,
+    ledger: &Ledger,
+    path: &Path,
+    rel: &Path,
+    model: &CostModel,
+    want: usize,
+) -> Result<Inspected, FileError> {
     let (file, meta) = open_input(path)?;
     let want = want.max(HEAD_LEN);
     let mut head = Vec::with_capacity(want);
@@ -275,15 +312,22 @@ fn inspect(job: &Job, path: &Path, rel: &Path, model: &CostModel, want: usize) -
         .into_iter()
         .map(|(suffix, target)| (output::output_path(&job.output.dir, rel, suffix.as_deref(), &ext), target))
         .collect();
-    let paths: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
-    let up_to_date = !job.output.force && meta.modified().is_ok_and(|t| output::up_to_date(t, &paths));
+    let stamp = Stamp {
+        input: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+        identity: Identity::of(&meta),
+        settings: outputs.iter().map(|(_, t)| ledger::settings_key(job, format, *t)).collect(),
+    };
+    let (todo, redo) = judge(job, ledger, &outputs, &stamp);
+    let up_to_date = !todo.contains(&true);
     let cost = if up_to_date { model.up_to_date() } else { model.estimate(path, meta.len(), &probe, format) };
-    Ok(Inspected { source: probe.format, format, outputs, up_to_date, cost, meta })
+    Ok(Inspected { source: probe.format, format, outputs, todo, redo, stamp, cost, meta })
 }
 
 /// Walker state for one run.
 pub struct Walker<'a> {
     job: &'a Job,
+    /// The output folder's record: what is up to date.
+    ledger: &'a Ledger,
     /// Canonical output folder, never walked.
     out_dir: Option<FolderId>,
     /// Output path → the input that claimed it.
@@ -308,6 +352,7 @@ impl<'a> Walker<'a> {
     /// A walker sending on `tasks` (to workers) and `results` (to the writer).
     pub fn new(
         job: &'a Job,
+        ledger: &'a Ledger,
         tasks: Sender<Task>,
         results: Sender<Msg>,
         counts: &'a WalkCounts,
@@ -317,7 +362,20 @@ impl<'a> Walker<'a> {
         // A window of one hands tasks on in walk order.
         let window = Lookahead::new(if job.resources.costliest_first { WINDOW } else { 1 });
         let model = CostModel::for_job(job);
-        Walker { job, out_dir, claimed: HashMap::new(), tasks, results, counts, cancel, seq: 0, model, head: 0, window }
+        Walker {
+            job,
+            ledger,
+            out_dir,
+            claimed: HashMap::new(),
+            tasks,
+            results,
+            counts,
+            cancel,
+            seq: 0,
+            model,
+            head: 0,
+            window,
+        }
     }
 
     /// Estimates each task's cost closely enough for the progress bar, from
@@ -416,7 +474,15 @@ impl<'a> Walker<'a> {
     /// Hands an input that needs no worker (failed or up to date) to the writer.
     fn report(&mut self, input: PathBuf, outcome: Outcome) -> Result<(), Disconnected> {
         let seq = self.next_seq();
-        let r = FileResult { input, seq, elapsed: Duration::ZERO, cost: None, outcome };
+        let r = FileResult {
+            input,
+            seq,
+            elapsed: Duration::ZERO,
+            cost: None,
+            outcome,
+            stamp: Stamp::default(),
+            redo: None,
+        };
         self.results.send(Msg::File(r)).map_err(|_| Disconnected)
     }
 
@@ -483,8 +549,8 @@ impl<'a> Walker<'a> {
 
     /// Inspects the file and claims its outputs.
     fn plan(&mut self, path: &Path, rel: &Path) -> Result<Task, FileError> {
-        let Inspected { source, format, outputs, up_to_date, cost, meta } =
-            inspect(self.job, path, rel, &self.model, self.head)?;
+        let Inspected { source, format, mut outputs, todo, redo, mut stamp, cost, meta } =
+            inspect(self.job, self.ledger, path, rel, &self.model, self.head)?;
         for (out, _) in &outputs {
             if let Some(first) = self.claimed.get(out) {
                 return Err(FileError::Collision { output: out.clone(), first: first.clone() });
@@ -496,7 +562,16 @@ impl<'a> Walker<'a> {
         for (out, _) in &outputs {
             self.claimed.insert(out.clone(), path.to_path_buf());
         }
-        Ok(Task { input: path.to_path_buf(), seq: 0, up_to_date, cost, source, format, outputs })
+        // Only the outputs that must be made, when some are fresh: a size
+        // added to a thumbnail set makes that size alone.
+        let up_to_date = !todo.contains(&true);
+        if !up_to_date {
+            let mut keep = todo.iter().copied();
+            outputs.retain(|_| keep.next().unwrap_or(true));
+            let mut keep = todo.iter().copied();
+            stamp.settings.retain(|_| keep.next().unwrap_or(true));
+        }
+        Ok(Task { input: path.to_path_buf(), seq: 0, up_to_date, cost, source, format, outputs, stamp, redo })
     }
 }
 
@@ -520,7 +595,7 @@ mod tests {
         img.save(out.join("old_output.png")).unwrap();
         let job = Job::new(vec![dir.path().to_path_buf()], out, Operation::Thumbs { sizes: vec![4], crop: false });
         let tally = Tally::default();
-        count(&job, &tally, &AtomicBool::new(false));
+        count(&job, &Ledger::default(), &tally, &AtomicBool::new(false));
         assert!(tally.done.load(Ordering::Relaxed));
         // Two images and the text file; not the hidden file, the link or the output folder.
         assert_eq!(tally.files.load(Ordering::Relaxed), 3);
@@ -533,7 +608,7 @@ mod tests {
         let (tasks, task_rx) = crossbeam_channel::unbounded();
         let (results, result_rx) = crossbeam_channel::unbounded();
         let counts = WalkCounts::default();
-        Walker::new(&job, tasks, results, &counts, &AtomicBool::new(false)).run();
+        Walker::new(&job, &Ledger::default(), tasks, results, &counts, &AtomicBool::new(false)).run();
         assert_eq!(task_rx.len() + result_rx.len(), 3);
     }
 
@@ -584,12 +659,14 @@ mod tests {
             source: InFormat::Jpeg,
             format: OutFormat::Jpeg,
             outputs: vec![],
+            stamp: Stamp::default(),
+            redo: None,
         };
         tasks.send(busy).unwrap();
         let (results, result_rx) = crossbeam_channel::unbounded();
         let counts = WalkCounts::default();
         let order: Vec<String> = std::thread::scope(|s| {
-            s.spawn(|| Walker::new(&job, tasks, results, &counts, &AtomicBool::new(false)).run());
+            s.spawn(|| Walker::new(&job, &Ledger::default(), tasks, results, &counts, &AtomicBool::new(false)).run());
             if costliest_first {
                 assert!(matches!(result_rx.recv(), Ok(Msg::File(FileResult { outcome: Outcome::NotImage(_), .. }))));
             }
@@ -617,13 +694,15 @@ mod tests {
             .map(|f| model.guess(Path::new(f), std::fs::metadata(dir.path().join(f)).unwrap().len()))
             .sum();
         let tally = Tally::default();
-        count(&job, &tally, &AtomicBool::new(false));
+        count(&job, &Ledger::default(), &tally, &AtomicBool::new(false));
         assert!(tally.cost() > 20 * guessed, "{} against {guessed}", tally.cost());
         // The walker estimates each file the same way, so a finished run fills the bar.
         let (tasks, task_rx) = crossbeam_channel::unbounded();
         let (results, _result_rx) = crossbeam_channel::unbounded();
         let counts = WalkCounts::default();
-        Walker::new(&job, tasks, results, &counts, &AtomicBool::new(false)).estimating_costs().run();
+        Walker::new(&job, &Ledger::default(), tasks, results, &counts, &AtomicBool::new(false))
+            .estimating_costs()
+            .run();
         let walked: u64 = task_rx.try_iter().map(|t| t.cost).sum();
         assert_eq!(walked, tally.cost());
     }

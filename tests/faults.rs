@@ -289,6 +289,22 @@ fn wait_for_outputs(dir: &Path, n: usize) {
     }
 }
 
+/// Waits until the record in `dir/.imgbatch` names `n` outputs.
+fn wait_for_records(dir: &Path, n: usize) {
+    let start = Instant::now();
+    let lines = || {
+        let Ok(files) = fs::read_dir(dir.join(".imgbatch")) else { return 0 };
+        let records = files.flatten().filter(|f| f.file_name().to_string_lossy().ends_with(".tsv"));
+        records
+            .map(|f| fs::read_to_string(f.path()).unwrap_or_default().lines().filter(|l| !l.starts_with('#')).count())
+            .sum()
+    };
+    while lines() < n {
+        assert!(start.elapsed() < Duration::from_secs(60), "no record");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn sigterm_stops_like_sigint_with_a_report() {
     let dir = many_inputs(200);
@@ -351,6 +367,9 @@ fn after_kill_9_the_next_run_does_only_the_rest() {
         .spawn()
         .unwrap();
     wait_for_outputs(out.path(), 7);
+    // The record is written just after each output's rename: kill once it
+    // names all seven, so the test knows what the next run will skip.
+    wait_for_records(out.path(), 7);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let done = assert_whole_outputs(out.path());

@@ -7,14 +7,17 @@ use std::time::{Duration, SystemTime};
 
 #[test]
 fn rerun_skips_up_to_date_outputs_and_force_redoes_them() {
-    let out = tempfile::tempdir().unwrap();
+    let base = tempfile::tempdir().unwrap();
+    let (photos, out) = (base.path().join("photos"), base.path().join("out"));
+    copy_dir(&common::photos(), &photos);
     let run = |extra: &[&str]| {
-        let o = bin().args(["thumbs", "--json", "-o"]).arg(out.path()).args(extra).arg(photos()).assert().success();
+        let o = bin().args(["thumbs", "--json", "-o"]).arg(&out).args(extra).arg(&photos).assert().success();
         json(&o.get_output().stdout)
     };
     let first = run(&[]);
     assert_eq!(first["summary"]["ok"], 6);
-    let lake = out.path().join("lake_256.jpg");
+    assert!(first["summary"].get("redone").is_none(), "nothing was there: nothing redone");
+    let lake = out.join("lake_256.jpg");
     let mtime = fs::metadata(&lake).unwrap().modified().unwrap();
     let second = run(&[]);
     assert_eq!(second["summary"]["skipped"], 6);
@@ -23,14 +26,19 @@ fn rerun_skips_up_to_date_outputs_and_force_redoes_them() {
     assert_eq!(entry(&second, "lake.jpg")["status"], "skipped");
     assert_eq!(entry(&second, "lake.jpg")["outputs"][0]["width"], 256);
     assert_eq!(fs::metadata(&lake).unwrap().modified().unwrap(), mtime, "skipped output untouched");
-    // An output older than its input is redone.
+    // An input whose modification time changed is redone, and said so;
+    // an output's own time does not matter.
     let old = SystemTime::now() - Duration::from_secs(3600 * 24 * 365 * 20);
-    fs::File::options().write(true).open(&lake).unwrap().set_modified(old).unwrap();
+    fs::File::options().write(true).open(photos.join("lake.jpg")).unwrap().set_modified(old).unwrap();
+    fs::File::options().write(true).open(out.join("2025/logo_256.png")).unwrap().set_modified(old).unwrap();
     let third = run(&[]);
     assert_eq!(third["summary"]["ok"], 1);
+    assert_eq!(third["summary"]["redone"]["input_changed"], 1);
     assert_eq!(entry(&third, "lake.jpg")["status"], "ok");
+    assert_eq!(entry(&third, "lake.jpg")["redone"], "input_changed");
     let forced = run(&["--force"]);
     assert_eq!(forced["summary"]["ok"], 6);
+    assert_eq!(forced["summary"]["redone"]["forced"], 6);
 }
 
 #[test]

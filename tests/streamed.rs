@@ -65,6 +65,8 @@ fn both_ways(path: &Path) -> ((Vec<u8>, u64), (Vec<u8>, u64)) {
         source: imgbatch::format::sniff(&fs::read(path).unwrap(), None).unwrap(),
         format: OutFormat::Jpeg,
         outputs: vec![("thumb.jpg".into(), target)],
+        stamp: Default::default(),
+        redo: None,
     };
     let mut resampler = Resampler::new();
     let mut charged = 0u64;

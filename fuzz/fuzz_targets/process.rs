@@ -48,6 +48,8 @@ fuzz_target!(|data: &[u8]| {
             ("a".into(), Target { width: Some(48), height: Some(32), fit }),
             ("b".into(), Target { width: Some(7), height: None, fit: Fit::Inside }),
         ],
+        stamp: Default::default(),
+        redo: None,
     };
     let image = ImageOptions {
         // Small limits keep libFuzzer's 2 GB RSS cap for real bugs.

@@ -41,6 +41,8 @@ fuzz_target!(|data: &[u8]| {
         source,
         format,
         outputs: vec![("a".into(), Target { width: Some(40), height: Some(40), fit: Fit::Cover })],
+        stamp: Default::default(),
+        redo: None,
     };
     let image = ImageOptions {
         // Small limits keep libFuzzer's 2 GB RSS cap for real bugs.

@@ -94,6 +94,8 @@ mod tests {
             source: crate::format::InFormat::Jpeg,
             format: OutFormat::Jpeg,
             outputs: vec![(PathBuf::from(OsStr::from_bytes(b"out/caf\xe9_256.jpg")), target)],
+            stamp: Default::default(),
+            redo: None,
         };
         let mut pipe = Vec::new();
         send(&mut pipe, &ToWorker::Task(task)).unwrap();

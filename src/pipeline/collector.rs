@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
+use super::record::Record;
 use super::sink::Sink;
 use super::supervisor::{self, Shared};
 use crate::cost::CostModel;
@@ -19,7 +20,7 @@ use crate::isolate::Isolation;
 use crate::job::Job;
 use crate::observer::{Observer, Totals};
 use crate::report::{FileRecord, OutputRecord, Report, Status};
-use crate::task::{FileResult, Msg, Outcome};
+use crate::task::{FileResult, Msg, Outcome, Redo, Stamp};
 use crate::walk::Tally;
 use crate::write_pool::Written;
 
@@ -54,6 +55,8 @@ pub(super) struct Writer<'a> {
     costs: CostModel,
     /// Where the outputs go.
     sink: Sink<Pending>,
+    /// The output folder's record of what made each output.
+    record: Record,
 }
 
 /// What the writer keeps of an input while its outputs are being written.
@@ -64,6 +67,10 @@ struct Pending {
     bytes: (u64, u64),
     warning: Option<String>,
     pixels: u64,
+    /// What made its outputs, and their paths, for the record.
+    stamp: Stamp,
+    paths: Vec<PathBuf>,
+    redo: Option<Redo>,
 }
 
 impl<'a> Writer<'a> {
@@ -85,6 +92,7 @@ impl<'a> Writer<'a> {
             write_failures: 0,
             costs: CostModel::for_job(job),
             sink: Sink::for_job(job),
+            record: Record::for_job(job),
         }
     }
 
@@ -143,6 +151,8 @@ impl<'a> Writer<'a> {
             }
         }
         self.sink.finish(self.observer);
+        let stopped = cancelled_at.is_some() || self.report.stopped.is_some();
+        self.record.finish(self.job, stopped, &mut self.report, self.observer);
         self.report
     }
 
@@ -227,8 +237,17 @@ impl<'a> Writer<'a> {
             Outcome::Done(_) if self.report.stopped.is_some() => return,
             Outcome::Done(done) => {
                 self.report.summary.stages.add(&done.stages);
-                let context =
-                    Pending { input: input.to_path_buf(), ms, bytes, warning: done.warning, pixels: done.input_pixels };
+                let paths = done.outputs.iter().map(|o| o.path.clone()).collect();
+                let context = Pending {
+                    input: input.to_path_buf(),
+                    ms,
+                    bytes,
+                    warning: done.warning,
+                    pixels: done.input_pixels,
+                    stamp: r.stamp,
+                    paths,
+                    redo: r.redo,
+                };
                 // Answered now, or later on the write threads' channel (see run).
                 if let Some(written) = self.sink.put(r.seq, done.outputs, context, self.observer) {
                     self.written(written);
@@ -241,7 +260,7 @@ impl<'a> Writer<'a> {
 
     /// Records an input whose outputs were written (or failed to be).
     fn written(&mut self, w: Written<Pending>) {
-        let Pending { input, ms, bytes, warning, pixels } = w.context;
+        let Pending { input, ms, bytes, warning, pixels, stamp, paths, redo } = w.context;
         self.report.summary.stages.write_s += w.seconds;
         // Queued when the run stopped, and not attempted: dropped, as
         // results that arrive after the stop are.
@@ -249,7 +268,11 @@ impl<'a> Writer<'a> {
         let (rec, pixels) = match result {
             Ok(outputs) => {
                 self.write_failures = 0;
-                (FileRecord { outputs, warning, ..FileRecord::new(&input, Status::Ok, ms) }, pixels)
+                let written: Vec<(&Path, u64)> =
+                    paths.iter().map(PathBuf::as_path).zip(outputs.iter().map(|o| o.bytes)).collect();
+                self.record.add(&stamp, &written, self.observer);
+                let rec = FileRecord { outputs, warning, redone: redo, ..FileRecord::new(&input, Status::Ok, ms) };
+                (rec, pixels)
             }
             Err(e) => {
                 self.write_failed(&e);

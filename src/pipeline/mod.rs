@@ -23,6 +23,7 @@
 //! its sender forever.
 
 mod collector;
+mod record;
 mod sink;
 mod supervisor;
 
@@ -41,6 +42,7 @@ use crate::budget::Budget;
 use crate::error::SetupError;
 use crate::isolate::limits;
 use crate::job::{Job, OutputMode};
+use crate::ledger::Ledger;
 use crate::observer::Observer;
 use crate::process::{self, ProcessOptions, Task};
 use crate::report::Report;
@@ -139,6 +141,12 @@ pub fn run_with_step(
     let (result_tx, result_rx) = bounded::<Msg>(job.resources.queue);
     let counts = WalkCounts::default();
     let tally = Tally::default();
+    // What is up to date: read once, before the walk (none for bench).
+    let ledger = match job.output.mode {
+        OutputMode::Discard => Ledger::default(),
+        _ => Ledger::load(&job.output.dir),
+    };
+    let ledger = &ledger;
     let shared = Arc::new(Shared {
         tasks: task_rx,
         results: result_tx,
@@ -160,7 +168,7 @@ pub fn run_with_step(
         std::thread::Builder::new()
             .name("imgbatch-walker".into())
             .spawn_scoped(s, move || {
-                let walker = Walker::new(job, task_tx, walker_results.clone(), counts, stop);
+                let walker = Walker::new(job, ledger, task_tx, walker_results.clone(), counts, stop);
                 if bar { walker.estimating_costs() } else { walker }.run();
                 let _ = walker_results.send(Msg::WalkerDone);
             })
@@ -170,7 +178,7 @@ pub fn run_with_step(
             let (tally, stop) = (&tally, &shared.stop);
             std::thread::Builder::new()
                 .name("imgbatch-counter".into())
-                .spawn_scoped(s, move || walk::count(job, tally, stop))
+                .spawn_scoped(s, move || walk::count(job, ledger, tally, stop))
                 .map_err(|e| SetupError::Pool(e.to_string()))?;
         }
         Ok::<_, SetupError>(writer.run(&result_rx, &tally))

@@ -155,7 +155,7 @@ pub(super) fn worker(shared: &Arc<Shared>, id: usize) {
             Ran::Abandoned => continue,
         };
         let (seq, cost, elapsed) = (task.seq, Some(task.cost), start.elapsed());
-        let r = FileResult { input: task.input, seq, elapsed, cost, outcome };
+        let r = FileResult { input: task.input, seq, elapsed, cost, outcome, stamp: task.stamp, redo: task.redo };
         let blocked = Instant::now();
         if shared.results.send(Msg::File(r)).is_err() {
             break;
