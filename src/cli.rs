@@ -10,7 +10,7 @@ use imgbatch::bench::BenchPlan;
 use imgbatch::format::OUTPUTS;
 use imgbatch::isolate::wire::WORKER_ARG;
 use imgbatch::isolate::{Isolation, WorkerCommand};
-use imgbatch::job::{ColourMode, DEFAULT_AVIF_EFFORT, DEFAULT_MAX_PIXELS, OutputMode, parse_color};
+use imgbatch::job::{ColourMode, DEFAULT_AVIF_EFFORT, DEFAULT_MAX_PIXELS, OutputMode, Pairs, parse_color};
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, ShrinkOnLoad, Subsampling, Target};
@@ -102,6 +102,16 @@ pub enum FitArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PairsArg {
+    /// The camera's JPEG (else HEIC, else TIFF) makes the outputs; the RAW is reported as paired.
+    Jpeg,
+    /// The RAW makes the outputs; the JPEG is reported as paired.
+    Raw,
+    /// Both make outputs, the RAW's named apart (DSC_0001_nef_256.jpg).
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RawArg {
     /// The embedded preview when it is big enough, else the raw data.
     Preview,
@@ -160,6 +170,11 @@ pub struct Common {
     /// outputs whose input or settings changed; see .imgbatch/ in -o).
     #[arg(long)]
     pub force: bool,
+    /// Files of one stem in one folder that are one shot in several formats
+    /// (DSC_0001.NEF + DSC_0001.JPG, IMG_1.HEIC + IMG_1.JPG, scan.tif +
+    /// scan.jpg): which member makes the outputs.
+    #[arg(long, value_enum, default_value_t = PairsArg::Jpeg)]
+    pub pairs: PairsArg,
     /// Delete the outputs of inputs that are gone: only files imgbatch's
     /// record says it wrote, never anything else in -o. With --dry-run, list them.
     #[arg(long)]
@@ -468,6 +483,11 @@ impl Command {
         job.resources.queue = c.queue.unwrap_or(2 * job.resources.workers);
         job.output.force = c.force;
         job.output.delete = c.delete;
+        job.select.pairs = match c.pairs {
+            PairsArg::Jpeg => Pairs::Jpeg,
+            PairsArg::Raw => Pairs::Raw,
+            PairsArg::Both => Pairs::Both,
+        };
         job.output.lowercase_ext = c.lowercase_ext;
         if c.files_from.is_some() || c.retry_failed.is_some() {
             let [root] = &job.inputs[..] else {

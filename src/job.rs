@@ -160,9 +160,27 @@ pub struct Job {
     pub resources: Resources,
 }
 
+/// Which member of a shot saved in several formats at once (a camera's
+/// `DSC_0001.NEF` and `DSC_0001.JPG`) makes its outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pairs {
+    /// The rendered picture (JPEG, else HEIC, else TIFF): the camera's own
+    /// rendering, what the photographer saw on its screen, and several
+    /// times faster to read than the RAW. The RAW is reported as paired.
+    #[default]
+    Jpeg,
+    /// The RAW; the rendered members are reported as paired.
+    Raw,
+    /// Every member, the non-preferred ones named apart by their extension
+    /// (`DSC_0001_nef_256.jpg` beside `DSC_0001_256.JPG`).
+    Both,
+}
+
 /// Which files of the inputs the run takes: the walker's settings.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
+    /// Which member of a RAW+JPEG pair (or JPEG+HEIC, JPEG+TIFF) is processed.
+    pub pairs: Pairs,
     /// Walk hidden files and folders.
     pub hidden: bool,
     /// Follow symbolic links while walking.

@@ -37,6 +37,7 @@ pub mod list;
 pub mod merge;
 pub mod observer;
 pub mod output;
+pub(crate) mod pairs;
 pub(crate) mod path_bytes;
 pub mod pipeline;
 pub(crate) mod probe;

@@ -74,6 +74,7 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
         m.skipped = add(m.skipped, s.skipped, "skipped")?;
         m.failed = add(m.failed, s.failed, "failed")?;
         m.interrupted = add(m.interrupted, s.interrupted, "interrupted")?;
+        m.paired = add(m.paired, s.paired, "paired")?;
         m.input_megapixels += s.input_megapixels;
         m.output_bytes = add(m.output_bytes, s.output_bytes, "output_bytes")?;
         m.output_files = add(m.output_files, s.output_files, "output_files")?;

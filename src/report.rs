@@ -22,6 +22,9 @@ pub enum Status {
     Failed,
     /// Still being processed when the run was interrupted; no output.
     Interrupted,
+    /// One member of a shot saved in several formats (a RAW beside its
+    /// JPEG); another member made the outputs (`paired_with`).
+    Paired,
 }
 
 /// One output file in the report.
@@ -55,6 +58,9 @@ pub struct FileRecord {
     /// Something to know although it succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// The member of its shot that made the outputs, when `status` is `paired`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub paired_with: Option<String>,
     /// Why outputs that were already there were made again.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub redone: Option<Redo>,
@@ -72,6 +78,7 @@ impl FileRecord {
             outputs: vec![],
             error: None,
             warning: None,
+            paired_with: None,
             redone: None,
             ms,
         }
@@ -112,6 +119,10 @@ pub struct Summary {
     pub failed: u64,
     /// Inputs still in progress when the run was interrupted.
     pub interrupted: u64,
+    /// Members of shots saved in several formats that another member made
+    /// the outputs of (`--pairs`).
+    #[serde(default)]
+    pub paired: u64,
     /// Wall time of the run, seconds.
     pub elapsed_s: f64,
     /// When the run started, seconds since the Unix epoch: lets
@@ -193,6 +204,7 @@ impl Report {
             Status::Skipped => s.skipped += 1,
             Status::Failed => s.failed += 1,
             Status::Interrupted => s.interrupted += 1,
+            Status::Paired => s.paired += 1,
         }
         s.input_megapixels += input_pixels as f64 / 1e6;
         if let (Status::Ok, Some(why)) = (rec.status, rec.redone) {
@@ -328,6 +340,9 @@ impl Report {
         if s.links_ignored > 0 {
             let links = if s.links_ignored == 1 { "link" } else { "links" };
             ignored += &format!(" · {} {links} not followed (--follow)", s.links_ignored);
+        }
+        if s.paired > 0 {
+            ignored += &format!(" · {} paired (RAW+JPEG shots: one output set each, --pairs)", s.paired);
         }
         let redone = self.redone_text().map(|t| format!(" ({t})")).unwrap_or_default();
         if s.deleted > 0 {

@@ -83,6 +83,9 @@ pub enum Outcome {
     Skipped(Vec<(PathBuf, u32, u32, u64)>),
     /// No output.
     Failed(FileError),
+    /// One member of a shot saved in several formats (a RAW beside its
+    /// JPEG): this other member makes the outputs (`--pairs`).
+    Paired(PathBuf),
     /// Found while walking a folder but not an image (a video, a sidecar, a
     /// text): not a failure, counted by kind (its extension).
     NotImage(String),

@@ -46,6 +46,8 @@ impl Observer for Terminal {
             self.progress.line(&format!("{}: {e}", record.input));
         } else if let Some(w) = &record.warning {
             self.progress.line(&format!("{}: warning: {w}", record.input));
+        } else if let (Some(with), Verbosity::Verbose) = (&record.paired_with, self.verbosity) {
+            self.progress.line(&format!("{}: paired with {with}, which makes the outputs (--pairs)", record.input));
         }
         self.progress.inc(record.status == Status::Failed, bytes, cost);
     }

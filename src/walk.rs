@@ -22,6 +22,7 @@ use crate::format::{self, HEAD_LEN, InFormat, is_candidate};
 use crate::job::{FormatChoice, Job, OutFormat, Target};
 use crate::ledger::{self, Identity, Ledger, Redo, Stamp, Verdict};
 use crate::output;
+use crate::pairs::{Role, Siblings};
 use crate::probe;
 use crate::read::open_input;
 use crate::schedule::{Lookahead, WINDOW};
@@ -233,7 +234,7 @@ pub fn count(job: &Job, ledger: &Ledger, tally: &Tally, cancel: &AtomicBool) {
     each_file(job, cancel, |path, rel, len| {
         if n.is_multiple_of(every) {
             let guess = model.guess(path, len);
-            let estimate = inspect(job, ledger, path, rel, &model, cost::HEAD).map_or(guess, |i| i.cost);
+            let estimate = inspect(job, ledger, path, rel, None, &model, cost::HEAD).map_or(guess, |i| i.cost);
             tally.sample(Class::of(path), guess, estimate);
         }
         n += 1;
@@ -295,6 +296,7 @@ fn inspect(
     ledger: &Ledger,
     path: &Path,
     rel: &Path,
+    tag: Option<&str>,
     model: &CostModel,
     want: usize,
 ) -> Result<Inspected, FileError> {
@@ -306,6 +308,17 @@ fn inspect(
     let probe = probe::probe(&head, extension)?;
     let format = choose_format(job.output.format, format::readable(probe.format)?);
     let ext = output_extension(format, extension, job.output.lowercase_ext);
+    // `--pairs both`: a shot's other members are named apart by their tag.
+    let tagged;
+    let rel = match (tag, rel.file_stem()) {
+        (Some(tag), Some(stem)) => {
+            let mut name = stem.to_os_string();
+            name.push(format!("_{tag}.x"));
+            tagged = rel.with_file_name(name);
+            tagged.as_path()
+        }
+        _ => rel,
+    };
     let outputs: Vec<_> = job
         .operation
         .outputs()
@@ -343,6 +356,8 @@ pub struct Walker<'a> {
     head: usize,
     /// Planned tasks not yet handed on (see schedule.rs).
     window: Lookahead,
+    /// The current folder's shots saved in several formats (see pairs.rs).
+    siblings: Siblings,
 }
 
 /// Set when the receiving side has gone away; the walk stops.
@@ -375,6 +390,7 @@ impl<'a> Walker<'a> {
             model,
             head: 0,
             window,
+            siblings: Siblings::default(),
         }
     }
 
@@ -535,7 +551,14 @@ impl<'a> Walker<'a> {
     /// `named`: the file was given on the command line, so it is meant to be
     /// an image and one that is not fails.
     fn handle_file(&mut self, path: &Path, rel: &Path, named: bool) -> Result<(), Disconnected> {
-        match self.plan(path, rel) {
+        // A file named on the command line is meant, whatever its siblings.
+        let role = if named { Role::Makes } else { self.siblings.role(path, self.job.select.pairs) };
+        let tag = match role {
+            Role::Paired(with) => return self.report(path.to_path_buf(), Outcome::Paired(with)),
+            Role::Apart(tag) => Some(tag),
+            Role::Makes => None,
+        };
+        match self.plan(path, rel, tag.as_deref()) {
             Ok(mut task) => {
                 task.seq = self.next_seq();
                 self.queue(task)
@@ -548,9 +571,9 @@ impl<'a> Walker<'a> {
     }
 
     /// Inspects the file and claims its outputs.
-    fn plan(&mut self, path: &Path, rel: &Path) -> Result<Task, FileError> {
+    fn plan(&mut self, path: &Path, rel: &Path, tag: Option<&str>) -> Result<Task, FileError> {
         let Inspected { source, format, mut outputs, todo, redo, mut stamp, cost, meta } =
-            inspect(self.job, self.ledger, path, rel, &self.model, self.head)?;
+            inspect(self.job, self.ledger, path, rel, tag, &self.model, self.head)?;
         for (out, _) in &outputs {
             if let Some(first) = self.claimed.get(out) {
                 return Err(FileError::Collision { output: out.clone(), first: first.clone() });

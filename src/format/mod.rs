@@ -149,8 +149,20 @@ pub struct InRow {
     /// The header facts its first bytes give (size, progressive), for the
     /// formats that put them there; `None` leaves the cost to the file size.
     pub head: Option<ReadHead>,
+    /// What it is in a shot a camera saves in several formats at once (a
+    /// RAW and its JPEG; see `pairs.rs`); `None`: never part of one.
+    pub pair: Option<Pair>,
     /// The first bytes of a file of this format, for the table's own test.
     pub sample: &'static [u8],
+}
+
+/// A format's part in a shot saved in several formats at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pair {
+    /// A rendered picture, the lower rank preferred (JPEG 0, HEIC 1, TIFF 2).
+    Rendered(u8),
+    /// The camera's raw data.
+    Raw,
 }
 
 const HEIF: Support = if cfg!(feature = "heif") {
@@ -172,6 +184,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Raw,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Raw),
         sample: b"II*\0\x10\0\0\0CR\x02\0",
     },
     InRow {
@@ -183,6 +196,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Raw,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Raw),
         sample: b"II*\0\x08\0\0\0",
     },
     InRow {
@@ -196,6 +210,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Raw,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Raw),
         sample: b"MM\0*\0\0\0\x08",
     },
     InRow {
@@ -207,6 +222,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Tiff,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Rendered(2)),
         sample: b"II*\0\x08\0\0\0",
     },
     InRow {
@@ -218,6 +234,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Raw,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Raw),
         sample: b"IIRO\x08\0\0\0",
     },
     InRow {
@@ -229,6 +246,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Raw,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Raw),
         sample: b"IIU\0\x08\0\0\0",
     },
     InRow {
@@ -240,6 +258,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Raw,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Raw),
         sample: b"FUJIFILMCCD-RAW 0201",
     },
     InRow {
@@ -251,6 +270,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Raw,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Raw),
         sample: b"II\x1a\0\0\0HEAPCCDR",
     },
     InRow {
@@ -262,6 +282,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Raw,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Raw),
         sample: b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom",
     },
     InRow {
@@ -273,6 +294,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Modern,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: &[0xFF, 0x0A, 0xFA],
     },
     InRow {
@@ -284,6 +306,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Modern,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"\0\0\0\x18ftypavif\0\0\0\0mif1miaf",
     },
     InRow {
@@ -295,17 +318,19 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Modern,
         same: OutFormat::Jpeg,
         head: None,
+        pair: Some(Pair::Rendered(1)),
         sample: b"\0\0\0\x18ftypheic\0\0\0\0mif1heic",
     },
     InRow {
         format: Some(InFormat::Jpeg),
         name: "JPEG",
-        extensions: &["jpg", "jpeg", "jpe", "jfif"],
+        extensions: &["jpg", "jpeg", "jpe", "jfif", "jps"],
         signature: Signature::Magic(|h| h.starts_with(&[0xFF, 0xD8, 0xFF])),
         support: Support::Reads,
         class: Class::Jpeg,
         same: OutFormat::Jpeg,
         head: Some(head::jpeg),
+        pair: Some(Pair::Rendered(0)),
         sample: &[0xFF, 0xD8, 0xFF, 0xE0],
     },
     InRow {
@@ -317,6 +342,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Png,
         same: OutFormat::Png,
         head: Some(head::png),
+        pair: None,
         sample: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
     },
     InRow {
@@ -328,6 +354,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Jpeg,
         same: OutFormat::Webp,
         head: None,
+        pair: None,
         sample: b"RIFF\x24\0\0\0WEBPVP8 ",
     },
     InRow {
@@ -339,6 +366,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Jpeg,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"GIF89a\x01\0\x01\0",
     },
     InRow {
@@ -350,6 +378,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Tiff,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0",
     },
     InRow {
@@ -361,6 +390,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"8BPS\0\x01\0\0\0\0\0\0",
     },
     InRow {
@@ -372,6 +402,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>"#,
     },
     InRow {
@@ -383,6 +414,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"gimp xcf v011\0",
     },
     InRow {
@@ -396,6 +428,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: &[0xFF, 0x4F, 0xFF, 0x51, 0],
     },
     InRow {
@@ -407,6 +440,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"%!PS-Adobe-3.0 EPSF-3.0\n",
     },
     InRow {
@@ -418,6 +452,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: &[0x49, 0x49, 0xBC, 0x01],
     },
     InRow {
@@ -429,6 +464,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"\0\0\x01\0\x01\0\x10\x10\0\0\x01\0\x20\0",
     },
     InRow {
@@ -440,6 +476,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Tiff,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"P6\n2 2\n255\n",
     },
     InRow {
@@ -451,6 +488,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"DDS \x7c\0\0\0",
     },
     InRow {
@@ -462,6 +500,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"#?RADIANCE\n",
     },
     InRow {
@@ -473,6 +512,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: &[0x76, 0x2F, 0x31, 0x01, 2, 0, 0, 0],
     },
     InRow {
@@ -484,6 +524,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"farbfeld\0\0\0\x01\0\0\0\x01",
     },
     InRow {
@@ -495,6 +536,7 @@ pub const INPUTS: &[InRow] = &[
         class: Class::Other,
         same: OutFormat::Jpeg,
         head: None,
+        pair: None,
         sample: b"qoif\0\0\0\x01\0\0\0\x01\x03\0",
     },
 ];

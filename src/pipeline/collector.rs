@@ -228,6 +228,10 @@ impl<'a> Writer<'a> {
                 (FileRecord { outputs, ..FileRecord::new(input, Status::Skipped, ms) }, 0)
             }
             Outcome::Failed(e) => (FileRecord::failed(input, &e, ms), 0),
+            Outcome::Paired(with) => {
+                let paired_with = Some(lossy(&with));
+                (FileRecord { paired_with, ..FileRecord::new(input, Status::Paired, ms) }, 0)
+            }
             Outcome::NotImage(kind) => {
                 self.observer.not_image(input, bytes.0, bytes.1);
                 self.report.not_image(input, kind);
