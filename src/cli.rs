@@ -11,6 +11,7 @@ use imgbatch::format::OUTPUTS;
 use imgbatch::isolate::wire::WORKER_ARG;
 use imgbatch::isolate::{Isolation, WorkerCommand};
 use imgbatch::job::{ColourMode, DEFAULT_AVIF_EFFORT, DEFAULT_MAX_PIXELS, OutputMode, Pairs, parse_color};
+use imgbatch::naming::NameTemplate;
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
 use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, ShrinkOnLoad, Subsampling, Target};
@@ -170,6 +171,14 @@ pub struct Common {
     /// outputs whose input or settings changed; see .imgbatch/ in -o).
     #[arg(long)]
     pub force: bool,
+    /// Name outputs by TEMPLATE, relative to -o: {dir} (the input's folder
+    /// below its input root), {stem}, {ext}, {size}, {width}, {height} (the
+    /// requested box; auto when not given), {format}. E.g. per-size folders:
+    /// '{size}/{dir}/{stem}.{ext}'; flat: '{stem}_{size}.{ext}'; vipsthumbnail's
+    /// tn_%s: '{dir}/tn_{stem}.{ext}' [default: '{dir}/{stem}_{size}.{ext}',
+    /// resize '{dir}/{stem}.{ext}'].
+    #[arg(long, value_name = "TEMPLATE")]
+    pub name: Option<String>,
     /// Files of one stem in one folder that are one shot in several formats
     /// (DSC_0001.NEF + DSC_0001.JPG, IMG_1.HEIC + IMG_1.JPG, scan.tif +
     /// scan.jpg): which member makes the outputs.
@@ -483,6 +492,7 @@ impl Command {
         job.resources.queue = c.queue.unwrap_or(2 * job.resources.workers);
         job.output.force = c.force;
         job.output.delete = c.delete;
+        job.output.name = c.name.as_deref().map(|t| NameTemplate::parse(t, &job.operation)).transpose()?;
         job.select.pairs = match c.pairs {
             PairsArg::Jpeg => Pairs::Jpeg,
             PairsArg::Raw => Pairs::Raw,

@@ -50,7 +50,7 @@ const UP_TO_DATE_US: u64 = 200;
 impl CostModel {
     /// The model for `job`'s outputs.
     pub(crate) fn for_job(job: &Job) -> CostModel {
-        CostModel { targets: job.operation.outputs().into_iter().map(|(_, t)| t).collect(), upscale: job.image.upscale }
+        CostModel { targets: job.operation.outputs(), upscale: job.image.upscale }
     }
 
     /// From the name and size alone (the listing pass opens no file).

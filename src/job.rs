@@ -47,18 +47,15 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// The outputs one input produces: file-name suffix and target.
-    pub fn outputs(&self) -> Vec<(Option<String>, Target)> {
+    /// The outputs one input produces, one target each (named by
+    /// `crate::naming`).
+    pub fn outputs(&self) -> Vec<Target> {
         match self {
-            Operation::Thumbs { sizes, crop } => sizes
-                .iter()
-                .map(|&s| {
-                    let fit = if *crop { Fit::Cover } else { Fit::Inside };
-                    let t = Target { width: Some(s), height: Some(s), fit };
-                    (Some(format!("_{s}")), t)
-                })
-                .collect(),
-            Operation::Resize(t) => vec![(None, *t)],
+            Operation::Thumbs { sizes, crop } => {
+                let fit = if *crop { Fit::Cover } else { Fit::Inside };
+                sizes.iter().map(|&s| Target { width: Some(s), height: Some(s), fit }).collect()
+            }
+            Operation::Resize(t) => vec![*t],
         }
     }
 
@@ -241,6 +238,8 @@ pub struct OutputOptions {
     /// Write the input's extension in lower case when it is kept
     /// (`IMG_0001.JPG` → `IMG_0001_256.jpg` rather than `…_256.JPG`).
     pub lowercase_ext: bool,
+    /// How outputs are named (`--name`); `None`: the default scheme.
+    pub name: Option<crate::naming::NameTemplate>,
     /// Remove the outputs the record says imgbatch wrote for inputs that are
     /// gone (`--delete`; listed, not removed, in a dry run).
     pub delete: bool,
@@ -406,6 +405,7 @@ impl Job {
                 encode: EncodeOptions::new(quality),
                 force: false,
                 lowercase_ext: false,
+                name: None,
                 delete: false,
                 mode: OutputMode::Write,
             },
@@ -472,8 +472,8 @@ mod tests {
         let op = Operation::Thumbs { sizes: vec![128, 256], crop: true };
         let outs = op.outputs();
         assert_eq!(outs.len(), 2);
-        assert_eq!(outs[0].0.as_deref(), Some("_128"));
-        assert_eq!(outs[1].1.fit, Fit::Cover);
-        assert_eq!(outs[1].1.width, Some(256));
+        assert_eq!(outs[0].width, Some(128));
+        assert_eq!(outs[1].fit, Fit::Cover);
+        assert_eq!(outs[1].width, Some(256));
     }
 }

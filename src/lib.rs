@@ -35,6 +35,7 @@ pub mod job;
 pub mod ledger;
 pub mod list;
 pub mod merge;
+pub mod naming;
 pub mod observer;
 pub mod output;
 pub(crate) mod pairs;

@@ -1,7 +1,6 @@
-//! Where outputs go and how they get there: the mirrored path mapping, the
-//! marker of an output folder, and the atomic write.
+//! Where outputs go and how they get there: the marker of an output
+//! folder, and the atomic write (output names are `crate::naming`'s).
 
-use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -23,21 +22,6 @@ pub fn remove_partial() {
 /// Forgets the temporary files of one finished write (renamed or deleted).
 fn forget_partial(mine: &[PathBuf]) {
     PARTIAL.lock().unwrap_or_else(PoisonError::into_inner).retain(|p| !mine.contains(p));
-}
-
-/// Maps an input's path relative to its root to an output path:
-/// `a/b/c.png` → `DIR/a/b/c<suffix>.<ext>`.
-pub(crate) fn output_path(out_dir: &Path, rel: &Path, suffix: Option<&str>, ext: &str) -> PathBuf {
-    let mut name = OsString::from(rel.file_stem().unwrap_or(rel.as_os_str()));
-    if let Some(s) = suffix {
-        name.push(s);
-    }
-    name.push(".");
-    name.push(ext);
-    match rel.parent() {
-        Some(p) => out_dir.join(p).join(name),
-        None => out_dir.join(name),
-    }
 }
 
 /// Whether `a` and `b` are the same file on disk (both must exist).
@@ -143,17 +127,7 @@ pub(crate) fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_mirror_the_tree() {
-        let out = Path::new("/out");
-        assert_eq!(output_path(out, Path::new("a/b/c.png"), None, "jpg"), Path::new("/out/a/b/c.jpg"));
-        assert_eq!(output_path(out, Path::new("c.JPEG"), Some("_256"), "jpg"), Path::new("/out/c_256.jpg"));
-        assert_eq!(
-            output_path(out, Path::new("x/my.photo.tif"), Some("_64"), "png"),
-            Path::new("/out/x/my.photo_64.png")
-        );
-    }
+    use std::ffi::OsString;
 
     #[test]
     fn atomic_write_replaces_whole_files_and_leaves_no_temp() {

@@ -16,11 +16,12 @@ use crossbeam_channel::Sender;
 use walkdir::{DirEntry, WalkDir};
 
 use crate::cost::{self, CostModel};
-use crate::error::FileError;
+use crate::error::{FileError, SetupError};
 use crate::format::Class;
 use crate::format::{self, HEAD_LEN, InFormat, is_candidate};
 use crate::job::{FormatChoice, Job, OutFormat, Target};
 use crate::ledger::{self, Identity, Ledger, Redo, Stamp, Verdict};
+use crate::naming::{Fields, NameTemplate};
 use crate::output;
 use crate::pairs::{Role, Siblings};
 use crate::probe;
@@ -263,6 +264,76 @@ struct Inspected {
     meta: std::fs::Metadata,
 }
 
+/// The outputs of the input at `rel` in `format`: path and target of each,
+/// named by `--name` or the default scheme, the stem tagged by `--pairs both`.
+fn output_paths(job: &Job, rel: &Path, tag: Option<&str>, ext: &str, format: OutFormat) -> Vec<(PathBuf, Target)> {
+    let default;
+    let names = match &job.output.name {
+        Some(t) => t,
+        None => {
+            default = NameTemplate::default_for(&job.operation);
+            &default
+        }
+    };
+    let mut stem = rel.file_stem().unwrap_or(rel.as_os_str()).to_os_string();
+    if let Some(tag) = tag {
+        stem.push("_");
+        stem.push(tag);
+    }
+    let outputs = job.operation.outputs().into_iter();
+    outputs
+        .map(|target| {
+            let path = job.output.dir.join(names.render(&Fields { rel, stem: &stem, ext, target, format }));
+            (path, target)
+        })
+        .collect()
+}
+
+/// `--name`: two inputs the template gives one output, found before any
+/// work from the names alone (each file's format by its extension; the
+/// walker checks again by content as it goes).
+pub(crate) fn check_names(job: &Job) -> Result<(), SetupError> {
+    let Some(template) = &job.output.name else { return Ok(()) };
+    let mut siblings = Siblings::default();
+    let mut claimed: HashMap<u64, PathBuf> = HashMap::new();
+    let mut clash = None;
+    let stop = AtomicBool::new(false);
+    each_file(job, &stop, |path, rel, _| {
+        let tag = match siblings.role(path, job.select.pairs) {
+            Role::Paired(_) => return,
+            Role::Apart(tag) => Some(tag),
+            Role::Makes => None,
+        };
+        let Some(source) = format::by_extension(path).and_then(|row| row.format) else { return };
+        let Ok(source) = format::readable(source) else { return };
+        let format = choose_format(job.output.format, source);
+        let ext = output_extension(format, path.extension().and_then(OsStr::to_str), job.output.lowercase_ext);
+        for (out, _) in output_paths(job, rel, tag.as_deref(), &ext, format) {
+            let key = twox_hash::XxHash64::oneshot(0, out.as_os_str().as_encoded_bytes());
+            match claimed.get(&key) {
+                Some(first) => {
+                    clash = Some((out, first.clone(), path.to_path_buf()));
+                    stop.store(true, Ordering::Relaxed);
+                    return;
+                }
+                None => {
+                    claimed.insert(key, path.to_path_buf());
+                }
+            }
+        }
+    });
+    match clash {
+        Some((out, a, b)) => Err(SetupError::Invalid(format!(
+            "--name {}: {} and {} would both write {}; put {{dir}} (or another field) in the name",
+            template.text(),
+            a.display(),
+            b.display(),
+            out.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Which of an input's outputs must be made, from the record's verdict on
 /// each (all of them with `--force`), and the weightiest reason any of
 /// those that are there gives.
@@ -308,23 +379,7 @@ fn inspect(
     let probe = probe::probe(&head, extension)?;
     let format = choose_format(job.output.format, format::readable(probe.format)?);
     let ext = output_extension(format, extension, job.output.lowercase_ext);
-    // `--pairs both`: a shot's other members are named apart by their tag.
-    let tagged;
-    let rel = match (tag, rel.file_stem()) {
-        (Some(tag), Some(stem)) => {
-            let mut name = stem.to_os_string();
-            name.push(format!("_{tag}.x"));
-            tagged = rel.with_file_name(name);
-            tagged.as_path()
-        }
-        _ => rel,
-    };
-    let outputs: Vec<_> = job
-        .operation
-        .outputs()
-        .into_iter()
-        .map(|(suffix, target)| (output::output_path(&job.output.dir, rel, suffix.as_deref(), &ext), target))
-        .collect();
+    let outputs = output_paths(job, rel, tag, &ext, format);
     let stamp = Stamp {
         input: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
         identity: Identity::of(&meta),

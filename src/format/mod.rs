@@ -734,6 +734,11 @@ impl OutFormat {
         OUTPUTS.iter().find(|r| r.arg_names.iter().any(|n| n.eq_ignore_ascii_case(arg))).map(|r| r.format)
     }
 
+    /// Its canonical `--format` name (`jpeg`, `png`, `webp`, `avif`).
+    pub fn arg_name(self) -> &'static str {
+        self.row().arg_names[0]
+    }
+
     /// File extension written for this format.
     pub fn extension(self) -> &'static str {
         self.row().extension

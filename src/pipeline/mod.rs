@@ -67,6 +67,7 @@ fn setup(job: &Job) -> Result<Vec<String>, SetupError> {
             )));
         }
     }
+    crate::walk::check_names(job)?;
     if job.output.mode == OutputMode::Write {
         let out = &job.output.dir;
         if out.exists() && !out.is_dir() {
