@@ -267,6 +267,26 @@ fn overhead(c: &mut Criterion) {
     g.bench_function("walk_and_write_64_workers", |b| {
         b.iter_custom(|iters| pipeline_runs(&job, iters, wall, &mut kept))
     });
+    // A re-run over a folder whose 3,000 outputs are all up to date: the
+    // walk, the record's verdict on each output (loaded once), and the
+    // report; what `imgbatch` costs when there is nothing to do.
+    let done = tempfile::tempdir().expect("tempdir");
+    let mut rerun = job.clone();
+    rerun.output.dir = done.path().to_path_buf();
+    let first =
+        imgbatch::pipeline::run_with_step(&rerun, &AtomicBool::new(false), no_image_work, &mut imgbatch::Silent);
+    assert_eq!(first.expect("run").summary.ok, FILES as u64);
+    g.bench_function("rerun_all_up_to_date", |b| {
+        b.iter(|| {
+            let r = imgbatch::pipeline::run_with_step(
+                &rerun,
+                &AtomicBool::new(false),
+                no_image_work,
+                &mut imgbatch::Silent,
+            );
+            assert_eq!(r.expect("run").summary.skipped, FILES as u64);
+        })
+    });
     // What one write thread does for each input (temporary file, write,
     // rename), for all 3,000 thumbnails on the bench's thread alone.
     let thumb = jpeg(&photo(256, 192));

@@ -157,6 +157,10 @@ fn delete_removes_the_outputs_of_deleted_inputs_and_nothing_else() {
     assert!(stdout.contains("sunset_64.jpg") && stdout.contains("rotated_64.jpg"), "{stdout}");
     assert!(!stdout.contains("rotated_128.jpg"), "a replaced output is not imgbatch's: {stdout}");
     assert_eq!(files_under(&out), before, "a dry run deletes nothing");
+    // With --json, stdout is the report alone: the list is in it.
+    let dry = run(&photos, &out, &["thumbs", "--sizes", "64,128", "--delete", "--dry-run"]);
+    assert_eq!(dry["summary"]["deleted"], 3);
+    assert_eq!(files_under(&out), before);
     let r = run(&photos, &out, &["thumbs", "--sizes", "64,128", "--delete"]);
     assert_eq!(r["summary"]["deleted"], 3);
     assert_eq!(r["deleted"].as_array().unwrap().len(), 3);

@@ -63,7 +63,10 @@ impl Record {
                             remove_empty_parents(&s.output, &job.output.dir);
                         }
                         if s.present {
-                            observer.deleted(&s.output, dry);
+                            // A dry run's list goes to stdout, which `--json` keeps for the report.
+                            if !dry || job.output.mode == (OutputMode::DryRun { list: true }) {
+                                observer.deleted(&s.output, dry);
+                            }
                             report.deleted(&s.output);
                         }
                         dropped.insert(s.output);
