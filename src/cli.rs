@@ -492,7 +492,8 @@ impl Command {
         job.resources.queue = c.queue.unwrap_or(2 * job.resources.workers);
         job.output.force = c.force;
         job.output.delete = c.delete;
-        job.output.name = c.name.as_deref().map(|t| NameTemplate::parse(t, &job.operation)).transpose()?;
+        job.output.name =
+            c.name.as_deref().map(|t| NameTemplate::parse(t, job.operation.outputs().len())).transpose()?;
         job.select.pairs = match c.pairs {
             PairsArg::Jpeg => Pairs::Jpeg,
             PairsArg::Raw => Pairs::Raw,

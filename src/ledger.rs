@@ -29,6 +29,7 @@ use twox_hash::XxHash64;
 
 use crate::job::{ImageOptions, Job, OutFormat, Target};
 use crate::output::MARKER;
+pub use crate::report::Redo;
 
 const HEADER: &[u8] = b"# imgbatch record 1: settings, input bytes, input mtime ns, output bytes, output, input\n";
 const PREFIX: &str = "run-";
@@ -52,36 +53,6 @@ impl Identity {
         use std::os::unix::fs::MetadataExt;
         let mtime_ns = meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec());
         Identity { len: meta.len(), mtime_ns }
-    }
-}
-
-/// Why an output that is already there is made again. The order is the
-/// order of precedence when an input's outputs differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Redo {
-    /// A setting that changes its bytes is not what made it.
-    SettingsChanged,
-    /// The input's size or modification time changed.
-    InputChanged,
-    /// The output is gone, or is not the file imgbatch wrote.
-    OutputChanged,
-    /// No record says what made it (an older imgbatch, or another program).
-    Unrecorded,
-    /// `--force`.
-    Forced,
-}
-
-impl Redo {
-    /// How the summary says it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Redo::SettingsChanged => "settings changed",
-            Redo::InputChanged => "input changed",
-            Redo::OutputChanged => "output changed or missing",
-            Redo::Unrecorded => "no record of its settings",
-            Redo::Forced => "--force",
-        }
     }
 }
 

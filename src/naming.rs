@@ -8,7 +8,6 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::SetupError;
-use crate::job::{Operation, OutFormat, Target};
 
 /// One piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +53,13 @@ pub(crate) struct Fields<'a> {
     pub rel: &'a Path,
     /// Its stem, with `--pairs both`'s tag when it has one.
     pub stem: &'a OsStr,
+    /// The output's extension.
     pub ext: &'a str,
-    pub target: Target,
-    pub format: OutFormat,
+    /// The requested box (`None`: follows the aspect ratio).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// The output format's `--format` name.
+    pub format: &'a str,
 }
 
 fn invalid(template: &str, why: &str) -> SetupError {
@@ -65,8 +68,8 @@ fn invalid(template: &str, why: &str) -> SetupError {
 
 impl NameTemplate {
     /// Parses `template`, refusing what would write outside `-o` or give the
-    /// several outputs of `operation` one name.
-    pub fn parse(template: &str, operation: &Operation) -> Result<NameTemplate, SetupError> {
+    /// `outputs` outputs of each input (a thumbnail set's sizes) one name.
+    pub fn parse(template: &str, outputs: usize) -> Result<NameTemplate, SetupError> {
         let mut parts = Vec::new();
         let mut rest = template;
         while let Some(open) = rest.find('{') {
@@ -101,16 +104,17 @@ impl NameTemplate {
             return Err(invalid(template, "every name needs the input's {stem}, and a file name at the end"));
         }
         let sized = t.parts.iter().any(|p| matches!(p, Part::Size | Part::Width | Part::Height));
-        if operation.outputs().len() > 1 && !sized {
+        if outputs > 1 && !sized {
             return Err(invalid(template, "several --sizes need {size} in the name, or they would all write one file"));
         }
         Ok(t)
     }
 
-    /// The default scheme for `operation`: today's names, beside the mirrored tree.
-    pub(crate) fn default_for(operation: &Operation) -> NameTemplate {
+    /// The default scheme, beside the mirrored tree: `{dir}/{stem}_{size}.{ext}`
+    /// for thumbnails (`sized`), `{dir}/{stem}.{ext}` for a resize.
+    pub(crate) fn default_scheme(sized: bool) -> NameTemplate {
         let mut parts = vec![Part::Dir, Part::Text("/".into()), Part::Stem];
-        if matches!(operation, Operation::Thumbs { .. }) {
+        if sized {
             parts.extend([Part::Text("_".into()), Part::Size]);
         }
         parts.extend([Part::Text(".".into()), Part::Ext]);
@@ -133,10 +137,10 @@ impl NameTemplate {
                 Part::Dir => name.push(f.rel.parent().unwrap_or(Path::new("")).as_os_str()),
                 Part::Stem => name.push(f.stem),
                 Part::Ext => name.push(f.ext),
-                Part::Size => name.push(number(f.target.width.max(f.target.height))),
-                Part::Width => name.push(number(f.target.width)),
-                Part::Height => name.push(number(f.target.height)),
-                Part::Format => name.push(f.format.arg_name()),
+                Part::Size => name.push(number(f.width.max(f.height))),
+                Part::Width => name.push(number(f.width)),
+                Part::Height => name.push(number(f.height)),
+                Part::Format => name.push(f.format),
             }
         }
         // Parsing refused `..` and a leading `/`; `{dir}` holds neither.
@@ -147,22 +151,16 @@ impl NameTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::Fit;
-
-    fn thumbs() -> Operation {
-        Operation::Thumbs { sizes: vec![256, 512], crop: false }
-    }
 
     fn render(t: &NameTemplate, rel: &str, size: u32) -> PathBuf {
         let rel = Path::new(rel);
-        let target = Target { width: Some(size), height: Some(size), fit: Fit::Inside };
         let stem = rel.file_stem().unwrap();
-        t.render(&Fields { rel, stem, ext: "jpg", target, format: OutFormat::Jpeg })
+        t.render(&Fields { rel, stem, ext: "jpg", width: Some(size), height: Some(size), format: "jpeg" })
     }
 
     #[test]
     fn templates_make_per_size_folders_flat_folders_and_prefixes() {
-        let t = |s: &str| NameTemplate::parse(s, &thumbs()).unwrap();
+        let t = |s: &str| NameTemplate::parse(s, 2).unwrap();
         assert_eq!(render(&t("{size}/{dir}/{stem}.{ext}"), "a/b/c.JPG", 256), Path::new("256/a/b/c.jpg"));
         assert_eq!(render(&t("{size}/{dir}/{stem}.{ext}"), "c.JPG", 512), Path::new("512/c.jpg"));
         assert_eq!(render(&t("{stem}_{size}.{ext}"), "a/b/c.png", 256), Path::new("c_256.jpg"));
@@ -170,13 +168,13 @@ mod tests {
             render(&t("{dir}/tn_{stem}_{width}x{height}.{format}"), "x/c.png", 64),
             Path::new("x/tn_c_64x64.jpeg")
         );
-        let default = NameTemplate::default_for(&thumbs());
+        let default = NameTemplate::default_scheme(true);
         assert_eq!(render(&default, "a/b/my.photo.tif", 64), Path::new("a/b/my.photo_64.jpg"));
         assert_eq!(render(&default, "c.png", 64), Path::new("c_64.jpg"));
-        let resize = Operation::Resize(Target { width: Some(1600), height: None, fit: Fit::Inside });
-        let r = NameTemplate::parse("{dir}/{stem}-{width}w-{height}.{ext}", &resize).unwrap();
+        assert_eq!(render(&NameTemplate::default_scheme(false), "a/c.png", 64), Path::new("a/c.jpg"));
+        let r = NameTemplate::parse("{dir}/{stem}-{width}w-{height}.{ext}", 1).unwrap();
         let rel = Path::new("a/c.jpg");
-        let f = Fields { rel, stem: OsStr::new("c"), ext: "jpg", target: resize.outputs()[0], format: OutFormat::Jpeg };
+        let f = Fields { rel, stem: OsStr::new("c"), ext: "jpg", width: Some(1600), height: None, format: "jpeg" };
         assert_eq!(r.render(&f), Path::new("a/c-1600w-auto.jpg"));
     }
 
@@ -192,11 +190,10 @@ mod tests {
             ("{size}/", "{stem}"),
             ("{size}.{ext}", "{stem}"),
         ] {
-            let e = NameTemplate::parse(bad, &thumbs()).unwrap_err().to_string();
+            let e = NameTemplate::parse(bad, 2).unwrap_err().to_string();
             assert!(e.contains(why), "{bad}: {e}");
         }
-        // One size: the size need not be in the name.
-        let one = Operation::Thumbs { sizes: vec![256], crop: false };
-        assert!(NameTemplate::parse("{stem}.{ext}", &one).is_ok());
+        // One output per input: the size need not be in the name.
+        assert!(NameTemplate::parse("{stem}.{ext}", 1).is_ok());
     }
 }

@@ -1,5 +1,5 @@
 //! Where outputs go and how they get there: the marker of an output
-//! folder, and the atomic write (output names are `crate::naming`'s).
+//! folder, and the atomic write (the names themselves come from the naming module).
 
 use std::fs;
 use std::io::{self, Write};

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::FileError;
-pub use crate::ledger::Redo;
 pub use crate::stages::StageTimes;
 pub use crate::units::human_bytes;
 
@@ -96,6 +95,36 @@ pub(crate) fn exact_bytes(path: &Path) -> Option<String> {
     use base64::Engine;
     use std::os::unix::ffi::OsStrExt;
     path.to_str().is_none().then(|| base64::engine::general_purpose::STANDARD.encode(path.as_os_str().as_bytes()))
+}
+
+/// Why an output that is already there is made again. The order is the
+/// order of precedence when an input's outputs differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Redo {
+    /// A setting that changes its bytes is not what made it.
+    SettingsChanged,
+    /// The input's size or modification time changed.
+    InputChanged,
+    /// The output is gone, or is not the file imgbatch wrote.
+    OutputChanged,
+    /// No record says what made it (an older imgbatch, or another program).
+    Unrecorded,
+    /// `--force`.
+    Forced,
+}
+
+impl Redo {
+    /// How the summary says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Redo::SettingsChanged => "settings changed",
+            Redo::InputChanged => "input changed",
+            Redo::OutputChanged => "output changed or missing",
+            Redo::Unrecorded => "no record of its settings",
+            Redo::Forced => "--force",
+        }
+    }
 }
 
 /// Totals of a run.

@@ -271,7 +271,7 @@ fn output_paths(job: &Job, rel: &Path, tag: Option<&str>, ext: &str, format: Out
     let names = match &job.output.name {
         Some(t) => t,
         None => {
-            default = NameTemplate::default_for(&job.operation);
+            default = NameTemplate::default_scheme(matches!(job.operation, crate::job::Operation::Thumbs { .. }));
             &default
         }
     };
@@ -283,7 +283,8 @@ fn output_paths(job: &Job, rel: &Path, tag: Option<&str>, ext: &str, format: Out
     let outputs = job.operation.outputs().into_iter();
     outputs
         .map(|target| {
-            let path = job.output.dir.join(names.render(&Fields { rel, stem: &stem, ext, target, format }));
+            let (width, height, format) = (target.width, target.height, format.arg_name());
+            let path = job.output.dir.join(names.render(&Fields { rel, stem: &stem, ext, width, height, format }));
             (path, target)
         })
         .collect()
