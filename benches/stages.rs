@@ -273,6 +273,7 @@ fn overhead(c: &mut Criterion) {
     let done = tempfile::tempdir().expect("tempdir");
     let mut rerun = job.clone();
     rerun.output.dir = done.path().to_path_buf();
+    rerun.output.force = false;
     let first =
         imgbatch::pipeline::run_with_step(&rerun, &AtomicBool::new(false), no_image_work, &mut imgbatch::Silent);
     assert_eq!(first.expect("run").summary.ok, FILES as u64);
