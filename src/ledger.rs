@@ -191,9 +191,10 @@ fn record_files(out_dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Calls `f` with each whole line of `path` and its number; a line cut off
-/// by a killed run, or one that does not parse, is passed over.
-fn each_line(path: &Path, mut f: impl FnMut(usize, Line)) -> io::Result<()> {
+/// Calls `f` with each whole line of `path`: its number, its bytes and what
+/// they say; a line cut off by a killed run, or one that does not parse, is
+/// passed over.
+fn each_line(path: &Path, mut f: impl FnMut(usize, &[u8], Line)) -> io::Result<()> {
     let mut reader = BufReader::new(File::open(path)?);
     let mut buf = Vec::new();
     let mut n = 0;
@@ -203,7 +204,7 @@ fn each_line(path: &Path, mut f: impl FnMut(usize, Line)) -> io::Result<()> {
             return Ok(());
         }
         if let Some(line) = parse(&buf) {
-            f(n, line);
+            f(n, &buf, line);
         }
         n += 1;
     }
@@ -214,9 +215,13 @@ impl Ledger {
     /// writes nothing there). An unreadable record file is passed over: its
     /// outputs are made again, which costs time and loses nothing.
     pub fn load(out_dir: &Path) -> Ledger {
-        let mut entries = HashMap::new();
-        for file in record_files(out_dir) {
-            let _ = each_line(&file, |_, l| {
+        let files = record_files(out_dir);
+        // A line is about 140 bytes: sized once, the map never doubles
+        // (and never holds its old and new tables at once) while loading.
+        let bytes: u64 = files.iter().filter_map(|f| fs::metadata(f).ok()).map(|m| m.len()).sum();
+        let mut entries = HashMap::with_capacity((bytes / 120) as usize);
+        for file in files {
+            let _ = each_line(&file, |_, _, l| {
                 entries
                     .insert(key(&l.output), Entry { settings: l.settings, input: l.input, output_len: l.output_len });
             });
@@ -308,7 +313,7 @@ fn fold_into(out_dir: &Path, into: &Path, dropped: &HashSet<PathBuf>) -> io::Res
     // Where each output's last line is: file and line number.
     let mut last: HashMap<u64, (usize, usize)> = HashMap::new();
     for (i, file) in files.iter().enumerate() {
-        each_line(file, |n, l| {
+        each_line(file, |n, _, l| {
             last.insert(key(&l.output), (i, n));
         })?;
     }
@@ -321,18 +326,13 @@ fn fold_into(out_dir: &Path, into: &Path, dropped: &HashSet<PathBuf>) -> io::Res
         let mut w = BufWriter::new(tmp.as_file_mut());
         w.write_all(HEADER)?;
         for (i, file) in files.iter().enumerate() {
-            let mut reader = BufReader::new(File::open(file)?);
-            let mut buf = Vec::new();
-            let mut n = 0;
-            while reader.read_until(b'\n', &mut buf)? > 0 {
-                if let Some(l) = parse(&buf)
-                    && last.get(&key(&l.output)) == Some(&(i, n))
-                {
-                    w.write_all(&buf)?;
+            let mut written = Ok(());
+            each_line(file, |n, raw, l| {
+                if written.is_ok() && last.get(&key(&l.output)) == Some(&(i, n)) {
+                    written = w.write_all(raw);
                 }
-                buf.clear();
-                n += 1;
-            }
+            })?;
+            written?;
         }
         w.flush()?;
     }
@@ -360,7 +360,7 @@ pub(crate) struct Stale {
 pub(crate) fn stale(out_dir: &Path, owns: impl Fn(&Path) -> bool) -> io::Result<Vec<Stale>> {
     let mut gone: HashMap<u64, (PathBuf, u64)> = HashMap::new();
     for file in record_files(out_dir) {
-        each_line(&file, |_, l| {
+        each_line(&file, |_, _, l| {
             let k = key(&l.output);
             let missing = || matches!(fs::symlink_metadata(&l.source), Err(e) if e.kind() == io::ErrorKind::NotFound);
             if owns(&l.source) && missing() {

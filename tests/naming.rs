@@ -38,42 +38,17 @@ fn a_flat_folder_and_a_prefix() {
         ["forest_64.jpeg", "lake_64.jpg", "logo_64.png", "rotated_64.jpg", "small_64.jpg", "sunset_64.jpg"]
     );
     let tn = out.path().join("tn");
-    let o = bin()
-        .args([
-            "resize",
-            "--width",
-            "100",
-            "--format",
-            "webp",
-            "--json",
-            "--name",
-            "{dir}/tn_{stem}-{width}w.{format}",
-            "-o",
-        ])
-        .arg(&tn)
-        .arg(photos())
-        .assert()
-        .success();
+    let srcset = || {
+        let args =
+            ["resize", "--width", "100", "--format", "webp", "--json", "--name", "{dir}/tn_{stem}-{width}w.{format}"];
+        let o = bin().args(args).arg("-o").arg(&tn).arg(photos()).assert().success();
+        json(&o.get_output().stdout)
+    };
+    let first = srcset();
     assert!(tn.join("2024/beach/tn_sunset-100w.webp").is_file(), "{:?}", files_under(&tn));
-    assert_eq!(json(&o.get_output().stdout)["summary"]["output_files"], 6);
+    assert_eq!(first["summary"]["output_files"], 6);
     // A re-run with the same template skips everything.
-    let o = bin()
-        .args([
-            "resize",
-            "--width",
-            "100",
-            "--format",
-            "webp",
-            "--json",
-            "--name",
-            "{dir}/tn_{stem}-{width}w.{format}",
-            "-o",
-        ])
-        .arg(&tn)
-        .arg(photos())
-        .assert()
-        .success();
-    assert_eq!(json(&o.get_output().stdout)["summary"]["skipped"], 6);
+    assert_eq!(srcset()["summary"]["skipped"], 6);
 }
 
 #[test]
