@@ -120,14 +120,13 @@ fn formats(c: &mut Criterion) {
     let full = DecodeOptions { raw: RawMode::Full, ..preview };
     let mut g = c.benchmark_group("formats");
     g.sample_size(20);
-    let mut cases = vec![
+    let cases = vec![
         ("decode_jxl_320x213", read("jxl/rotated.jxl"), None, preview),
         ("decode_dng_preview_480x320", read("raw/IMG_1001.dng"), Some("dng"), preview),
         ("decode_dng_develop_600x400", read("raw/IMG_1001.dng"), Some("dng"), full),
+        ("decode_heic_320x213", read("heif/irot.heic"), None, preview),
+        ("decode_avif_128x96_alpha", read("heif/alpha.avif"), None, preview),
     ];
-    if cfg!(feature = "heif") {
-        cases.push(("decode_heic_320x213", read("heif/irot.heic"), None, preview));
-    }
     for (name, bytes, ext, opts) in cases {
         // Outputs of 256 px: the DNG's 480x320 preview is enough.
         let enough = |s: (u32, u32), _| s.0.max(s.1) >= 256;

@@ -100,9 +100,8 @@ fn quality_defaults_to_50_and_effort_is_bounded() {
         .code(2);
 }
 
-/// The `heif` build reads its own AVIF back: same size, colours within a
-/// few levels of the lossless PNG of the same resize.
-#[cfg(feature = "heif")]
+/// imgbatch reads its own AVIF back: same size, colours within a few
+/// levels of the lossless PNG of the same resize.
 #[test]
 fn the_avif_reads_back_close_to_the_png() {
     let dir = tempfile::tempdir().unwrap();

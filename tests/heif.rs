@@ -1,6 +1,5 @@
-//! HEIC and AVIF input (cargo feature `heif`): orientation from `irot`
+//! HEIC and AVIF input, in every build: orientation from `irot`
 //! only, the primary image, 10-bit to 8-bit, alpha and the ICC profile.
-#![cfg(feature = "heif")]
 mod common;
 use common::*;
 use std::fs;

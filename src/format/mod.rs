@@ -109,9 +109,6 @@ impl Class {
 pub enum Support {
     /// Decoded by this build.
     Reads,
-    /// Recognised, but only a build with another cargo feature reads it;
-    /// the hint names the feature.
-    NeedsFeature(&'static str),
     /// Recognised and never read; the hint says what to do instead.
     Never(&'static str),
 }
@@ -165,11 +162,6 @@ pub enum Pair {
     Raw,
 }
 
-const HEIF: Support = if cfg!(feature = "heif") {
-    Support::Reads
-} else {
-    Support::NeedsFeature("this build has no HEIF support (build with --features heif)")
-};
 const NOT_READ: &str = "not one of the formats imgbatch reads (see README: supported formats)";
 
 /// Every input format imgbatch recognises, in the order the sniffer tries
@@ -302,7 +294,7 @@ pub const INPUTS: &[InRow] = &[
         name: "AVIF",
         extensions: &["avif"],
         signature: Signature::Magic(|h| sniff::heif_kind(h) == Some(HeifKind::Avif)),
-        support: HEIF,
+        support: Support::Reads,
         class: Class::Modern,
         same: OutFormat::Jpeg,
         head: None,
@@ -314,7 +306,7 @@ pub const INPUTS: &[InRow] = &[
         name: "HEIC",
         extensions: &["heic", "heif", "hif"],
         signature: Signature::Magic(|h| sniff::heif_kind(h) == Some(HeifKind::Heic)),
-        support: HEIF,
+        support: Support::Reads,
         class: Class::Modern,
         same: OutFormat::Jpeg,
         head: None,
@@ -572,9 +564,7 @@ pub(crate) fn readable(format: InFormat) -> Result<InFormat, FileError> {
     let row = format.row();
     match row.support {
         Support::Reads => Ok(format),
-        Support::NeedsFeature(hint) | Support::Never(hint) => {
-            Err(FileError::UnsupportedFormat { format: row.name, hint })
-        }
+        Support::Never(hint) => Err(FileError::UnsupportedFormat { format: row.name, hint }),
     }
 }
 
@@ -829,15 +819,10 @@ mod tests {
         };
         for row in INPUTS {
             let (_, cells) = line(row.name);
-            let (default_build, heif_build) = (&cells[0], &cells[1]);
-            match (row.format, row.support) {
-                (Some(InFormat::Heif(_)), _) => {
-                    assert!(default_build.contains("--features heif") && heif_build.starts_with("yes"), "{}", row.name)
-                }
-                (_, Support::Reads) => assert!(default_build.starts_with("yes"), "{}: {default_build}", row.name),
-                (_, Support::Never(_) | Support::NeedsFeature(_)) => {
-                    assert!(default_build.starts_with("named failure"), "{}: {default_build}", row.name)
-                }
+            let read = &cells[0];
+            match row.support {
+                Support::Reads => assert!(read.starts_with("yes"), "{}: {read}", row.name),
+                Support::Never(_) => assert!(read.starts_with("named failure"), "{}: {read}", row.name),
             }
             if row.class == Class::Raw {
                 for ext in row.extensions {

@@ -113,6 +113,8 @@ impl Metadata {
             && let Ok(webp) = WebP::from_bytes(Bytes::copy_from_slice(bytes))
         {
             meta.xmp = text(webp.chunk_by_id(*b"XMP ").and_then(|c| c.content().data()).map(|d| &d[..]));
+        } else if matches!(crate::format::sniff(bytes, None), Ok(crate::format::InFormat::Heif(_))) {
+            meta.xmp = text(super::decode::heif::xmp(bytes).as_deref());
         }
         meta.iptc = meta.iptc.filter(|i| !i.is_empty() && i.len() <= MAX_BLOCK);
         meta

@@ -3,10 +3,10 @@
 //! [`Decoder`], one file per family beside this one; [`decoder`] is the one
 //! place a format (see `crate::format`) meets its codec.
 
+mod av1;
 mod classify;
 mod gif;
-#[cfg(feature = "heif")]
-mod heif;
+pub(crate) mod heif;
 mod image_rs;
 mod jpeg;
 mod jxl;
@@ -122,11 +122,7 @@ pub fn decoder(format: InFormat) -> Result<Box<dyn Decoder>, FileError> {
         InFormat::Pnm => image_rs(ImageFormat::Pnm),
         InFormat::Tiff => Box::new(tiff::Tiff),
         InFormat::Jxl => Box::new(jxl::Jxl),
-        #[cfg(feature = "heif")]
         InFormat::Heif(kind) => Box::new(heif::Heif(kind)),
-        // Refused by `readable` above.
-        #[cfg(not(feature = "heif"))]
-        InFormat::Heif(_) => return Err(FileError::NotAnImage("unknown format")),
         InFormat::Raw(kind) => Box::new(raw::Raw(kind)),
     })
 }
