@@ -137,3 +137,88 @@ fn a_phone_export_comes_out_whole() {
     assert_eq!(dims(&out.path().join("IMG_0002_128.jpg")), (85, 128));
     assert_eq!(dims(&out.path().join("IMG_0003_128.jpg")), (128, 85));
 }
+
+#[test]
+fn a_grid_of_tiles_cropped_and_turned_as_phones_write_it() {
+    let out = tempfile::tempdir().unwrap();
+    thumb(&heif("grid.heic"), out.path(), 128, "png");
+    let reference = lake(out.path(), 128);
+    // 2x2 tiles of 192x192 cropped to 320x213, then irot 90° clockwise.
+    let turned = image::open(out.path().join("grid_128.png")).unwrap().to_rgb8();
+    assert_eq!(turned.dimensions(), (85, 128));
+    let d = mean_diff(&turned, &reference.rotate90().to_rgb8());
+    assert!(d < 8.0, "grid.heic vs the turned photo: {d}");
+}
+
+#[test]
+fn heic_alpha_and_ten_bit_avif() {
+    let out = tempfile::tempdir().unwrap();
+    thumb(&heif("alpha.heic"), out.path(), 128, "png");
+    let hevc = image::open(out.path().join("alpha_128.png")).unwrap().to_rgba8();
+    assert_eq!(hevc.dimensions(), (128, 96));
+    assert!(hevc.pixels().any(|p| p[3] == 0) && hevc.pixels().any(|p| p[3] == 255));
+    // The same logo through x265 and libaom: the alpha planes agree.
+    thumb(&heif("alpha.avif"), &out.path().join("av1"), 128, "png");
+    let av1 = image::open(out.path().join("av1/alpha_128.png")).unwrap().to_rgba8();
+    let alpha_diff =
+        hevc.pixels().zip(av1.pixels()).map(|(a, b)| a[3].abs_diff(b[3]) as f64).sum::<f64>() / (128.0 * 96.0);
+    assert!(alpha_diff < 4.0, "alpha planes differ by {alpha_diff}");
+
+    thumb(&heif("deep.avif"), out.path(), 128, "png");
+    let deep = image::open(out.path().join("deep_128.png")).unwrap().to_rgb8();
+    assert_eq!(deep.dimensions(), (128, 85));
+    let d = mean_diff(&deep, &lake(out.path(), 128).to_rgb8());
+    assert!(d < 8.0, "10-bit AVIF vs the photo: {d}");
+}
+
+#[test]
+fn xmp_in_a_heic_is_kept_with_keep_metadata() {
+    let out = tempfile::tempdir().unwrap();
+    bin()
+        .args(["thumbs", "--keep-metadata", "--sizes", "64", "--format", "jpeg", "-o"])
+        .arg(out.path())
+        .arg(heif("alpha.heic"))
+        .assert()
+        .success();
+    let jpeg = fs::read(out.path().join("alpha_64.jpg")).unwrap();
+    let has = |needle: &[u8]| jpeg.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"http://ns.adobe.com/xap/1.0/\0"), "no XMP segment");
+    assert!(has(b"imgbatch fixtures"), "not the HEIC's XMP");
+}
+
+#[test]
+fn cut_and_damaged_heic_and_avif_fail_alone_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let grid = fs::read(heif("grid.heic")).unwrap();
+    fs::write(d.join("cut.heic"), &grid[..grid.len() * 2 / 3]).unwrap();
+    let mut av1 = fs::read(heif("deep.avif")).unwrap();
+    // Scramble the coded picture (the end of the file, after the boxes).
+    let n = av1.len();
+    for b in &mut av1[n - n / 3..] {
+        *b = b.wrapping_mul(31).wrapping_add(7);
+    }
+    fs::write(d.join("scrambled.avif"), av1).unwrap();
+    // A grid that claims 50000x50000 pixels in its `ispe`.
+    let mut huge = grid.clone();
+    let ispe = [&b"ispe\0\0\0\0"[..], &320u32.to_be_bytes(), &213u32.to_be_bytes()].concat();
+    let at = huge.windows(ispe.len()).position(|w| w == ispe).expect("the grid's ispe");
+    huge[at + 8..at + 16].copy_from_slice(&[&50_000u32.to_be_bytes()[..], &50_000u32.to_be_bytes()].concat());
+    fs::write(d.join("huge.heic"), huge).unwrap();
+    fs::copy(heif("irot.heic"), d.join("good.heic")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = bin().args(["thumbs", "--sizes", "64", "--json", "-o"]).arg(out.path()).arg(d).assert().code(1);
+    let r = json(&o.get_output().stdout);
+    assert_eq!(r["summary"]["ok"], 1, "{r}");
+    assert_eq!(r["summary"]["failed"], 3, "{r}");
+    let error = |name: &str| {
+        let f = r["files"].as_array().unwrap().iter().find(|f| f["input"].as_str().unwrap().ends_with(name));
+        f.unwrap()["error"].as_str().unwrap().to_string()
+    };
+    assert!(error("huge.heic").contains("50000x50000"), "{}", error("huge.heic"));
+    assert!(error("cut.heic").contains("truncated HEIC"), "{}", error("cut.heic"));
+    // rav1d panics inside its C-ABI entry points on some damaged streams,
+    // which aborts: the worker process dies, the file alone fails.
+    let scrambled = error("scrambled.avif");
+    assert!(scrambled.contains("AVIF") || scrambled.contains("decoder crashed"), "{scrambled}");
+}

@@ -2,7 +2,7 @@
 //! take the run down.
 //!
 //! Every decoder we use was written by someone else (rawler, jxl-oxide,
-//! libjpeg-turbo, libheif, image-rs) and some allocate or loop on what the
+//! libjpeg-turbo, heic-rs, rav1d, image-rs) and some allocate or loop on what the
 //! file says before any check of ours can look. Rust aborts the whole process
 //! on a failed allocation, a C decoder can crash it, and a thread stuck in a
 //! loop cannot be stopped. So, by default, each worker of the pool drives a

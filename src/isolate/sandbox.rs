@@ -76,7 +76,7 @@ const REFUSED: &[i64] = &[
 /// System calls whose arguments sit behind a pointer the filter cannot
 /// read: they fail as if the kernel did not have them (ENOSYS), so that
 /// callers fall back to the older call whose flags it can read (glibc's
-/// pthread_create to clone, for the threads libheif's decoders start).
+/// pthread_create to clone, for the threads libheif's libaom encoder starts).
 const UNKNOWN: &[i64] = &[libc::SYS_clone3, libc::SYS_openat2];
 
 /// Rules that match when argument `arg` has any of `bits` set.
