@@ -17,21 +17,26 @@ rm -rf "$work" && mkdir -p "$work/in" "$work/imgbatch" "$work/vips"
 in=$work/in
 
 # Four photos, each as HEIC 8-bit, HEIC 10-bit, AVIF 8-bit and AVIF 10-bit
-# (10-bit from a 16-bit PNG, as heif-enc takes it).
+# (10-bit from a 16-bit PNG, as heif-enc takes it; 10-bit AVIF in 4:2:2, as
+# Debian 12's libaom asserts on 10-bit 4:2:0 and 4:4:4 through heif-enc).
 n=0
 while IFS= read -r -d '' jpg; do
     n=$((n + 1))
     [ "$n" -gt 4 ] && break
-    vips colourspace "$jpg" "$work/deep.png" rgb16
-    heif-enc -q 70 -o "$in/photo$n.heic" "$jpg" >/dev/null
-    heif-enc -q 70 -b 10 -o "$in/photo$n-10bit.heic" "$work/deep.png" >/dev/null
-    heif-enc -A -q 60 -o "$in/photo$n.avif" "$jpg" >/dev/null
-    heif-enc -A -q 60 -b 10 -o "$in/photo$n-10bit.avif" "$work/deep.png" >/dev/null
+    vips colourspace "$jpg" "$work/deep.png" rgb16 22>/dev/null >/dev/null
+    heif-enc -q 70 -o "$in/photo$n-heic.heic" "$jpg" 2>/dev/null >/dev/null
+    heif-enc -q 70 -b 10 -o "$in/photo$n-10bit-heic.heic" "$work/deep.png" 2>/dev/null >/dev/null
+    heif-enc -A -q 60 -o "$in/photo$n-avif.avif" "$jpg" 2>/dev/null >/dev/null
+    heif-enc -A -q 60 -b 10 -p chroma=422 -o "$in/photo$n-10bit-avif.avif" "$work/deep.png" >/dev/null
 done < <(find "$photos" -iname '*.jpg' -print0 | sort -z)
 rm -f "$work/deep.png"
 
 # The bundled fixtures: irot, a grid with irot, alpha (HEVC and AV1), 10-bit.
-cp fixtures/formats/heif/*.heic fixtures/formats/heif/*.avif "$in/"
+# Named by stem and extension: outputs are named by stem.
+for f in fixtures/formats/heif/*; do
+    b=$(basename "$f")
+    cp "$f" "$in/${b%.*}-${b##*.}.${b##*.}"
+done
 # A 12 MP phone photo in 512x512 tiles, when the libheif build is at hand.
 first=$(find "$photos" -iname '*.jpg' | sort | head -1)
 vips thumbnail "$first" "$work/12mp.png" 4032 --height 3024 --size force
@@ -41,10 +46,12 @@ fi
 rm -f "$work/12mp.png"
 
 cargo build -q --release
-target/release/imgbatch thumbs --sizes 256 --format png -o "$work/imgbatch" "$in" >/dev/null
+# Pixels as stored, profile carried: what vipsthumbnail does by default.
+# "256x256>": vipsthumbnail enlarges small images unless told; imgbatch never.
+target/release/imgbatch thumbs --colour keep --sizes 256 --format png -o "$work/imgbatch" "$in" >/dev/null
 for f in "$in"/*; do
     b=$(basename "${f%.*}")
-    vipsthumbnail -s 256 -o "$PWD/$work/vips/${b}_256.png" "$f"
+    vipsthumbnail -s "256x256>" -o "$PWD/$work/vips/${b}_256.png" "$f"
 done
 
 python3 - "$work" <<'EOF'

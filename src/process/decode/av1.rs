@@ -6,8 +6,8 @@
 
 use std::ptr::NonNull;
 
+use heic_rs::ChromaFormat;
 use heic_rs::hevc::Frame;
-use heic_rs::{ChromaFormat, MatrixCoefficients, Nclx, Range};
 use rav1d::include::dav1d::data::Dav1dData;
 use rav1d::include::dav1d::dav1d::{Dav1dContext, Dav1dSettings};
 use rav1d::include::dav1d::headers::{
@@ -25,6 +25,17 @@ pub(crate) enum Av1Error {
     NoPicture,
     #[error("AV1 picture of an unsupported layout or depth")]
     Layout,
+}
+
+/// A coded picture's own colour description: ISO/IEC 23091-2 (H.273)
+/// code points and the sample range, as AV1's sequence header and HEVC's
+/// VUI give them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cicp {
+    pub primaries: u16,
+    pub transfer: u16,
+    pub matrix: u16,
+    pub full_range: bool,
 }
 
 /// dav1d's "call again": more data or another call is needed.
@@ -53,7 +64,7 @@ impl Drop for Picture {
 /// Decodes `data` (an AV1 item's OBUs) on this thread alone, refusing a
 /// frame larger than `max_pixels`. Returns the planes and the colour the
 /// sequence header describes.
-pub(crate) fn decode(data: &[u8], max_pixels: u64) -> Result<(Frame, Nclx), Av1Error> {
+pub(crate) fn decode(data: &[u8], max_pixels: u64) -> Result<(Frame, Cicp), Av1Error> {
     let ok = |r: i32| if r == 0 { Ok(()) } else { Err(Av1Error::Decoder(r)) };
     // SAFETY: every pointer passed is to a live local; dav1d's calls are
     // made in the order its API documents; the picture's planes are read
@@ -108,7 +119,7 @@ pub(crate) fn decode(data: &[u8], max_pixels: u64) -> Result<(Frame, Nclx), Av1E
 ///
 /// # Safety
 /// `pic` is a picture dav1d_get_picture returned and has not released.
-unsafe fn frame(pic: &Dav1dPicture) -> Result<(Frame, Nclx), Av1Error> {
+unsafe fn frame(pic: &Dav1dPicture) -> Result<(Frame, Cicp), Av1Error> {
     let (w, h, bpc) = (pic.p.w, pic.p.h, pic.p.bpc);
     if w <= 0 || h <= 0 || !(8..=12).contains(&bpc) {
         return Err(Av1Error::Layout);
@@ -141,13 +152,11 @@ unsafe fn frame(pic: &Dav1dPicture) -> Result<(Frame, Nclx), Av1Error> {
     let (cb, cr) = if cw > 0 { (plane(1, cw, ch)?, plane(2, cw, ch)?) } else { (Vec::new(), Vec::new()) };
     // SAFETY: a returned picture points at its live sequence header.
     let seq = unsafe { pic.seq_hdr.ok_or(Av1Error::Layout)?.as_ref() };
-    let matrix = seq.mtrx as u16;
-    let nclx = Nclx {
+    let cicp = Cicp {
         primaries: seq.pri as u16,
         transfer: seq.trc as u16,
-        matrix: MatrixCoefficients::from_code(matrix),
-        matrix_code: matrix,
-        range: if seq.color_range != 0 { Range::Full } else { Range::Limited },
+        matrix: seq.mtrx as u16,
+        full_range: seq.color_range != 0,
     };
     let frame = Frame {
         width: w as u32,
@@ -160,5 +169,5 @@ unsafe fn frame(pic: &Dav1dPicture) -> Result<(Frame, Nclx), Av1Error> {
         y_stride: w as u32,
         c_stride: cw as u32,
     };
-    Ok((frame, nclx))
+    Ok((frame, cicp))
 }

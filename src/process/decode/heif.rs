@@ -15,6 +15,7 @@ use heic_rs::{MatrixCoefficients, Nclx, PixelLayout, Range};
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage, RgbaImage};
 
+use super::av1::Cicp;
 use super::{DecodeOptions, Decoded, Header, HeifKind, InFormat, MAX_ICC, check_pixels};
 use crate::error::FileError;
 
@@ -59,26 +60,41 @@ pub fn header(bytes: &[u8], kind: HeifKind, opts: &DecodeOptions) -> Result<Head
 
 /// The colour a coded HEVC picture declares in its sequence parameter set
 /// (the VUI), which is what a file with no `colr nclx` box means; absent,
-/// H.265 says limited range and an unspecified matrix (read as BT.601).
-fn hevc_signal(parameter_sets: &[&[u8]]) -> Nclx {
+/// H.265 says limited range and an unspecified matrix.
+fn hevc_signal(parameter_sets: &[&[u8]]) -> Cicp {
     let sps = parameter_sets.iter().find(|p| p.first().is_some_and(|b| (b >> 1) & 0x3f == 33));
     let signal = sps
         .and_then(|p| scuffle_h265::SpsNALUnit::parse(std::io::Cursor::new(p)).ok())
         .and_then(|s| s.rbsp.vui_parameters)
         .map(|v| v.video_signal_type)
         .unwrap_or_default();
-    let matrix = u16::from(signal.matrix_coeffs);
-    Nclx {
+    Cicp {
         primaries: u16::from(signal.colour_primaries),
         transfer: u16::from(signal.transfer_characteristics),
-        matrix: MatrixCoefficients::from_code(matrix),
-        matrix_code: matrix,
-        range: if signal.video_full_range_flag { Range::Full } else { Range::Limited },
+        matrix: u16::from(signal.matrix_coeffs),
+        full_range: signal.video_full_range_flag,
+    }
+}
+
+/// heic-rs's colour description for a coded picture's. An unspecified (2)
+/// or reserved matrix is BT.601, as libheif, libvips and JFIF read it
+/// (heic-rs would take BT.709: 3.3 levels of red off on heif-enc's files).
+fn nclx(c: Cicp) -> Nclx {
+    let matrix = match MatrixCoefficients::from_code(c.matrix) {
+        MatrixCoefficients::Unspecified | MatrixCoefficients::Other(3) => MatrixCoefficients::Bt601,
+        m => m,
+    };
+    Nclx {
+        primaries: c.primaries,
+        transfer: c.transfer,
+        matrix,
+        matrix_code: c.matrix,
+        range: if c.full_range { Range::Full } else { Range::Limited },
     }
 }
 
 /// One coded picture item, by its codec.
-fn coded(ctx: &Context<'_>, id: u32, kind: HeifKind, max_pixels: u64) -> Result<(Frame, Nclx), FileError> {
+fn coded(ctx: &Context<'_>, id: u32, kind: HeifKind, max_pixels: u64) -> Result<(Frame, Cicp), FileError> {
     let err = |e| error(kind, e);
     let item_type = ctx.meta.item(id).map(|i| i.item_type).ok_or_else(|| err(heic_rs::Error::MissingItem(id)))?;
     let data = ctx.item_data(id).map_err(err)?;
@@ -103,7 +119,7 @@ fn coded(ctx: &Context<'_>, id: u32, kind: HeifKind, max_pixels: u64) -> Result<
 }
 
 /// An item's picture: a coded one, or a `grid`'s tiles put together.
-fn picture(ctx: &Context<'_>, id: u32, kind: HeifKind, max_pixels: u64) -> Result<(Frame, Nclx), FileError> {
+fn picture(ctx: &Context<'_>, id: u32, kind: HeifKind, max_pixels: u64) -> Result<(Frame, Cicp), FileError> {
     let err = |e| error(kind, e);
     let Some((grid, tiles)) = ctx.grid(id).map_err(err)? else {
         return coded(ctx, id, kind, max_pixels);
@@ -111,8 +127,8 @@ fn picture(ctx: &Context<'_>, id: u32, kind: HeifKind, max_pixels: u64) -> Resul
     let mut signal = None;
     let mut frames = Vec::with_capacity(tiles.len());
     for tile in tiles {
-        let (frame, nclx) = coded(ctx, tile, kind, max_pixels)?;
-        signal.get_or_insert(nclx);
+        let (frame, cicp) = coded(ctx, tile, kind, max_pixels)?;
+        signal.get_or_insert(cicp);
         frames.push(frame);
     }
     let whole = heic_rs::grid::compose(&grid, &frames, max_pixels).map_err(err)?;
@@ -142,7 +158,14 @@ pub fn decode(
 
     let (frame, signal) = picture(&ctx, id, kind, opts.max_pixels)?;
     let alpha = alpha_item.map(|a| picture(&ctx, a, kind, opts.max_pixels).map(|(f, _)| f)).transpose()?;
-    let nclx = p.nclx.unwrap_or(signal);
+    // The `colr nclx` box, else what the coded picture says.
+    let box_cicp = p.nclx.map(|n| Cicp {
+        primaries: n.primaries,
+        transfer: n.transfer,
+        matrix: n.matrix_code,
+        full_range: n.range == Range::Full,
+    });
+    let nclx = nclx(box_cicp.unwrap_or(signal));
     let layout = if alpha.is_some() { PixelLayout::Rgba8 } else { PixelLayout::Rgb8 };
     let rgb = heic_rs::color::convert(&frame, alpha.as_ref(), nclx, layout, opts.max_pixels, Some(1)).map_err(err)?;
     drop((frame, alpha));
@@ -223,5 +246,31 @@ impl super::Decoder for Heif {
 
     fn decode(&self, bytes: &[u8], req: &mut super::Request<'_>) -> Result<Decoded, FileError> {
         decode(bytes, self.0, req.opts, req.admit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unspecified_matrix_is_bt601_and_the_range_is_kept() {
+        let unlabelled = nclx(Cicp { primaries: 2, transfer: 2, matrix: 2, full_range: true });
+        assert_eq!((unlabelled.matrix, unlabelled.range), (MatrixCoefficients::Bt601, Range::Full));
+        let video = nclx(Cicp { primaries: 1, transfer: 1, matrix: 1, full_range: false });
+        assert_eq!((video.matrix, video.range, video.matrix_code), (MatrixCoefficients::Bt709, Range::Limited, 1));
+    }
+
+    #[test]
+    fn the_hevc_vui_gives_the_colour_and_its_absence_says_limited_range() {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/formats/heif/irot.heic")).unwrap();
+        let ctx = open(&bytes, HeifKind::Heic).unwrap();
+        let p = ctx.props(ctx.meta.primary).unwrap();
+        let params = p.hvcc.as_ref().unwrap().parameter_sets();
+        // libheif's x265 plugin writes BT.601, full range, into the VUI.
+        let vui = hevc_signal(&params);
+        assert_eq!((vui.matrix, vui.full_range), (6, true));
+        // No SPS at all: H.265's inferred values.
+        assert_eq!(hevc_signal(&[]), Cicp { primaries: 2, transfer: 2, matrix: 2, full_range: false });
     }
 }
