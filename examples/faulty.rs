@@ -44,7 +44,7 @@ fn inject_faults(path: &Path) {
     if hit(path, "IMGBATCH_INJECT_ESCAPE") {
         let created = std::fs::File::create(path.with_extension("escaped")).map(|_| ());
         let connected = std::net::TcpListener::bind("127.0.0.1:0").map(|_| ());
-        // What a decoder may do (libheif's start threads): still works.
+        // What a codec may do (libheif's libaom encoder starts threads): still works.
         let thread = std::thread::spawn(|| 42).join().map_err(|_| "thread panicked");
         panic!("escape: create {created:?}, listen {connected:?}, thread {thread:?}");
     }

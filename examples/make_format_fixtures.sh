@@ -3,7 +3,7 @@
 # made from fixtures/photos with the reference tools (Debian packages
 # libjxl-tools, libvips-tools, webp, libimage-exiftool-perl; Python Pillow).
 # The RAW fixtures come from examples/make_dng.py, the HEIF ones from
-# `cargo run --release --features heif --example make_heif_fixtures`.
+# `cargo run --release --features avif-libaom --example make_heif_fixtures`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fixtures/formats

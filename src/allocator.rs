@@ -27,7 +27,7 @@ const KEEP_FREED_MS: std::ffi::c_long = 10_000;
 /// purge with the delay of the moment, so a delay set later does not cover
 /// what was freed before. `MIMALLOC_PURGE_DELAY` in the environment wins.
 ///
-/// The C libraries (libjpeg-turbo, libheif) still use the system allocator,
+/// The C libraries (libjpeg-turbo; libheif with avif-libaom) still use the system allocator,
 /// and a build without mimalloc uses it for everything. glibc's mmap
 /// threshold rises after the first large buffer is freed, and later buffers
 /// then stay in per-thread heaps, growing peak RSS by a buffer per worker; a

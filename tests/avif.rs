@@ -1,9 +1,8 @@
 //! `--format avif`: a real AVIF (ISO BMFF `ftyp avif`, the output's size in
 //! `ispe`, an alpha auxiliary image when the input has alpha), chroma
 //! 4:2:0 unless `--subsampling` says otherwise, quality 50 unless told, and
-//! `--effort` bounds. Without a decoder in the default
-//! build the pixels are checked by tests/colour-vips.sh (libvips) and, in
-//! the `heif` build, by reading the output back below. Only in builds with
+//! `--effort` bounds. The pixels are checked by reading the output back
+//! below and by tests/colour-vips.sh (libvips). Only in builds with
 //! an AVIF encoder (tests/no_avif_encoder.rs covers the others).
 #![cfg(any(feature = "avif-rav1e", feature = "avif-libaom"))]
 
