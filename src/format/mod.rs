@@ -831,7 +831,7 @@ mod tests {
             }
         }
         for row in OUTPUTS {
-            assert!(line(row.name).1[2].starts_with("yes"), "{} is written", row.name);
+            assert!(line(row.name).1[1].starts_with("yes"), "{} is written", row.name);
         }
     }
 
