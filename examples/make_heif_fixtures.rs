@@ -19,9 +19,10 @@
 //!
 //! `... --example make_heif_fixtures -- grid IN OUT.heic` writes any photo
 //! that way in 512x512 tiles (for benches/heif_vs_vips.sh).
-//! - `alpha.heic`: the logo with its alpha as an HEVC auxiliary image, and
+//! - `alpha-hevc.heic`: the logo with its alpha as an HEVC auxiliary image, and
 //!   an XMP packet (dc:creator "imgbatch fixtures").
-//! - `deep.avif`: the lake in 10-bit AV1.
+//! - `deep-av1.avif`: the lake in 10-bit AV1 (names unlike the other
+//!   files' stems: one folder, one output name per stem).
 use std::error::Error;
 use std::path::Path;
 
@@ -235,7 +236,7 @@ fn main() -> Result<()> {
     write_grid(&out.join("grid.heic"), &lake, 192)?;
     let xmp = br#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>imgbatch fixtures</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>"#;
     let logo_heic = [heif_image(&logo)?];
-    write(&lib, &out.join("alpha.heic"), &logo_heic, hevc, ImageOrientation::Normal, None, Some(xmp))?;
-    write(&lib, &out.join("deep.avif"), &[deep_image(&lake)?], av1, ImageOrientation::Normal, None, None)?;
+    write(&lib, &out.join("alpha-hevc.heic"), &logo_heic, hevc, ImageOrientation::Normal, None, Some(xmp))?;
+    write(&lib, &out.join("deep-av1.avif"), &[deep_image(&lake)?], av1, ImageOrientation::Normal, None, None)?;
     Ok(())
 }

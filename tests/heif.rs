@@ -153,8 +153,8 @@ fn a_grid_of_tiles_cropped_and_turned_as_phones_write_it() {
 #[test]
 fn heic_alpha_and_ten_bit_avif() {
     let out = tempfile::tempdir().unwrap();
-    thumb(&heif("alpha.heic"), out.path(), 128, "png");
-    let hevc = image::open(out.path().join("alpha_128.png")).unwrap().to_rgba8();
+    thumb(&heif("alpha-hevc.heic"), out.path(), 128, "png");
+    let hevc = image::open(out.path().join("alpha-hevc_128.png")).unwrap().to_rgba8();
     assert_eq!(hevc.dimensions(), (128, 96));
     assert!(hevc.pixels().any(|p| p[3] == 0) && hevc.pixels().any(|p| p[3] == 255));
     // The same logo through x265 and libaom: the alpha planes agree.
@@ -164,8 +164,8 @@ fn heic_alpha_and_ten_bit_avif() {
         hevc.pixels().zip(av1.pixels()).map(|(a, b)| a[3].abs_diff(b[3]) as f64).sum::<f64>() / (128.0 * 96.0);
     assert!(alpha_diff < 4.0, "alpha planes differ by {alpha_diff}");
 
-    thumb(&heif("deep.avif"), out.path(), 128, "png");
-    let deep = image::open(out.path().join("deep_128.png")).unwrap().to_rgb8();
+    thumb(&heif("deep-av1.avif"), out.path(), 128, "png");
+    let deep = image::open(out.path().join("deep-av1_128.png")).unwrap().to_rgb8();
     assert_eq!(deep.dimensions(), (128, 85));
     let d = mean_diff(&deep, &lake(out.path(), 128).to_rgb8());
     assert!(d < 8.0, "10-bit AVIF vs the photo: {d}");
@@ -177,10 +177,10 @@ fn xmp_in_a_heic_is_kept_with_keep_metadata() {
     bin()
         .args(["thumbs", "--keep-metadata", "--sizes", "64", "--format", "jpeg", "-o"])
         .arg(out.path())
-        .arg(heif("alpha.heic"))
+        .arg(heif("alpha-hevc.heic"))
         .assert()
         .success();
-    let jpeg = fs::read(out.path().join("alpha_64.jpg")).unwrap();
+    let jpeg = fs::read(out.path().join("alpha-hevc_64.jpg")).unwrap();
     let has = |needle: &[u8]| jpeg.windows(needle.len()).any(|w| w == needle);
     assert!(has(b"http://ns.adobe.com/xap/1.0/\0"), "no XMP segment");
     assert!(has(b"imgbatch fixtures"), "not the HEIC's XMP");
@@ -192,7 +192,7 @@ fn cut_and_damaged_heic_and_avif_fail_alone_with_a_reason() {
     let d = dir.path();
     let grid = fs::read(heif("grid.heic")).unwrap();
     fs::write(d.join("cut.heic"), &grid[..grid.len() * 2 / 3]).unwrap();
-    let mut av1 = fs::read(heif("deep.avif")).unwrap();
+    let mut av1 = fs::read(heif("deep-av1.avif")).unwrap();
     // Scramble the coded picture (the end of the file, after the boxes).
     let n = av1.len();
     for b in &mut av1[n - n / 3..] {
