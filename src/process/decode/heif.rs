@@ -177,8 +177,9 @@ pub fn decode(
     } else {
         DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, shown.data).ok_or_else(bad)?)
     };
-    // A profile from the `colr` box only: the codec's own colour fields
-    // describe how to turn its samples into RGB, not the RGB's space.
+    // A profile from the `colr` box only, as the libheif build made it: a
+    // VUI's primaries are left unlabelled (sRGB), which is what x265's
+    // files (through libheif) say anyway: primaries 1 or 2.
     let icc = ctx
         .icc(&p)
         .filter(|d| !d.is_empty() && d.len() <= MAX_ICC)
