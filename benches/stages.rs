@@ -240,7 +240,7 @@ fn overhead(c: &mut Criterion) {
         let outputs = task
             .outputs
             .iter()
-            .map(|(path, _)| Rendered { path: path.clone(), width: 256, height: 192, bytes: bytes.clone() })
+            .map(|(path, _)| Rendered { path: path.clone(), width: 256, height: 192, crop: None, bytes: bytes.clone() })
             .collect();
         Ok(Processed { outputs, input_pixels: 800 * 600, warning: None, stages: Default::default() })
     }
@@ -300,6 +300,7 @@ fn overhead(c: &mut Criterion) {
                         path: out.path().join(format!("d{:02}/p{i:04}_256.jpg", i % 30)),
                         width: 256,
                         height: 192,
+                        crop: None,
                         bytes: thumb.clone(),
                     })
                     .collect();

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::placement::{self, CropValue, Strategy};
 use crate::usage::UsageError;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgbatch::bench::BenchPlan;
@@ -14,7 +15,7 @@ use imgbatch::job::{ColourMode, DEFAULT_AVIF_EFFORT, DEFAULT_MAX_PIXELS, OutputM
 use imgbatch::naming::NameTemplate;
 use imgbatch::shard::Shard;
 use imgbatch::units::parse_size;
-use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, RawMode, ShrinkOnLoad, Subsampling, Target};
+use imgbatch::{Fit, FormatChoice, Job, Operation, OutFormat, Position, RawMode, ShrinkOnLoad, Subsampling, Target};
 
 /// Batch-resize folders of images in parallel: thumbnails, web sizes, benchmarks.
 #[derive(Debug, Parser)]
@@ -59,9 +60,15 @@ pub struct ThumbsArgs {
     /// Thumbnail sizes, comma-separated, e.g. 128,256: each is a square bounding box in pixels.
     #[arg(long, value_delimiter = ',', default_value = "256", value_parser = box_size)]
     pub sizes: Vec<u32>,
-    /// Make exactly square thumbnails by cropping the centre.
-    #[arg(long)]
-    pub crop: bool,
+    /// Make exactly square thumbnails by cropping: the centre (--crop alone, or centre), the
+    /// busiest region (attention: edges, skin tones, saturated colour) or the most detailed
+    /// (entropy). One focal point per image serves every size; the report gives each crop box.
+    #[arg(long, num_args = 0..=1, default_missing_value = "centre", value_name = "STRATEGY", value_parser = placement::crop_value)]
+    pub crop: Option<CropValue>,
+    /// With --crop: centre the crop on this point, X,Y as fractions of the oriented image's width
+    /// and height (0.5,0.3: the middle, a little above centre).
+    #[arg(long, value_name = "X,Y", value_parser = placement::focus)]
+    pub focus: Option<(f64, f64)>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -86,13 +93,20 @@ pub struct TargetArgs {
     /// How the image fits the box.
     #[arg(long, value_enum, default_value_t = FitArg::Inside)]
     pub fit: FitArg,
+    /// With --fit cover: where the crop goes [default: centre].
+    #[arg(long, value_enum, value_name = "STRATEGY")]
+    pub position: Option<Strategy>,
+    /// Centre the crop (--fit cover, or thumbs --crop in bench) on this point, X,Y as fractions
+    /// of the oriented image's width and height.
+    #[arg(long, value_name = "X,Y", value_parser = placement::focus)]
+    pub focus: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FitArg {
     /// Keep aspect ratio, fit inside the box.
     Inside,
-    /// Keep aspect ratio, fill the box, centre-crop the rest.
+    /// Keep aspect ratio, fill the box, crop the rest (where --position says).
     Cover,
     /// Keep aspect ratio, letterbox onto --background.
     Contain,
@@ -144,7 +158,7 @@ pub enum SubsamplingArg {
 #[derive(Debug, Args)]
 pub struct Common {
     /// Image files and folders (walked recursively).
-    #[arg(required = true)]
+    // Not `required`: `--crop photos` may have taken the only one (see placement.rs).
     pub inputs: Vec<PathBuf>,
     /// Output folder; the input tree is mirrored under it.
     #[arg(short, long)]
@@ -309,14 +323,14 @@ pub enum IsolationArg {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Image files and folders (walked recursively).
-    #[arg(required = true)]
+    // Not `required`: `--crop photos` may have taken the only one (see placement.rs).
     pub inputs: Vec<PathBuf>,
     /// Thumbnail sizes, comma-separated, e.g. 128,256 (the default job: thumbs --sizes 256).
     #[arg(long, value_delimiter = ',', value_parser = box_size, conflicts_with_all = ["width", "height"])]
     pub sizes: Option<Vec<u32>>,
-    /// Square centre-cropped thumbnails.
-    #[arg(long)]
-    pub crop: bool,
+    /// Square cropped thumbnails: centre (--crop alone), attention or entropy, as thumbs --crop.
+    #[arg(long, num_args = 0..=1, default_missing_value = "centre", value_name = "STRATEGY", value_parser = placement::crop_value)]
+    pub crop: Option<CropValue>,
     /// With --width and/or --height, benchmark `resize` instead of thumbnails.
     #[command(flatten)]
     pub target: TargetArgs,
@@ -471,21 +485,47 @@ impl TargetArgs {
         }
         Ok(Operation::Resize(Target { width: self.width, height: self.height, fit: self.fit.into() }))
     }
+
+    /// Where the cover crop goes: only a cover fit has one.
+    fn position(&self) -> Result<Position, UsageError> {
+        if !matches!(self.fit, FitArg::Cover) {
+            match (self.position, self.focus) {
+                (Some(_), _) => return Err(UsageError::PositionNeedsCover("--position")),
+                (None, Some(_)) => return Err(UsageError::PositionNeedsCover("--focus")),
+                (None, None) => {}
+            }
+        }
+        placement::position(self.position, self.focus, "--position")
+    }
+}
+
+/// Where square thumbnails are cropped: `--focus` only places a crop.
+fn thumbs_position(crop: Option<Strategy>, focus: Option<(f64, f64)>) -> Result<Position, UsageError> {
+    if crop.is_none() && focus.is_some() {
+        return Err(UsageError::FocusNeedsCrop);
+    }
+    placement::position(crop, focus, "--crop")
 }
 
 impl Command {
     /// Validates the arguments of `thumbs` or `resize` and builds the job.
     pub fn into_job(self) -> Result<(Job, AroundRun), UsageError> {
-        let (operation, c) = match self {
-            Command::Thumbs(a) => {
+        let (operation, position, c) = match self {
+            Command::Thumbs(mut a) => {
+                let crop = placement::crop_strategy(a.crop, &mut a.common.inputs);
                 loose_size(&a.common.inputs, &a.sizes)?;
-                (Operation::Thumbs { sizes: dedup(a.sizes), crop: a.crop }, a.common)
+                let position = thumbs_position(crop, a.focus)?;
+                (Operation::Thumbs { sizes: dedup(a.sizes), crop: crop.is_some() }, position, a.common)
             }
-            Command::Resize(a) => (a.target.operation()?, a.common),
+            Command::Resize(a) => (a.target.operation()?, a.target.position()?, a.common),
             Command::Bench(_) | Command::Report(_) => return Err(UsageError::NotAJob),
         };
+        if c.inputs.is_empty() {
+            return Err(UsageError::NoInputs);
+        }
         let mut job = Job::new(c.inputs, c.output, operation);
         c.processing.apply(&mut job)?;
+        job.image.position = position;
         if let Some(w) = c.workers {
             job.resources.workers = w;
         }
@@ -531,17 +571,23 @@ impl Command {
 
 impl BenchArgs {
     /// The job every configuration runs, and the sweep.
-    pub fn into_plan(self) -> Result<(Job, BenchPlan, BenchExports), UsageError> {
-        let operation = if self.target.given() {
-            self.target.operation()?
+    pub fn into_plan(mut self) -> Result<(Job, BenchPlan, BenchExports), UsageError> {
+        let crop = placement::crop_strategy(self.crop.take(), &mut self.inputs);
+        if self.inputs.is_empty() {
+            return Err(UsageError::NoInputs);
+        }
+        let (operation, position) = if self.target.given() {
+            (self.target.operation()?, self.target.position()?)
         } else {
             let sizes = self.sizes.unwrap_or_else(|| vec![256]);
             loose_size(&self.inputs, &sizes)?;
-            Operation::Thumbs { sizes: dedup(sizes), crop: self.crop }
+            let position = thumbs_position(crop, self.target.focus)?;
+            (Operation::Thumbs { sizes: dedup(sizes), crop: crop.is_some() }, position)
         };
         let out = self.write.clone().unwrap_or_else(|| PathBuf::from("bench-output-not-written"));
         let mut job = Job::new(self.inputs, out, operation);
         self.processing.apply(&mut job)?;
+        job.image.position = position;
         let workers = self.workers.unwrap_or_else(imgbatch::bench::default_workers);
         let plan =
             BenchPlan { workers, queues: self.queue, repeat: self.repeat, warmup: self.warmup, write: self.write };

@@ -2,6 +2,8 @@
 //! the size to resample it to, and the final canvas. Pure arithmetic, so every
 //! fit mode is unit-tested here without touching pixels.
 
+use image::metadata::Orientation;
+
 use crate::job::{Fit, Target};
 
 /// A rectangle of the source, in (fractional) source pixels.
@@ -29,16 +31,29 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The same plan for the source stored rotated by 90°: used to resize
-    /// before applying an EXIF rotation, which is cheaper on the small result.
-    /// Valid because every crop is centred, so it is symmetric under flips.
-    pub(crate) fn transposed(&self) -> Plan {
-        let c = self.crop;
+    /// The same plan for the source as it is stored, before `orientation`
+    /// turns it into the displayed `display`-sized image: the resize runs on
+    /// the stored pixels and only its small result is turned, which is
+    /// cheaper. A crop placed off-centre (a focal point) moves with the turn.
+    pub(crate) fn in_stored(&self, orientation: Orientation, display: (u32, u32)) -> Plan {
+        let swap = |(a, b): (u32, u32)| (b, a);
+        let turned = crate::geometry::swaps_axes(orientation);
         Plan {
-            crop: Crop { x: c.y, y: c.x, w: c.h, h: c.w },
-            scaled: (self.scaled.1, self.scaled.0),
-            canvas: (self.canvas.1, self.canvas.0),
+            crop: self.crop.in_stored(orientation, display),
+            scaled: if turned { swap(self.scaled) } else { self.scaled },
+            canvas: if turned { swap(self.canvas) } else { self.canvas },
         }
+    }
+
+    /// The plan with its crop moved so that its centre falls on `focus`
+    /// (fractions of `src`), as near as the crop can go without leaving the
+    /// image. Plans that crop nothing are unchanged.
+    pub fn centred_on(mut self, focus: (f64, f64), src: (u32, u32)) -> Plan {
+        let place =
+            |len: u32, size: f64, at: f64| (at * len as f64 - size / 2.0).clamp(0.0, (len as f64 - size).max(0.0));
+        self.crop.x = place(src.0, self.crop.w, focus.0);
+        self.crop.y = place(src.1, self.crop.h, focus.1);
+        self
     }
 
     /// Whether the pixels go through the resampler unchanged.
@@ -57,6 +72,27 @@ fn scaled(len: u32, scale: f64) -> u32 {
 
 fn centred(src: (u32, u32), w: f64, h: f64) -> Crop {
     Crop { x: (src.0 as f64 - w) / 2.0, y: (src.1 as f64 - h) / 2.0, w, h }
+}
+
+/// Whether `o` turns the image by a quarter, so that width and height swap.
+pub(crate) fn swaps_axes(o: Orientation) -> bool {
+    matches!(
+        o,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    )
+}
+
+/// A crop as the report gives it: whole pixels of the oriented source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CropBox {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
 }
 
 /// Computes the plan for `src` (displayed size, after orientation).
@@ -129,7 +165,65 @@ pub(crate) fn max_shrink(plan: &Plan, margin: f64) -> u32 {
     [8, 4, 2].into_iter().find(|&s| room >= s as f64).unwrap_or(1)
 }
 
+/// One of the steps `image` applies for an orientation, undone on a
+/// rectangle of the image as it is after the step (`size`).
+#[derive(Clone, Copy)]
+enum Step {
+    /// A quarter turn clockwise.
+    Rotate90,
+    Rotate180,
+    Rotate270,
+    FlipH,
+    FlipV,
+}
+
+/// The steps of `image::DynamicImage::apply_orientation`, in order.
+fn steps(o: Orientation) -> &'static [Step] {
+    match o {
+        Orientation::NoTransforms => &[],
+        Orientation::Rotate90 => &[Step::Rotate90],
+        Orientation::Rotate180 => &[Step::Rotate180],
+        Orientation::Rotate270 => &[Step::Rotate270],
+        Orientation::FlipHorizontal => &[Step::FlipH],
+        Orientation::FlipVertical => &[Step::FlipV],
+        Orientation::Rotate90FlipH => &[Step::Rotate90, Step::FlipH],
+        Orientation::Rotate270FlipH => &[Step::Rotate270, Step::FlipH],
+    }
+}
+
 impl Crop {
+    /// The region of the stored image that `orientation` turns into this
+    /// region of the displayed, `display`-sized one.
+    pub(crate) fn in_stored(self, orientation: Orientation, display: (u32, u32)) -> Crop {
+        let (mut c, mut size) = (self, (display.0 as f64, display.1 as f64));
+        for step in steps(orientation).iter().rev() {
+            let (w, h) = size;
+            c = match step {
+                Step::FlipH => Crop { x: w - c.x - c.w, ..c },
+                Step::FlipV => Crop { y: h - c.y - c.h, ..c },
+                Step::Rotate180 => Crop { x: w - c.x - c.w, y: h - c.y - c.h, ..c },
+                // Stored (x, y) lands at (H - 1 - y, x) after a clockwise turn.
+                Step::Rotate90 => Crop { x: c.y, y: w - c.x - c.w, w: c.h, h: c.w },
+                Step::Rotate270 => Crop { x: h - c.y - c.h, y: c.x, w: c.h, h: c.w },
+            };
+            if matches!(step, Step::Rotate90 | Step::Rotate270) {
+                size = (h, w);
+            }
+        }
+        c
+    }
+
+    /// The region in whole pixels, for the report.
+    pub fn to_box(self) -> CropBox {
+        let (x, y) = (self.x.round(), self.y.round());
+        CropBox {
+            x: x as u32,
+            y: y as u32,
+            width: ((self.x + self.w).round() - x).max(1.0) as u32,
+            height: ((self.y + self.h).round() - y).max(1.0) as u32,
+        }
+    }
+
     /// The same region in an image scaled by `fx`, `fy`.
     pub(crate) fn scaled(self, fx: f64, fy: f64) -> Crop {
         Crop { x: self.x * fx, y: self.y * fy, w: self.w * fx, h: self.h * fy }
@@ -219,10 +313,54 @@ mod tests {
     }
 
     #[test]
-    fn transposed_swaps_axes() {
-        let p = plan((1800, 1200), t(Some(300), Some(300), Fit::Cover), false).transposed();
-        assert_eq!(p.scaled, (300, 300));
-        assert_eq!(p.crop, Crop { x: 0.0, y: 300.0, w: 1200.0, h: 1200.0 });
+    fn a_quarter_turn_swaps_axes() {
+        let p = plan((1800, 1200), t(Some(300), Some(200), Fit::Cover), false);
+        let s = p.in_stored(Orientation::Rotate90, (1800, 1200));
+        assert_eq!(s.scaled, (200, 300));
+        assert_eq!(s.crop.w, p.crop.h);
+        assert_eq!(s.crop.h, p.crop.w);
+    }
+
+    #[test]
+    fn a_crop_of_the_displayed_image_is_the_same_pixels_in_the_stored_one() {
+        // Every stored pixel holds its own coordinates; a region cut from the
+        // stored image and turned must equal the same region cut after turning.
+        let stored = image::RgbImage::from_fn(7, 4, |x, y| image::Rgb([x as u8, y as u8, 0]));
+        let all = [
+            Orientation::NoTransforms,
+            Orientation::Rotate90,
+            Orientation::Rotate180,
+            Orientation::Rotate270,
+            Orientation::FlipHorizontal,
+            Orientation::FlipVertical,
+            Orientation::Rotate90FlipH,
+            Orientation::Rotate270FlipH,
+        ];
+        for o in all {
+            let mut shown = image::DynamicImage::ImageRgb8(stored.clone());
+            shown.apply_orientation(o);
+            let display = (shown.width(), shown.height());
+            let want = Crop { x: 1.0, y: 0.0, w: 2.0, h: 3.0 };
+            let c = want.in_stored(o, display);
+            let mut cut =
+                image::DynamicImage::ImageRgb8(stored.clone()).crop_imm(c.x as u32, c.y as u32, c.w as u32, c.h as u32);
+            cut.apply_orientation(o);
+            let expect = shown.crop_imm(1, 0, 2, 3);
+            assert_eq!(cut.to_rgb8(), expect.to_rgb8(), "{o:?}");
+        }
+    }
+
+    #[test]
+    fn a_focal_point_moves_the_crop_as_far_as_the_image_allows() {
+        let p = plan((1800, 1200), t(Some(300), Some(300), Fit::Cover), false);
+        assert_eq!(p.centred_on((0.5, 0.5), (1800, 1200)).crop, p.crop);
+        assert_eq!(p.centred_on((0.0, 0.3), (1800, 1200)).crop.x, 0.0);
+        assert_eq!(p.centred_on((1.0, 0.3), (1800, 1200)).crop.x, 600.0);
+        assert_eq!(p.centred_on((0.5, 0.3), (1800, 1200)).crop.x, 300.0);
+        assert_eq!(p.centred_on((0.6, 0.9), (1800, 1200)).crop, Crop { x: 480.0, y: 0.0, w: 1200.0, h: 1200.0 });
+        // Nothing to move when the plan keeps the whole image.
+        let inside = plan((1800, 1200), t(Some(300), Some(300), Fit::Inside), false);
+        assert_eq!(inside.centred_on((0.0, 1.0), (1800, 1200)).crop, inside.crop);
     }
 
     #[test]

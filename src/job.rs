@@ -11,7 +11,8 @@ use crate::error::SetupError;
 pub enum Fit {
     /// Keep the aspect ratio; the result fits inside the box.
     Inside,
-    /// Keep the aspect ratio; fill the box and centre-crop the overflow.
+    /// Keep the aspect ratio; fill the box and crop the overflow where
+    /// [`ImageOptions::position`] says.
     Cover,
     /// Keep the aspect ratio; letterbox onto the background to fill the box.
     Contain,
@@ -39,7 +40,7 @@ pub enum Operation {
     Thumbs {
         /// Bounding-box sizes in pixels.
         sizes: Vec<u32>,
-        /// Square centre crop instead of fit-inside.
+        /// Square crop (placed by [`ImageOptions::position`]) instead of fit-inside.
         crop: bool,
     },
     /// One output, named like the input.
@@ -66,6 +67,27 @@ impl Operation {
             Operation::Resize(_) => "resize",
         }
     }
+}
+
+/// Where a `cover` fit places its crop (sharp's `position`, libvips'
+/// `--smartcrop`): the same focal point serves every output of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Position {
+    /// The middle of the image.
+    #[default]
+    Centre,
+    /// The busiest region: edges, skin tones and saturated colour (libvips' `attention`).
+    Attention,
+    /// The region with the most information, trimming the plainer side (libvips' `entropy`).
+    Entropy,
+    /// A focal point given by the user, as fractions (0–1) of the oriented
+    /// image's width and height.
+    Focus {
+        /// From the left edge.
+        x: f64,
+        /// From the top edge.
+        y: f64,
+    },
 }
 
 /// Output encoding requested by the user.
@@ -203,6 +225,8 @@ pub struct ImageOptions {
     pub auto_orient: bool,
     /// Allow outputs larger than the source.
     pub upscale: bool,
+    /// Where `cover` crops.
+    pub position: Position,
     /// Colour for flattening alpha and letterboxing, RGB.
     pub background: [u8; 3],
     /// Convert tagged inputs to sRGB (default) or keep their profile.
@@ -364,6 +388,11 @@ impl Job {
         if encode.effort > 10 {
             return Err(SetupError::Invalid(format!("--effort {} must be 0-10", encode.effort)));
         }
+        if let Position::Focus { x, y } = self.image.position
+            && !((0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y))
+        {
+            return Err(SetupError::Invalid(format!("--focus {x},{y}: each must be a fraction from 0 to 1")));
+        }
         if let Operation::Thumbs { sizes, .. } = &self.operation
             && (sizes.is_empty() || sizes.contains(&0))
         {
@@ -394,6 +423,7 @@ impl Job {
                 shrink_on_load: ShrinkOnLoad::Safe,
                 auto_orient: true,
                 upscale: false,
+                position: Position::Centre,
                 background: [255, 255, 255],
                 colour: ColourMode::Srgb,
                 keep_metadata: false,

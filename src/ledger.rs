@@ -27,7 +27,7 @@ use percent_encoding::{AsciiSet, CONTROLS, percent_decode, percent_encode};
 use serde::{Deserialize, Serialize};
 use twox_hash::XxHash64;
 
-use crate::job::{ImageOptions, Job, OutFormat, Target};
+use crate::job::{Fit, ImageOptions, Job, OutFormat, Position, Target};
 use crate::output::MARKER;
 pub use crate::report::Redo;
 
@@ -72,14 +72,29 @@ struct Settings<'a> {
     colour: crate::job::ColourMode,
     keep_metadata: bool,
     strip_gps: bool,
+    /// Only where it moves pixels (a `cover` crop placed off the centre):
+    /// every other output keeps the key it had before crops could move.
+    /// The record is only ever written, so skipping a field is safe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<crate::job::Position>,
 }
 
 /// The settings key of an output of `job` in `format` at `target`: a hash
 /// that is the same in every run and build that would write the same bytes.
 pub(crate) fn settings_key(job: &Job, format: OutFormat, target: Target) -> u64 {
     let ImageOptions {
-        decode, shrink_on_load, auto_orient, upscale, background, colour, keep_metadata, strip_gps, ..
+        decode,
+        shrink_on_load,
+        auto_orient,
+        upscale,
+        position,
+        background,
+        colour,
+        keep_metadata,
+        strip_gps,
+        ..
     } = job.image;
+    let position = (target.fit == Fit::Cover && position != Position::Centre).then_some(position);
     let settings = Settings {
         target,
         format,
@@ -93,6 +108,7 @@ pub(crate) fn settings_key(job: &Job, format: OutFormat, target: Target) -> u64 
         colour,
         keep_metadata,
         strip_gps,
+        position,
     };
     // postcard writes fields in order with no padding or map keys: the same
     // settings give the same bytes in every build.
@@ -411,6 +427,12 @@ mod tests {
         let mut meta = job.clone();
         meta.image.keep_metadata = true;
         assert_ne!(k, settings_key(&meta, OutFormat::Jpeg, target));
+        // Where a crop is placed changes a cover output, and nothing else.
+        let mut smart = job.clone();
+        smart.image.position = Position::Attention;
+        assert_eq!(k, settings_key(&smart, OutFormat::Jpeg, target));
+        let cover = Target { fit: Fit::Cover, ..target };
+        assert_ne!(settings_key(&job, OutFormat::Jpeg, cover), settings_key(&smart, OutFormat::Jpeg, cover));
     }
 
     #[test]

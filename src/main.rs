@@ -1,6 +1,7 @@
 //! The `imgbatch` binary: command line → [`Job`] → run → exit code.
 
 mod cli;
+mod placement;
 mod terminal;
 mod usage;
 

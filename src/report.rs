@@ -37,6 +37,11 @@ pub struct OutputRecord {
     pub height: u32,
     /// File size in bytes.
     pub bytes: u64,
+    /// The region of the oriented source that a `cover` fit kept (not
+    /// given for outputs already up to date, nor in a dry run that would
+    /// need the pixels to place it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub crop: Option<crate::geometry::CropBox>,
 }
 
 /// One input in the report.
@@ -404,7 +409,7 @@ mod tests {
     use super::*;
 
     fn rec(status: Status, bytes: u64) -> FileRecord {
-        let outputs = vec![OutputRecord { path: "o".into(), width: 1, height: 1, bytes }];
+        let outputs = vec![OutputRecord { path: "o".into(), width: 1, height: 1, bytes, crop: None }];
         FileRecord { outputs, ..FileRecord::new(Path::new("i"), status, 1) }
     }
 

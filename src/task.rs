@@ -56,6 +56,8 @@ pub struct Rendered {
     pub width: u32,
     /// Output height.
     pub height: u32,
+    /// The region of the oriented source a `cover` fit kept.
+    pub crop: Option<crate::geometry::CropBox>,
     /// Encoded file content (empty in a dry run).
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,

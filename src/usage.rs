@@ -76,6 +76,24 @@ pub enum UsageError {
     /// A thumbnail size that is not a number.
     #[error("{0:?} is not a number of pixels (sizes are comma-separated, e.g. 128,256)")]
     SizeNotANumber(String),
+    /// `--crop` followed by neither a strategy nor an input.
+    #[error("--crop {0:?}: not a strategy (centre, attention, entropy) nor an input file or folder")]
+    CropStrategy(String),
+    /// No input at all.
+    #[error("give at least one image file or folder")]
+    NoInputs,
+    /// `--focus` that is not two fractions.
+    #[error("--focus {0:?}: give X,Y as fractions of the width and height, from 0 to 1 (e.g. 0.5,0.3)")]
+    Focus(String),
+    /// `--focus` with a strategy that finds its own focal point.
+    #[error("--focus and {0} attention|entropy both place the crop: give one")]
+    FocusAndStrategy(&'static str),
+    /// `--position` or `--focus` where nothing is cropped.
+    #[error("{0} places the crop of --fit cover: add --fit cover")]
+    PositionNeedsCover(&'static str),
+    /// `thumbs --focus` without `--crop`.
+    #[error("--focus places the crop of square thumbnails: add --crop")]
+    FocusNeedsCrop,
     /// The library's own check of the job (and of colours, lists, shards).
     #[error(transparent)]
     Setup(#[from] SetupError),

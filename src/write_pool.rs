@@ -138,6 +138,7 @@ pub fn records(outputs: &[Rendered]) -> Vec<OutputRecord> {
             width: o.width,
             height: o.height,
             bytes: o.bytes.len() as u64,
+            crop: o.crop,
         })
         .collect()
 }
@@ -147,7 +148,7 @@ mod tests {
     use super::*;
 
     fn rendered(path: std::path::PathBuf, bytes: &[u8]) -> Rendered {
-        Rendered { path, width: 1, height: 1, bytes: bytes.to_vec() }
+        Rendered { path, width: 1, height: 1, crop: None, bytes: bytes.to_vec() }
     }
 
     #[test]

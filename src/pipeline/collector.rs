@@ -223,6 +223,7 @@ impl<'a> Writer<'a> {
                         width: *width,
                         height: *height,
                         bytes: *bytes,
+                        crop: None,
                     })
                     .collect();
                 (FileRecord { outputs, ..FileRecord::new(input, Status::Skipped, ms) }, 0)

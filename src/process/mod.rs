@@ -4,6 +4,7 @@
 pub mod colour;
 pub mod decode;
 pub mod encode;
+pub(crate) mod focus;
 pub mod metadata;
 pub mod resize;
 pub mod xmp;
@@ -15,7 +16,7 @@ use image::{DynamicImage, GenericImageView};
 
 use crate::error::FileError;
 use crate::geometry;
-use crate::job::{EncodeOptions, ImageOptions, Job};
+use crate::job::{EncodeOptions, Fit, ImageOptions, Job, Position};
 use crate::read::{Input, PREFIX_LEN};
 use crate::stages::StageTimes;
 pub use crate::task::{Processed, Rendered, Task};
@@ -219,6 +220,14 @@ fn finish(
         }
     }
     decoded.image = decode::to_8bit(decoded.image);
+    let orientation = if opts.image.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
+    let stored = decoded.source_size;
+    let display = if swaps_axes(orientation) { (stored.1, stored.0) } else { stored };
+    let decoding = lap(&mut clock);
+    // Before alpha is flattened or premultiplied: transparent areas must
+    // read as such, and straight colour as the eye sees it.
+    let focus = focal_point(task, opts, &decoded.image, orientation, display, resampler)?;
+    stages.resize_s += lap(&mut clock);
     let premultiplied = decoded.image.color().has_alpha() && task.format.has_alpha();
     if premultiplied {
         resize::premultiply(&mut decoded.image)?;
@@ -230,19 +239,15 @@ fn finish(
     if let Some(w) = colour.warning.clone() {
         decode::warn(&mut decoded.warning, w);
     }
-    stages.decode_s = lap(&mut clock);
-    let orientation = if opts.image.auto_orient { decoded.orientation } else { Orientation::NoTransforms };
-    let stored = decoded.source_size;
+    stages.decode_s = decoding + lap(&mut clock);
     let loaded = decoded.image.dimensions();
     // Plans are made on the file's size; a shrunk image maps the crop down.
     let (fx, fy) = (loaded.0 as f64 / stored.0 as f64, loaded.1 as f64 / stored.1 as f64);
-    let swap = swaps_axes(orientation);
-    let display = if swap { (stored.1, stored.0) } else { stored };
     let mut outputs = Vec::with_capacity(task.outputs.len());
     for (path, target) in &task.outputs {
-        let plan = geometry::plan(display, *target, opts.image.upscale);
+        let plan = geometry::plan(display, *target, opts.image.upscale).centred_on(focus, display);
         // Resize in stored orientation, then rotate the (small) result.
-        let stored_plan = if swap { plan.transposed() } else { plan };
+        let stored_plan = plan.in_stored(orientation, display);
         let mut img = if loaded == stored && stored_plan.is_identity(stored) {
             decoded.image.clone()
         } else {
@@ -277,10 +282,38 @@ fn finish(
         };
         let bytes = encode::encode(&img, task.format, opts.encode, colour.embed.as_deref(), &blocks)?;
         stages.encode_s += lap(&mut clock);
-        outputs.push(Rendered { path: path.clone(), width: img.width(), height: img.height(), bytes });
+        let crop = crop_box(target, &plan);
+        outputs.push(Rendered { path: path.clone(), width: img.width(), height: img.height(), crop, bytes });
     }
     let input_pixels = stored.0 as u64 * stored.1 as u64;
     Ok(Processed { outputs, input_pixels, warning: decoded.warning, stages })
+}
+
+/// The focal point every `cover` output of the task is centred on, as
+/// fractions of the `display`-sized image: found once, from the decoded
+/// pixels, and only when some output crops.
+fn focal_point(
+    task: &Task,
+    opts: &ProcessOptions,
+    image: &DynamicImage,
+    orientation: Orientation,
+    display: (u32, u32),
+    resampler: &mut Resampler,
+) -> Result<(f64, f64), FileError> {
+    let cropping = task
+        .outputs
+        .iter()
+        .map(|(_, t)| geometry::plan(display, *t, opts.image.upscale))
+        .find(|p| p.crop.w < display.0 as f64 || p.crop.h < display.1 as f64);
+    let Some(plan) = cropping else { return Ok((0.5, 0.5)) };
+    let window = (plan.crop.w / display.0 as f64, plan.crop.h / display.1 as f64);
+    focus::focal_point(image, orientation, window, opts.image.position, resampler)
+}
+
+/// The report's crop box of an output: the region of the oriented source
+/// a `cover` fit kept.
+fn crop_box(target: &crate::job::Target, plan: &geometry::Plan) -> Option<geometry::CropBox> {
+    (target.fit == Fit::Cover && target.width.is_some() && target.height.is_some()).then(|| plan.crop.to_box())
 }
 
 /// `--dry-run`: reads the file's beginning and plans from its header; reads
@@ -316,7 +349,14 @@ fn plan_only(task: &Task, opts: &ProcessOptions, bytes: &[u8]) -> Result<Process
         .iter()
         .map(|(path, target)| {
             let plan = geometry::plan(display, *target, opts.image.upscale);
-            Rendered { path: path.clone(), width: plan.canvas.0, height: plan.canvas.1, bytes: Vec::new() }
+            // Without pixels, only a crop placed by the user is known.
+            let placed = match opts.image.position {
+                Position::Centre => Some(plan),
+                Position::Focus { x, y } => Some(plan.centred_on((x, y), display)),
+                Position::Attention | Position::Entropy => None,
+            };
+            let crop = placed.and_then(|p| crop_box(target, &p));
+            Rendered { path: path.clone(), width: plan.canvas.0, height: plan.canvas.1, crop, bytes: Vec::new() }
         })
         .collect();
     let input_pixels = h.size.0 as u64 * h.size.1 as u64;

@@ -16,12 +16,13 @@ pub struct Resampler {
     inner: fir::Resizer,
 }
 
-fn resample<P>(
+fn resample_typed<P>(
     r: &mut fir::Resizer,
     src: &[u8],
     size: (u32, u32),
     crop: Crop,
     to: (u32, u32),
+    alg: ResizeAlg,
 ) -> Result<Vec<u8>, PixelError>
 where
     P: PixelTrait<Component = u8>,
@@ -31,10 +32,7 @@ where
     let mut dst = TypedImage::<P>::from_buffer(to.0, to.1, &mut out)?;
     // Alpha is handled by the caller on the whole image, in place (see
     // `premultiply`); letting the resizer do it costs a full-size copy.
-    let opts = ResizeOptions::new()
-        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-        .use_alpha(false)
-        .crop(crop.x, crop.y, crop.w, crop.h);
+    let opts = ResizeOptions::new().resize_alg(alg).use_alpha(false).crop(crop.x, crop.y, crop.w, crop.h);
     r.resize_typed(&src, &mut dst, &opts)?;
     Ok(out)
 }
@@ -45,8 +43,27 @@ impl Resampler {
         Self::default()
     }
 
-    /// Resamples region `crop` of `img` to `to`. `img` must be 8-bit L, La, Rgb or Rgba.
+    /// Resamples region `crop` of `img` to `to` (Lanczos3). `img` must be 8-bit L, La, Rgb or Rgba.
     pub fn resize(&mut self, img: &DynamicImage, crop: Crop, to: (u32, u32)) -> Result<DynamicImage, FileError> {
+        self.resample(img, crop, to, ResizeAlg::Convolution(FilterType::Lanczos3))
+    }
+
+    /// A small copy of all of `img` for analysis (see `focus`): each
+    /// pixel the mean of a 4 × 4 sample of its area, so its cost does not
+    /// grow with the source as a full convolution's does.
+    pub(crate) fn preview(&mut self, img: &DynamicImage, to: (u32, u32)) -> Result<DynamicImage, FileError> {
+        let (w, h) = img.dimensions();
+        let all = Crop { x: 0.0, y: 0.0, w: w as f64, h: h as f64 };
+        self.resample(img, all, to, ResizeAlg::SuperSampling(FilterType::Box, 4))
+    }
+
+    fn resample(
+        &mut self,
+        img: &DynamicImage,
+        crop: Crop,
+        to: (u32, u32),
+        alg: ResizeAlg,
+    ) -> Result<DynamicImage, FileError> {
         let size = img.dimensions();
         // A crop mapped onto an image shrunk on load (ceil(w/f) wide) can
         // overshoot its edge by a rounding error, which the resizer refuses.
@@ -58,19 +75,19 @@ impl Resampler {
         let bad = || fail(PixelError::BufferSize);
         Ok(match img {
             DynamicImage::ImageLuma8(i) => {
-                let px = resample::<U8>(r, i.as_raw(), size, crop, to).map_err(fail)?;
+                let px = resample_typed::<U8>(r, i.as_raw(), size, crop, to, alg).map_err(fail)?;
                 DynamicImage::ImageLuma8(image::GrayImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
             }
             DynamicImage::ImageLumaA8(i) => {
-                let px = resample::<U8x2>(r, i.as_raw(), size, crop, to).map_err(fail)?;
+                let px = resample_typed::<U8x2>(r, i.as_raw(), size, crop, to, alg).map_err(fail)?;
                 DynamicImage::ImageLumaA8(image::GrayAlphaImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
             }
             DynamicImage::ImageRgb8(i) => {
-                let px = resample::<U8x3>(r, i.as_raw(), size, crop, to).map_err(fail)?;
+                let px = resample_typed::<U8x3>(r, i.as_raw(), size, crop, to, alg).map_err(fail)?;
                 DynamicImage::ImageRgb8(RgbImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
             }
             DynamicImage::ImageRgba8(i) => {
-                let px = resample::<U8x4>(r, i.as_raw(), size, crop, to).map_err(fail)?;
+                let px = resample_typed::<U8x4>(r, i.as_raw(), size, crop, to, alg).map_err(fail)?;
                 DynamicImage::ImageRgba8(RgbaImage::from_raw(to.0, to.1, px).ok_or_else(bad)?)
             }
             other => return Err(fail(PixelError::Layout(other.color()))),

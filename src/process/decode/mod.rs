@@ -265,13 +265,7 @@ pub(crate) fn to_8bit(image: DynamicImage) -> DynamicImage {
     }
 }
 
-/// Whether `orientation` turns the image by 90° (swaps width and height).
-pub(crate) fn swaps_axes(o: Orientation) -> bool {
-    matches!(
-        o,
-        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
-    )
-}
+pub(crate) use crate::geometry::swaps_axes;
 
 #[cfg(test)]
 mod tests {
