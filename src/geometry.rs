@@ -5,6 +5,7 @@
 use image::metadata::Orientation;
 
 use crate::job::{Fit, Target};
+use crate::report::CropBox;
 
 /// A rectangle of the source, in (fractional) source pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +38,7 @@ impl Plan {
     /// cheaper. A crop placed off-centre (a focal point) moves with the turn.
     pub(crate) fn in_stored(&self, orientation: Orientation, display: (u32, u32)) -> Plan {
         let swap = |(a, b): (u32, u32)| (b, a);
-        let turned = crate::geometry::swaps_axes(orientation);
+        let turned = swaps_axes(orientation);
         Plan {
             crop: self.crop.in_stored(orientation, display),
             scaled: if turned { swap(self.scaled) } else { self.scaled },
@@ -80,19 +81,6 @@ pub(crate) fn swaps_axes(o: Orientation) -> bool {
         o,
         Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
     )
-}
-
-/// A crop as the report gives it: whole pixels of the oriented source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct CropBox {
-    /// Left edge.
-    pub x: u32,
-    /// Top edge.
-    pub y: u32,
-    /// Width.
-    pub width: u32,
-    /// Height.
-    pub height: u32,
 }
 
 /// Computes the plan for `src` (displayed size, after orientation).

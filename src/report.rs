@@ -26,6 +26,19 @@ pub enum Status {
     Paired,
 }
 
+/// A crop as the report gives it: whole pixels of the oriented source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CropBox {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
 /// One output file in the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputRecord {
@@ -41,7 +54,7 @@ pub struct OutputRecord {
     /// given for outputs already up to date, nor in a dry run that would
     /// need the pixels to place it).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub crop: Option<crate::geometry::CropBox>,
+    pub crop: Option<CropBox>,
 }
 
 /// One input in the report.

@@ -57,7 +57,7 @@ pub struct Rendered {
     /// Output height.
     pub height: u32,
     /// The region of the oriented source a `cover` fit kept.
-    pub crop: Option<crate::geometry::CropBox>,
+    pub crop: Option<crate::report::CropBox>,
     /// Encoded file content (empty in a dry run).
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,

@@ -312,7 +312,7 @@ fn focal_point(
 
 /// The report's crop box of an output: the region of the oriented source
 /// a `cover` fit kept.
-fn crop_box(target: &crate::job::Target, plan: &geometry::Plan) -> Option<geometry::CropBox> {
+fn crop_box(target: &crate::job::Target, plan: &geometry::Plan) -> Option<crate::report::CropBox> {
     (target.fit == Fit::Cover && target.width.is_some() && target.height.is_some()).then(|| plan.crop.to_box())
 }
 
