@@ -10,7 +10,7 @@ use imgbatch::geometry::Crop;
 use imgbatch::process::resize::Resampler;
 use imgbatch::process::{decode, encode};
 use imgbatch::{DecodeOptions, EncodeOptions, RawMode};
-use imgbatch::{Job, Operation, OutFormat};
+use imgbatch::{Job, Operation, OutFormat, Position};
 
 // The allocator the binary runs with, set as in src/main.rs, so that buffer
 // reuse between images is measured as users get it.
@@ -106,6 +106,26 @@ fn pipeline(c: &mut Criterion) {
         g.bench_function(format!("thumbs_256_workers_{workers}"), |b| {
             b.iter(|| imgbatch::run(&job, &mut imgbatch::Silent).expect("run"))
         });
+    }
+    g.finish();
+}
+
+/// One photo's three square thumbnails (128, 256, 1024) cropped at the
+/// centre, by attention and by entropy: the smart crops' whole cost, the
+/// focal point found once per photo on a 128-pixel copy.
+fn smartcrop(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("p.jpg"), jpeg(&photo(4000, 3000))).expect("write");
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut g = c.benchmark_group("smartcrop_12mp_3_sizes");
+    g.sample_size(10);
+    for (name, position) in
+        [("centre", Position::Centre), ("attention", Position::Attention), ("entropy", Position::Entropy)]
+    {
+        let mut job = thumbs_job(dir.path(), out.path(), 1);
+        job.operation = Operation::Thumbs { sizes: vec![128, 256, 1024], crop: true };
+        job.image.position = position;
+        g.bench_function(name, |b| b.iter(|| imgbatch::run(&job, &mut imgbatch::Silent).expect("run")));
     }
     g.finish();
 }
@@ -435,6 +455,7 @@ criterion_group!(
     stages,
     jpeg_decoders,
     pipeline,
+    smartcrop,
     formats,
     shard,
     colour,
