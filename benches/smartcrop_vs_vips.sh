@@ -29,7 +29,7 @@ for s in centre attention entropy; do
     "$bin" thumbs "$work/in" -o "$work/$s" --sizes 256 --crop "$s" --report "$work/$s.json" --quiet
 done
 for f in "$work"/in/*.jpg; do
-    vipsthumbnail "$f" --smartcrop attention -s 256x256 -o "$work/vips/%s_256.jpg[Q=90]"
+    vipsthumbnail "$f" --smartcrop attention -s 256x256 -o "$work/vips/%s_256.jpg[Q=90]" 2>/dev/null
 done
 python3 - "$work" "$sheet" <<'PY'
 import json, sys, os
@@ -72,7 +72,7 @@ for n in names:
     free = max(img.size) - min(img.size)  # how far a square crop can move
     c = {s: ours[s][n] for s in ours}
     shift = lambda b: abs((b["x"] + b["y"]) - (vb["x"] + vb["y"])) / max(free, 1)
-    rows.append((n, iou(c["attention"], vb), iou(c["centre"], vb), iou(c["entropy"], vb), shift(c["attention"]), shift(c["centre"]), free))
+    rows.append((n, iou(c["attention"], vb), iou(c["centre"], vb), iou(c["entropy"], vb), shift(c["attention"]), iou(c["attention"], c["centre"]), free))
 
 moved = [r for r in rows if r[6] > 0]
 print(f"{len(rows)} photos, {len(moved)} where a square crop can move; vips box found to within {worst_match:.2f}/255")
@@ -80,13 +80,14 @@ for label, i in (("attention", 1), ("centre", 2), ("entropy", 3)):
     v = [r[i] for r in moved]
     print(f"  imgbatch {label:9} vs vips attention: mean IoU {np.mean(v):.3f}, IoU >= 0.9 on {sum(x >= 0.9 for x in v)}/{len(v)}, >= 0.75 on {sum(x >= 0.75 for x in v)}/{len(v)}")
 v = [r[4] for r in moved]
+print(f"  imgbatch attention moved off the centre crop (IoU < 0.9 with it) on {sum(r[5] < 0.9 for r in moved)}/{len(moved)}")
 print(f"  attention offset from vips, as a share of the room to move: median {np.median(v):.2f}, within 0.25 on {sum(x <= 0.25 for x in v)}/{len(v)}")
 for r in rows:
     print(f"    {r[0]}  IoU attention {r[1]:.2f}  centre {r[2]:.2f}  entropy {r[3]:.2f}")
 
 if sheet:
-    # Photos where the crops differ most from the centre first: the sheet shows what moved.
-    pick = sorted(moved, key=lambda r: r[2])[:12]
+    # Photos where attention moved the crop furthest from the centre: the sheet shows what moved.
+    pick = sorted(moved, key=lambda r: r[5])[:12]
     t = 128
     cols = ("centre", "attention", "entropy", "vips")
     out = Image.new("RGB", (len(cols) * (t + 4) + 4, len(pick) * (t + 4) + 4), "white")
