@@ -9,7 +9,7 @@
 use imgbatch::isolate::child::serve_on;
 use imgbatch::isolate::wire::{self, FromWorker, ToWorker};
 use imgbatch::job::{ColourMode, DecodeOptions, EncodeOptions, ImageOptions, RawMode};
-use imgbatch::job::{Fit, OutFormat, ShrinkOnLoad, Subsampling, Target};
+use imgbatch::job::{Fit, OutFormat, Position, ShrinkOnLoad, Subsampling, Target};
 use imgbatch::process::{ProcessOptions, Task};
 use libfuzzer_sys::fuzz_target;
 
@@ -55,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
         colour: ColourMode::Srgb,
         keep_metadata: sel & 0x10 != 0,
         strip_gps: sel & 0x08 != 0,
+        position: if sel & 0x04 != 0 { Position::Attention } else { Position::Centre },
     };
     let opts = ProcessOptions {
         image,

@@ -119,6 +119,17 @@ mod tests {
     }
 
     #[test]
+    fn the_smallest_images_and_all_transparent_ones_keep_the_centre() {
+        for (w, h) in [(1, 1), (2, 1), (1, 3)] {
+            let s = sample(w, h, |x, _| ([50.0 + x as f32 * 40.0, 60.0, 0.0], 1.0));
+            let (fx, fy) = focus(&s, (0.5, 1.0));
+            assert!((0.0..=1.0).contains(&fx) && (0.0..=1.0).contains(&fy), "{w}x{h}");
+        }
+        let s = sample(20, 10, |x, y| ([(x * y) as f32, 80.0, 0.0], 0.0));
+        assert_eq!(focus(&s, (0.5, 1.0)), (0.5, 0.5));
+    }
+
+    #[test]
     fn transparent_areas_never_draw_the_focus() {
         // Hidden saturated colour under full transparency (as light as the
         // rest, so its outline is no edge either), a faint grey patch that shows.

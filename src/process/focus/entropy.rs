@@ -85,6 +85,18 @@ mod tests {
     }
 
     #[test]
+    fn the_smallest_images_and_all_transparent_ones_stay_inside() {
+        for (w, h) in [(1, 1), (3, 1), (1, 2)] {
+            let s = sample(w, h, |x, y| ([noise(x, y), 0.0, 0.0], 1.0));
+            let (fx, fy) = focus(&s, (0.5, 0.5));
+            assert!((0.0..=1.0).contains(&fx) && (0.0..=1.0).contains(&fy), "{w}x{h}");
+        }
+        let s = sample(40, 20, |x, y| ([noise(x, y), 0.0, 0.0], 0.0));
+        let (fx, _) = focus(&s, (0.5, 1.0));
+        assert!((fx - 0.5).abs() < 0.05, "{fx}");
+    }
+
+    #[test]
     fn transparent_texture_counts_for_nothing() {
         let s = sample(64, 32, |x, y| match x {
             0..12 => ([noise(x, y), 0.0, 0.0], 0.0),
