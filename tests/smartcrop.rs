@@ -54,6 +54,14 @@ fn scene(w: u32, h: u32, subject: Subject, at: Rect, noisy: bool) -> RgbImage {
     })
 }
 
+/// A temporary folder holding `wide.png`: 600x300, skin near the top left corner.
+fn wide_skin() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wide.png");
+    scene(600, 300, Subject::Skin, (20, 20, 50, 50), false).save(&file).unwrap();
+    (dir, file)
+}
+
 fn contains(b: &serde_json::Value, r: Rect) -> bool {
     let n = |k: &str| b[k].as_u64().unwrap_or_else(|| panic!("no {k} in {b}")) as u32;
     let (x, y, w, h) = (n("x"), n("y"), n("width"), n("height"));
@@ -271,9 +279,7 @@ fn the_same_crops_whatever_the_workers_or_the_shard() {
 
 #[test]
 fn a_dry_run_gives_the_boxes_it_can_know_without_pixels() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("wide.png");
-    scene(600, 300, Subject::Skin, (20, 20, 50, 50), false).save(&file).unwrap();
+    let (dir, file) = wide_skin();
     let out = dir.path().join("out");
     let r = thumbs(&file, &out, &["--sizes", "100", "--crop", "--focus", "0,0", "--dry-run"]);
     assert_eq!(crops(&r, "wide.png")[0], serde_json::json!({"x": 0, "y": 0, "width": 300, "height": 300}));
@@ -284,9 +290,7 @@ fn a_dry_run_gives_the_boxes_it_can_know_without_pixels() {
 
 #[test]
 fn changing_where_the_crop_goes_remakes_the_crops_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("wide.png");
-    scene(600, 300, Subject::Skin, (20, 20, 50, 50), false).save(&file).unwrap();
+    let (dir, file) = wide_skin();
     let out = dir.path().join("out");
     thumbs(&file, &out, &["--sizes", "100", "--crop"]);
     let r = thumbs(&file, &out, &["--sizes", "100", "--crop", "attention"]);
@@ -318,9 +322,7 @@ fn placements_that_make_no_sense_are_refused_before_any_work() {
 #[test]
 fn crop_before_the_input_still_means_a_centre_crop_of_it() {
     // Command lines written before --crop took a strategy keep working.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("wide.png");
-    scene(600, 300, Subject::Skin, (20, 20, 50, 50), false).save(&file).unwrap();
+    let (dir, file) = wide_skin();
     let out = dir.path().join("out");
     let o =
         bin().args(["thumbs", "--json", "--sizes", "50", "--crop"]).arg(&file).arg("-o").arg(&out).assert().success();
