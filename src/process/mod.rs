@@ -6,6 +6,7 @@ pub mod decode;
 pub mod encode;
 pub(crate) mod focus;
 pub mod metadata;
+pub mod quality;
 pub mod resize;
 pub mod xmp;
 
