@@ -232,6 +232,9 @@ pub enum PixelError {
     /// A result buffer of the wrong length.
     #[error("buffer size mismatch")]
     BufferSize,
+    /// SSIMULACRA2 could not compare an output with its pixels.
+    #[error("quality metric: {0}")]
+    Metric(String),
 }
 
 /// A panic's message and place (`index out of bounds… at src/x.rs:12`), for
