@@ -260,7 +260,14 @@ fn overhead(c: &mut Criterion) {
         let outputs = task
             .outputs
             .iter()
-            .map(|(path, _)| Rendered { path: path.clone(), width: 256, height: 192, crop: None, bytes: bytes.clone() })
+            .map(|(path, _)| Rendered {
+                path: path.clone(),
+                width: 256,
+                height: 192,
+                crop: None,
+                bytes: bytes.clone(),
+                chosen: None,
+            })
             .collect();
         Ok(Processed { outputs, input_pixels: 800 * 600, warning: None, stages: Default::default() })
     }
@@ -322,6 +329,7 @@ fn overhead(c: &mut Criterion) {
                         height: 192,
                         crop: None,
                         bytes: thumb.clone(),
+                        chosen: None,
                     })
                     .collect();
                 let start = std::time::Instant::now();

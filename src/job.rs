@@ -257,6 +257,9 @@ pub struct OutputOptions {
     pub format: FormatChoice,
     /// Encoder settings.
     pub encode: EncodeOptions,
+    /// A score and/or size each lossy output must meet (`--target`,
+    /// `--max-size`): its quality is searched instead of fixed.
+    pub goal: crate::process::quality::search::Goal,
     /// Redo outputs that are already up to date.
     pub force: bool,
     /// Write the input's extension in lower case when it is kept
@@ -393,6 +396,11 @@ impl Job {
         {
             return Err(SetupError::Invalid(format!("--focus {x},{y}: each must be a fraction from 0 to 1")));
         }
+        if let Some(t) = self.output.goal.score
+            && !(0.0..=100.0).contains(&t)
+        {
+            return Err(SetupError::Invalid(format!("--target {t}: a SSIMULACRA2 score is 0-100")));
+        }
         if let Operation::Thumbs { sizes, .. } = &self.operation
             && (sizes.is_empty() || sizes.contains(&0))
         {
@@ -433,6 +441,7 @@ impl Job {
                 dir: output_dir,
                 format: FormatChoice::Same,
                 encode: EncodeOptions::new(quality),
+                goal: Default::default(),
                 force: false,
                 lowercase_ext: false,
                 name: None,

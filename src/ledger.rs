@@ -77,6 +77,9 @@ struct Settings<'a> {
     /// The record is only ever written, so skipping a field is safe.
     #[serde(skip_serializing_if = "Option::is_none")]
     position: Option<crate::job::Position>,
+    /// Only when given: runs without `--target`/`--max-size` keep their keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    goal: Option<crate::process::quality::search::Goal>,
 }
 
 /// The settings key of an output of `job` in `format` at `target`: a hash
@@ -109,6 +112,7 @@ pub(crate) fn settings_key(job: &Job, format: OutFormat, target: Target) -> u64 
         keep_metadata,
         strip_gps,
         position,
+        goal: Some(job.output.goal).filter(|g| *g != Default::default()),
     };
     // postcard writes fields in order with no padding or map keys: the same
     // settings give the same bytes in every build.

@@ -78,6 +78,8 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, MergeError> {
         m.input_megapixels += s.input_megapixels;
         m.output_bytes = add(m.output_bytes, s.output_bytes, "output_bytes")?;
         m.output_files = add(m.output_files, s.output_files, "output_files")?;
+        m.searched_bytes = add(m.searched_bytes, s.searched_bytes, "searched_bytes")?;
+        m.default_bytes = add(m.default_bytes, s.default_bytes, "default_bytes")?;
         m.stages.add(&s.stages);
         m.deleted = add(m.deleted, s.deleted, "deleted")?;
         for (why, n) in s.redone {

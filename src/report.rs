@@ -39,6 +39,22 @@ pub struct CropBox {
     pub height: u32,
 }
 
+/// What the quality search of one output chose (`--target`, `--max-size`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chosen {
+    /// The encoder quality written.
+    pub quality: u8,
+    /// Its SSIMULACRA2 score against the pixels before encoding.
+    pub score: Option<f64>,
+    /// The size the fixed default quality would have written.
+    pub default_bytes: u64,
+    /// Encodes the search made.
+    pub encodes: u32,
+    /// When the goal was not met as asked: why, and what was done.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub note: Option<String>,
+}
+
 /// One output file in the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputRecord {
@@ -55,6 +71,9 @@ pub struct OutputRecord {
     /// need the pixels to place it).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub crop: Option<CropBox>,
+    /// The quality searched for it and what it gave.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub chosen: Option<Chosen>,
 }
 
 /// One input in the report.
@@ -182,6 +201,14 @@ pub struct Summary {
     pub output_bytes: u64,
     /// Output files written (or planned, in a dry run).
     pub output_files: u64,
+    /// Of the outputs whose quality was searched (`--target`,
+    /// `--max-size`): the bytes they took…
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub searched_bytes: u64,
+    /// …and the bytes the fixed default quality would have written for
+    /// them: the difference is what the search saved.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub default_bytes: u64,
     /// Where the time went.
     pub stages: StageTimes,
     /// Files under the inputs that are not images (not in `total`).
@@ -228,6 +255,10 @@ pub struct Report {
     pub stopped: Option<String>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Process exit status, merged over the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -259,6 +290,10 @@ impl Report {
         }
         if rec.status == Status::Ok {
             s.output_bytes += rec.outputs.iter().map(|o| o.bytes).sum::<u64>();
+            for (o, c) in rec.outputs.iter().filter_map(|o| o.chosen.as_ref().map(|c| (o, c))) {
+                s.searched_bytes += o.bytes;
+                s.default_bytes += c.default_bytes;
+            }
             s.output_files += rec.outputs.len() as u64;
         }
         self.files.push(rec);
@@ -370,6 +405,15 @@ impl Report {
         } else {
             format!("→ {out}/ ({} {files}, {})", s.output_files, human_bytes(s.output_bytes))
         };
+        // What --target/--max-size saved (or cost) against the fixed default quality.
+        let outputs = match s.default_bytes {
+            0 => outputs,
+            d if d >= s.searched_bytes => {
+                let saved = d - s.searched_bytes;
+                format!("{outputs} · {} saved ({:.0} %)", human_bytes(saved), saved as f64 * 100.0 / d as f64)
+            }
+            d => format!("{outputs} · {} more than the default quality", human_bytes(s.searched_bytes - d)),
+        };
         // A rate over one file, or over a time that prints as 0.00 s, says nothing.
         let handled = s.ok + s.failed;
         let rate = if handled >= 2 && s.elapsed_s >= 0.01 {
@@ -422,7 +466,7 @@ mod tests {
     use super::*;
 
     fn rec(status: Status, bytes: u64) -> FileRecord {
-        let outputs = vec![OutputRecord { path: "o".into(), width: 1, height: 1, bytes, crop: None }];
+        let outputs = vec![OutputRecord { path: "o".into(), width: 1, height: 1, bytes, crop: None, chosen: None }];
         FileRecord { outputs, ..FileRecord::new(Path::new("i"), status, 1) }
     }
 

@@ -61,6 +61,8 @@ pub struct Rendered {
     /// Encoded file content (empty in a dry run).
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
+    /// The quality searched for `--target`/`--max-size`, and what it gave.
+    pub chosen: Option<crate::report::Chosen>,
 }
 
 /// What a successful processing step hands to the writer.

@@ -139,6 +139,7 @@ pub fn records(outputs: &[Rendered]) -> Vec<OutputRecord> {
             height: o.height,
             bytes: o.bytes.len() as u64,
             crop: o.crop,
+            chosen: o.chosen.clone(),
         })
         .collect()
 }
@@ -148,7 +149,7 @@ mod tests {
     use super::*;
 
     fn rendered(path: std::path::PathBuf, bytes: &[u8]) -> Rendered {
-        Rendered { path, width: 1, height: 1, crop: None, bytes: bytes.to_vec() }
+        Rendered { path, width: 1, height: 1, crop: None, bytes: bytes.to_vec(), chosen: None }
     }
 
     #[test]

@@ -108,7 +108,14 @@ mod tests {
     #[test]
     fn outputs_come_back_byte_for_byte_and_a_cut_frame_is_an_error() {
         let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7) as u8).collect();
-        let out = Rendered { path: "a_256.jpg".into(), width: 256, height: 170, crop: None, bytes: bytes.clone() };
+        let out = Rendered {
+            path: "a_256.jpg".into(),
+            width: 256,
+            height: 170,
+            crop: None,
+            bytes: bytes.clone(),
+            chosen: None,
+        };
         let done = Processed { outputs: vec![out], input_pixels: 9, warning: None, stages: StageTimes::default() };
         let mut pipe = Vec::new();
         send(&mut pipe, &FromWorker::Done(Ok(done))).unwrap();

@@ -224,6 +224,7 @@ impl<'a> Writer<'a> {
                         height: *height,
                         bytes: *bytes,
                         crop: None,
+                        chosen: None,
                     })
                     .collect();
                 (FileRecord { outputs, ..FileRecord::new(input, Status::Skipped, ms) }, 0)

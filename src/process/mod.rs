@@ -34,6 +34,8 @@ pub struct ProcessOptions {
     pub image: ImageOptions,
     /// Encoder settings.
     pub encode: EncodeOptions,
+    /// What each lossy output's searched quality must meet.
+    pub goal: quality::search::Goal,
     /// Read headers only and encode nothing.
     pub dry_run: bool,
     /// Freed memory goes back to the system at once (see `Resources::follow_budget`).
@@ -46,6 +48,7 @@ impl ProcessOptions {
         ProcessOptions {
             image: job.image,
             encode: job.output.encode,
+            goal: job.output.goal,
             dry_run: job.dry_run(),
             follow_budget: job.resources.follow_budget,
         }
@@ -281,10 +284,11 @@ fn finish(
             }
             blocks
         };
-        let bytes = encode::encode(&img, task.format, opts.encode, colour.embed.as_deref(), &blocks)?;
+        let made = quality::encode(&img, task.format, opts, colour.embed.as_deref(), &blocks, resampler)?;
         stages.encode_s += lap(&mut clock);
         let crop = crop_box(target, &plan);
-        outputs.push(Rendered { path: path.clone(), width: img.width(), height: img.height(), crop, bytes });
+        let (width, height) = made.size;
+        outputs.push(Rendered { path: path.clone(), width, height, crop, bytes: made.bytes, chosen: made.chosen });
     }
     let input_pixels = stored.0 as u64 * stored.1 as u64;
     Ok(Processed { outputs, input_pixels, warning: decoded.warning, stages })
@@ -357,7 +361,14 @@ fn plan_only(task: &Task, opts: &ProcessOptions, bytes: &[u8]) -> Result<Process
                 Position::Attention | Position::Entropy => None,
             };
             let crop = placed.and_then(|p| crop_box(target, &p));
-            Rendered { path: path.clone(), width: plan.canvas.0, height: plan.canvas.1, crop, bytes: Vec::new() }
+            Rendered {
+                path: path.clone(),
+                width: plan.canvas.0,
+                height: plan.canvas.1,
+                crop,
+                bytes: Vec::new(),
+                chosen: None,
+            }
         })
         .collect();
     let input_pixels = h.size.0 as u64 * h.size.1 as u64;

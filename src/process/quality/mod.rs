@@ -1,5 +1,125 @@
-//! Per-output quality to a perceptual target or a size cap (issue 30,
-//! work in progress on this branch: the search and the score so far).
+//! Per-output quality to a perceptual target or a size cap (`--target`,
+//! `--max-size`): each lossy output's quality is searched (search.rs) with
+//! the SSIMULACRA2 score of each candidate (score.rs), and an output that
+//! cannot fit the cap at the lowest sane quality is made smaller instead.
 
 pub mod score;
 pub mod search;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use image::{DynamicImage, GenericImageView};
+
+use super::ProcessOptions;
+use super::encode;
+use super::metadata::Blocks;
+use super::resize::Resampler;
+use crate::error::FileError;
+use crate::geometry::Crop;
+use crate::job::{EncodeOptions, OutFormat};
+use crate::report::Chosen;
+use score::Scorer;
+use search::{Goal, Outcome, Probe, Range, search};
+
+/// Encodes the search may make for one size of an output (the cap's
+/// halving may take a few more than the score's).
+const PROBES: u32 = 5;
+
+/// Times an output over `--max-size` at the lowest quality is made smaller.
+const SHRINKS: u32 = 3;
+
+/// One output, encoded.
+pub struct Made {
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// Its pixel size (smaller than asked when `--max-size` shrank it).
+    pub size: (u32, u32),
+    /// What the search chose, when there was one.
+    pub chosen: Option<Chosen>,
+}
+
+/// The qualities a search may use for `format`: none for a lossless one.
+/// The floors are where each encoder still looks like a photo (about
+/// SSIMULACRA2 50 on the photo corpus); below them `--max-size` shrinks
+/// the image instead.
+fn range_of(format: OutFormat, start: u8) -> Option<Range> {
+    let floor = match format {
+        OutFormat::Jpeg => 40,
+        OutFormat::Webp => 40,
+        OutFormat::Avif => 25,
+        OutFormat::Png => return None,
+    };
+    Some(Range { start, floor: floor.min(start), ceiling: 100, probes: PROBES })
+}
+
+/// Encodes `img` as `format`: at the fixed quality, or at the one the
+/// goal asks for.
+pub fn encode(
+    img: &DynamicImage,
+    format: OutFormat,
+    opts: &ProcessOptions,
+    icc: Option<&[u8]>,
+    blocks: &Blocks,
+    resampler: &mut Resampler,
+) -> Result<Made, FileError> {
+    let goal = opts.goal;
+    let range = range_of(format, opts.encode.quality);
+    let (Some(range), false) = (range, goal == Goal::default()) else {
+        let bytes = encode::encode(img, format, opts.encode, icc, blocks)?;
+        return Ok(Made { bytes, size: img.dimensions(), chosen: None });
+    };
+    let mut img = Cow::Borrowed(img);
+    let mut default_bytes = None;
+    let mut shrunk = 0;
+    let mut encodes = 0;
+    loop {
+        let scorer = Scorer::new(&img)?;
+        let scoring = goal.score.is_some() && scorer.is_some();
+        let mut kept: HashMap<u8, Vec<u8>> = HashMap::new();
+        let choice = search(Goal { score: goal.score.filter(|_| scoring), ..goal }, range, |q| {
+            let bytes = encode::encode(&img, format, EncodeOptions { quality: q, ..opts.encode }, icc, blocks)?;
+            let score = match (&scorer, scoring) {
+                (Some(s), true) => Some(s.score(&bytes)?),
+                _ => None,
+            };
+            let probe = Probe { quality: q, bytes: bytes.len() as u64, score };
+            kept.insert(q, bytes);
+            Ok::<_, FileError>(probe)
+        })?;
+        let first = *default_bytes.get_or_insert(choice.at_start.bytes);
+        encodes += choice.probes;
+        if choice.outcome == Outcome::TooLarge && shrunk < SHRINKS {
+            // Bytes fall about with the pixel count: aim a tenth under.
+            let floor_bytes = choice.chosen.bytes.max(1) as f64;
+            let cap = goal.max_bytes.unwrap_or(u64::MAX) as f64;
+            let k = ((cap / floor_bytes).sqrt() * 0.9).clamp(0.2, 0.9);
+            let (w, h) = img.dimensions();
+            let to = (((w as f64 * k) as u32).max(1), ((h as f64 * k) as u32).max(1));
+            let all = Crop { x: 0.0, y: 0.0, w: w as f64, h: h as f64 };
+            img = Cow::Owned(resampler.resize(&img, all, to)?);
+            shrunk += 1;
+            continue;
+        }
+        let quality = choice.chosen.quality;
+        let bytes = match kept.remove(&quality) {
+            Some(b) => b,
+            None => encode::encode(&img, format, EncodeOptions { quality, ..opts.encode }, icc, blocks)?,
+        };
+        let score = match (choice.chosen.score, &scorer) {
+            (Some(s), _) => Some(s),
+            (None, Some(s)) => Some(s.score(&bytes)?),
+            (None, None) => None,
+        };
+        let (w, h) = img.dimensions();
+        let note = match choice.outcome {
+            Outcome::Met if shrunk > 0 => Some(format!("made {w}x{h} to fit --max-size")),
+            Outcome::Met => None,
+            Outcome::ScoreUnmet => Some("--target not reached even at quality 100".to_string()),
+            Outcome::ScoreGivenForSize => Some("--max-size wins: the score is below --target".to_string()),
+            Outcome::TooLarge => Some(format!("over --max-size even at {w}x{h} and the lowest quality")),
+        };
+        let chosen = Chosen { quality, score, default_bytes: first, encodes, note };
+        return Ok(Made { bytes, size: (w, h), chosen: Some(chosen) });
+    }
+}

@@ -4,7 +4,7 @@
 //! goal has a score, the score; every probe counts against the bound.
 
 /// What the outputs must meet.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Goal {
     /// Lowest SSIMULACRA2 score accepted.
     pub score: Option<f64>,
