@@ -98,7 +98,7 @@ pub fn process(
     let head = input.prefix(PREFIX_LEN)?;
     if let Some((decoded, meta)) = load_file(task, opts, &input, &head, admit)? {
         input.check_unchanged()?;
-        return finish(task, decoded, meta, opts, resampler, clock);
+        return finish(task, decoded, meta, opts, resampler, admit, clock);
     }
     admit(input.len - head.len() as u64)?;
     let bytes = input.rest(head)?;
@@ -194,7 +194,7 @@ pub fn process_bytes(
         &enough,
     )?;
     drop(bytes);
-    finish(task, decoded, meta, opts, resampler, clock)
+    finish(task, decoded, meta, opts, resampler, admit, clock)
 }
 
 /// Colour, resize, orientation and encoding of a decoded image, for every
@@ -205,9 +205,11 @@ fn finish(
     meta: Metadata,
     opts: &ProcessOptions,
     resampler: &mut Resampler,
+    admit: &mut Admit<'_>,
     mut clock: Instant,
 ) -> Result<Processed, FileError> {
     let mut stages = StageTimes::default();
+    let mut scoring = quality::Scoring::new(admit);
     // A format that carries no profile (AVIF is tagged sRGB by its nclx
     // box, see avif.rs) gets sRGB pixels whatever --colour says.
     let mode = if task.format.carries_icc() { opts.image.colour } else { ColourMode::Srgb };
@@ -284,7 +286,7 @@ fn finish(
             }
             blocks
         };
-        let made = quality::encode(&img, task.format, opts, colour.embed.as_deref(), &blocks, resampler)?;
+        let made = quality::encode(&img, task.format, opts, colour.embed.as_deref(), &blocks, resampler, &mut scoring)?;
         stages.encode_s += lap(&mut clock);
         let crop = crop_box(target, &plan);
         let (width, height) = made.size;
