@@ -50,8 +50,9 @@ pub struct Chosen {
     pub default_bytes: u64,
     /// Encodes the search made.
     pub encodes: u32,
-    /// When the goal was not met as asked: why, and what was done.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// When the goal was not met as asked: why, and what was done. Always
+    /// written: this travels from worker processes, whose frames (postcard)
+    /// cannot skip a field.
     pub note: Option<String>,
 }
 

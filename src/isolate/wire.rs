@@ -112,15 +112,19 @@ mod tests {
             path: "a_256.jpg".into(),
             width: 256,
             height: 170,
-            crop: None,
+            crop: Some(crate::report::CropBox { x: 1, y: 2, width: 3, height: 4 }),
             bytes: bytes.clone(),
-            chosen: None,
+            // Every optional field of what crosses, present or not (postcard
+            // cannot skip a field: a `skip_serializing_if` here breaks the frame).
+            chosen: Some(crate::report::Chosen { quality: 71, score: None, default_bytes: 9, encodes: 3, note: None }),
         };
         let done = Processed { outputs: vec![out], input_pixels: 9, warning: None, stages: StageTimes::default() };
         let mut pipe = Vec::new();
         send(&mut pipe, &FromWorker::Done(Ok(done))).unwrap();
         let Some(FromWorker::Done(Ok(back))) = recv(&mut pipe.as_slice()).unwrap() else { panic!("not done") };
         assert_eq!(back.outputs[0].bytes, bytes);
+        assert_eq!(back.outputs[0].chosen.as_ref().map(|c| (c.quality, c.encodes)), Some((71, 3)));
+        assert_eq!(back.outputs[0].crop.map(|c| c.height), Some(4));
         // Cut inside the frame: an error, not a clean end.
         let cut = &pipe[..pipe.len() - 10];
         assert!(recv::<FromWorker>(&mut &cut[..]).is_err());
