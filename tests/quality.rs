@@ -1,0 +1,117 @@
+//! `--target SCORE` and `--max-size BYTES`: each lossy output's quality
+//! searched for the smallest file meeting a SSIMULACRA2 score or a size.
+mod common;
+use std::path::Path;
+
+use common::*;
+use image::{DynamicImage, Rgb, RgbImage, Rgba, RgbaImage};
+
+/// A photo-like picture: gradients, edges and grain.
+fn photo(w: u32, h: u32) -> RgbImage {
+    let mut s = 7u32;
+    RgbImage::from_fn(w, h, |x, y| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        let g = (s % 32) as u8;
+        let edge = if (x / 40 + y / 30) % 2 == 0 { 60 } else { 0 };
+        Rgb([(x * 180 / w) as u8 + g, (y * 150 / h) as u8 + edge, 80 + g])
+    })
+}
+
+fn run(input: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
+    let o = bin().args(["resize", "--json", "-o"]).arg(out).args(args).arg(input).assert().success();
+    json(&o.get_output().stdout)
+}
+
+fn outputs(r: &serde_json::Value) -> Vec<serde_json::Value> {
+    r["files"].as_array().unwrap().iter().flat_map(|f| f["outputs"].as_array().unwrap().clone()).collect()
+}
+
+#[test]
+fn every_output_reaches_the_target_with_at_most_five_encodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("photo.png");
+    photo(640, 427).save(&file).unwrap();
+    for (format, target) in [("jpeg", 70.0), ("jpeg", 85.0), ("webp", 75.0)] {
+        let out = dir.path().join(format!("{format}{target}"));
+        let t = target.to_string();
+        let r = run(&file, &out, &["-W", "600", "--format", format, "--target", &t]);
+        for o in outputs(&r) {
+            let c = &o["chosen"];
+            let score = c["score"].as_f64().unwrap();
+            assert!(score >= target || c["note"].is_string(), "{format} {target}: {o}");
+            assert!(c["encodes"].as_u64().unwrap() <= 5, "{o}");
+            assert!((1..=100).contains(&c["quality"].as_u64().unwrap()));
+            // The file is the one reported.
+            let path = o["path"].as_str().unwrap();
+            assert_eq!(std::fs::metadata(path).unwrap().len(), o["bytes"].as_u64().unwrap());
+        }
+        let s = &r["summary"];
+        assert!(s["default_bytes"].as_u64().unwrap() > 0, "{s}");
+    }
+}
+
+#[test]
+fn a_low_target_saves_bytes_and_a_high_one_spends_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("photo.png");
+    photo(640, 427).save(&file).unwrap();
+    let r = run(&file, &dir.path().join("low"), &["-W", "600", "--format", "jpeg", "--target", "60"]);
+    let s = &r["summary"];
+    assert!(s["searched_bytes"].as_u64() < s["default_bytes"].as_u64(), "{s}");
+    let r = run(&file, &dir.path().join("high"), &["-W", "600", "--format", "jpeg", "--target", "92"]);
+    let s = &r["summary"];
+    assert!(s["searched_bytes"].as_u64() > s["default_bytes"].as_u64(), "{s}");
+}
+
+#[test]
+fn a_size_cap_is_kept_and_a_cap_too_small_makes_the_image_smaller() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("photo.png");
+    photo(1200, 800).save(&file).unwrap();
+    let r = run(&file, &dir.path().join("cap"), &["-W", "1200", "--format", "jpeg", "--max-size", "60K"]);
+    let o = &outputs(&r)[0];
+    assert!(o["bytes"].as_u64().unwrap() <= 60 * 1024, "{o}");
+    assert!(o["chosen"]["score"].is_number(), "the report gives the score reached: {o}");
+    let r = run(&file, &dir.path().join("tiny"), &["-W", "1200", "--format", "jpeg", "--max-size", "8K"]);
+    let o = &outputs(&r)[0];
+    assert!(o["bytes"].as_u64().unwrap() <= 8 * 1024, "{o}");
+    assert!(o["width"].as_u64().unwrap() < 1200, "{o}");
+    assert!(o["chosen"]["note"].as_str().unwrap().contains("--max-size"), "{o}");
+}
+
+#[test]
+fn odd_inputs_flat_tiny_alpha_and_lossless() {
+    let dir = tempfile::tempdir().unwrap();
+    let flat = dir.path().join("flat.png");
+    RgbImage::from_pixel(300, 200, Rgb([90, 140, 200])).save(&flat).unwrap();
+    let tiny = dir.path().join("tiny.png");
+    photo(6, 5).save(&tiny).unwrap();
+    let alpha = dir.path().join("alpha.png");
+    let img = RgbaImage::from_fn(200, 150, |x, y| Rgba([(x + y) as u8, 120, 40, if x < 100 { 255 } else { 0 }]));
+    DynamicImage::ImageRgba8(img).save(&alpha).unwrap();
+    // A flat image meets any target at the lowest quality the search reaches.
+    let r = run(&flat, &dir.path().join("f"), &["-W", "300", "--format", "jpeg", "--target", "90"]);
+    assert!(outputs(&r)[0]["chosen"]["score"].as_f64().unwrap() >= 90.0);
+    // Too small to score: written at the default quality, no score.
+    let r = run(&tiny, &dir.path().join("t"), &["-W", "6", "--format", "jpeg", "--target", "90"]);
+    let c = &outputs(&r)[0]["chosen"];
+    assert!(c["score"].is_null(), "{c}");
+    // Alpha in WebP is judged over grey, and kept.
+    let out = dir.path().join("a");
+    let r = run(&alpha, &out, &["-W", "200", "--format", "webp", "--target", "80"]);
+    assert!(outputs(&r)[0]["chosen"]["score"].as_f64().unwrap() >= 80.0);
+    assert!(image::open(out.join("alpha.webp")).unwrap().color().has_alpha());
+    // PNG is lossless: nothing to search.
+    let r = run(&alpha, &dir.path().join("p"), &["-W", "200", "--format", "png", "--target", "80"]);
+    assert!(outputs(&r)[0]["chosen"].is_null());
+}
+
+#[test]
+fn a_target_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("photo.png");
+    photo(64, 64).save(&file).unwrap();
+    bin().args(["resize", "-W", "32", "--target", "120", "-o"]).arg(dir.path().join("o")).arg(&file).assert().code(2);
+}
