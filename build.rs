@@ -4,6 +4,7 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=src/process/decode/turbo.c");
+    println!("cargo:rerun-if-changed=src/process/encode/mozjpeg.c");
     if std::env::var_os("CARGO_FEATURE_JPEG_TURBO").is_none() {
         return;
     }
@@ -13,5 +14,9 @@ fn main() {
     for dir in std::env::split_paths(&include) {
         build.include(dir);
     }
-    build.file("src/process/decode/turbo.c").warnings(true).compile("imgbatch_turbo");
+    build
+        .file("src/process/decode/turbo.c")
+        .file("src/process/encode/mozjpeg.c")
+        .warnings(true)
+        .compile("imgbatch_turbo");
 }

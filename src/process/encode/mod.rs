@@ -7,6 +7,8 @@
 
 mod avif;
 mod jpeg;
+#[cfg(feature = "jpeg-turbo")]
+mod mozjpeg;
 mod png;
 mod webp;
 
@@ -48,6 +50,16 @@ pub fn encoder(format: OutFormat) -> &'static dyn Encoder {
     }
 }
 
+/// The encoder of `format` that writes the fewest bytes for a score, where
+/// it is another (mozjpeg's trellis for JPEG, in builds with libjpeg-turbo).
+pub fn smallest_encoder(format: OutFormat) -> &'static dyn Encoder {
+    match format {
+        #[cfg(feature = "jpeg-turbo")]
+        OutFormat::Jpeg => &mozjpeg::Mozjpeg,
+        other => encoder(other),
+    }
+}
+
 /// Encodes `img` as `format`, with the ICC profile `icc` (for a format
 /// whose row carries one) and the metadata `blocks` (`--keep-metadata`).
 pub fn encode(
@@ -57,9 +69,20 @@ pub fn encode(
     icc: Option<&[u8]>,
     blocks: &Blocks,
 ) -> Result<Vec<u8>, FileError> {
+    encode_by(encoder(format), img, format, opts, icc, blocks)
+}
+
+/// [`encode`] by a chosen encoder of `format`.
+pub fn encode_by(
+    codec: &dyn Encoder,
+    img: &DynamicImage,
+    format: OutFormat,
+    opts: EncodeOptions,
+    icc: Option<&[u8]>,
+    blocks: &Blocks,
+) -> Result<Vec<u8>, FileError> {
     let row = format.row();
     let fail = |source: EncodeError| FileError::Encode { format: row.name, source };
-    let codec = encoder(format);
     let icc = icc.filter(|_| row.icc);
     let bytes = codec.encode(img, &opts, icc, blocks).map_err(fail)?;
     let added_icc = icc.filter(|_| !codec.writes_icc());

@@ -100,8 +100,15 @@ pub fn encode(
         let bytes = encode::encode(img, format, opts.encode, icc, blocks)?;
         return Ok(Made { bytes, size: img.dimensions(), chosen: None });
     };
+    // What the fixed quality writes, for the savings the report gives.
+    let default_bytes = encode::encode(img, format, opts.encode, icc, blocks)?.len() as u64;
+    // WIP: IMGBATCH_SEARCH_ENCODER=plain searches with the fixed run's encoder, for A/B runs.
+    let codec = if std::env::var_os("IMGBATCH_SEARCH_ENCODER").is_some_and(|v| v == "plain") {
+        encode::encoder(format)
+    } else {
+        encode::smallest_encoder(format)
+    };
     let mut img = Cow::Borrowed(img);
-    let mut default_bytes = None;
     let mut shrunk = 0;
     let mut encodes = 0;
     loop {
@@ -111,7 +118,8 @@ pub fn encode(
         let scoring = goal.score.is_some() && scorer.is_some();
         let mut kept: HashMap<u8, Vec<u8>> = HashMap::new();
         let choice = search(Goal { score: goal.score.filter(|_| scoring), ..goal }, range, |q| {
-            let bytes = encode::encode(&img, format, EncodeOptions { quality: q, ..opts.encode }, icc, blocks)?;
+            let bytes =
+                encode::encode_by(codec, &img, format, EncodeOptions { quality: q, ..opts.encode }, icc, blocks)?;
             let score = match (&scorer, scoring) {
                 (Some(s), true) => Some(s.score(&bytes)?),
                 _ => None,
@@ -120,7 +128,6 @@ pub fn encode(
             kept.insert(q, bytes);
             Ok::<_, FileError>(probe)
         })?;
-        let first = *default_bytes.get_or_insert(choice.at_start.bytes);
         encodes += choice.probes;
         if choice.outcome == Outcome::TooLarge && shrunk < SHRINKS {
             // Bytes fall about with the pixel count: aim a tenth under.
@@ -137,7 +144,7 @@ pub fn encode(
         let quality = choice.chosen.quality;
         let bytes = match kept.remove(&quality) {
             Some(b) => b,
-            None => encode::encode(&img, format, EncodeOptions { quality, ..opts.encode }, icc, blocks)?,
+            None => encode::encode_by(codec, &img, format, EncodeOptions { quality, ..opts.encode }, icc, blocks)?,
         };
         let score = match (choice.chosen.score, &scorer) {
             (Some(s), _) => Some(s),
@@ -152,7 +159,7 @@ pub fn encode(
             Outcome::ScoreGivenForSize => Some("--max-size wins: the score is below --target".to_string()),
             Outcome::TooLarge => Some(format!("over --max-size even at {w}x{h} and the lowest quality")),
         };
-        let chosen = Chosen { quality, score, default_bytes: first, encodes, note };
+        let chosen = Chosen { quality, score, default_bytes, encodes, note };
         return Ok(Made { bytes, size: (w, h), chosen: Some(chosen) });
     }
 }
