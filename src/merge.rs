@@ -137,6 +137,15 @@ mod tests {
     }
 
     #[test]
+    fn the_bytes_a_quality_search_saved_add_up() {
+        let (mut a, mut b) = (part(&[], 0.0, 1.0), part(&[], 0.0, 1.0));
+        (a.summary.searched_bytes, a.summary.default_bytes) = (60, 100);
+        (b.summary.searched_bytes, b.summary.default_bytes) = (150, 120);
+        let m = merge(vec![a, b]).unwrap();
+        assert_eq!((m.summary.searched_bytes, m.summary.default_bytes), (210, 220));
+    }
+
+    #[test]
     fn counts_add_up_files_sort_and_time_is_the_wall_span() {
         let a = part(&[("b.jpg", Status::Ok), ("d.jpg", Status::Failed)], 100.0, 5.0);
         let b = part(&[("a.jpg", Status::Ok), ("c.jpg", Status::Skipped)], 102.0, 10.0);

@@ -115,3 +115,32 @@ fn a_target_out_of_range_is_refused() {
     photo(64, 64).save(&file).unwrap();
     bin().args(["resize", "-W", "32", "--target", "120", "-o"]).arg(dir.path().join("o")).arg(&file).assert().code(2);
 }
+
+#[test]
+fn thumbs_search_every_size_and_a_rerun_with_another_target_remakes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("photo.png");
+    photo(640, 427).save(&file).unwrap();
+    let out = dir.path().join("tn");
+    let thumbs = |target: &str| {
+        let o = bin()
+            .args(["thumbs", "--json", "--sizes", "64,200", "--format", "jpeg", "--target", target, "-o"])
+            .arg(&out)
+            .arg(&file)
+            .assert()
+            .success();
+        json(&o.get_output().stdout)
+    };
+    let r = thumbs("75");
+    let outs = outputs(&r);
+    assert_eq!(outs.len(), 2);
+    // Each size searched on its own; one the encoder cannot bring to the
+    // target (4:2:0 loses this grain's colour at 64 px) says so.
+    for o in &outs {
+        let c = &o["chosen"];
+        assert!(c["score"].as_f64().unwrap() >= 75.0 || c["note"].is_string(), "{o}");
+    }
+    assert!(outs[1]["chosen"]["score"].as_f64().unwrap() >= 75.0, "{outs:?}");
+    assert_eq!(thumbs("75")["summary"]["skipped"], 1, "same target: up to date");
+    assert_eq!(thumbs("85")["summary"]["ok"], 1, "another target: made again");
+}
