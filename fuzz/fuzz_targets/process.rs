@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use imgbatch::job::{ColourMode, DecodeOptions, EncodeOptions, ImageOptions, RawMode};
 use imgbatch::job::{Fit, OutFormat, Position, ShrinkOnLoad, Subsampling, Target};
+use imgbatch::process::quality::search::Goal;
 use imgbatch::process::resize::Resampler;
 use imgbatch::process::{ProcessOptions, STREAM_FROM, Task, process, process_bytes};
 use libfuzzer_sys::fuzz_target;
@@ -83,6 +84,9 @@ fuzz_target!(|data: &[u8]| {
             subsampling: if sel & 0x10 != 0 { Subsampling::S444 } else { Subsampling::S420 },
             ..EncodeOptions::new(75)
         },
+        // A fifth of inputs search their quality (score and size cap), so
+        // fuzzed pixels reach the scorer and the search.
+        goal: if sel % 5 == 0 { Goal { score: Some(70.0), max_bytes: Some(20_000) } } else { Goal::default() },
         dry_run: false,
         follow_budget: false,
     };

@@ -10,6 +10,7 @@ use imgbatch::isolate::child::serve_on;
 use imgbatch::isolate::wire::{self, FromWorker, ToWorker};
 use imgbatch::job::{ColourMode, DecodeOptions, EncodeOptions, ImageOptions, RawMode};
 use imgbatch::job::{Fit, OutFormat, Position, ShrinkOnLoad, Subsampling, Target};
+use imgbatch::process::quality::search::Goal;
 use imgbatch::process::{ProcessOptions, Task};
 use libfuzzer_sys::fuzz_target;
 
@@ -60,6 +61,8 @@ fuzz_target!(|data: &[u8]| {
     let opts = ProcessOptions {
         image,
         encode: EncodeOptions { subsampling: Subsampling::S420, ..EncodeOptions::new(75) },
+        // Searched quality on some: its report fields cross the frames too.
+        goal: if sel & 0x02 != 0 { Goal { score: Some(80.0), max_bytes: None } } else { Goal::default() },
         dry_run: sel & 0x40 != 0,
         follow_budget: false,
     };
