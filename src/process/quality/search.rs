@@ -15,9 +15,8 @@ pub struct Goal {
 /// The qualities the search may use.
 #[derive(Debug, Clone, Copy)]
 pub struct Range {
-    /// Where the search starts: the fixed default, so its size is known
-    /// for the report's savings.
-    pub start: u8,
+    /// Where the search starts: the quality expected to meet the goal.
+    pub first: u8,
     /// The lowest quality that still looks sane for the format.
     pub floor: u8,
     /// The highest.
@@ -50,19 +49,20 @@ pub enum Outcome {
     TooLarge,
 }
 
-/// The search's answer: the chosen probe, the one at the start quality
-/// (for the savings), how many encodes it took, and how it ended.
+/// The search's answer: the chosen probe, how many encodes it took, and
+/// how it ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
     /// The file to write.
     pub chosen: Probe,
-    /// The file at `Range::start`.
-    pub at_start: Probe,
     /// Encodes made.
     pub probes: u32,
     /// How it ended.
     pub outcome: Outcome,
 }
+
+/// A passing file scoring less than this above the target ends the search.
+const NEAR: f64 = 1.0;
 
 /// Score points gained per quality step, before two probes say better:
 /// about what JPEG, WebP and AVIF show between q60 and q90.
@@ -76,7 +76,7 @@ pub fn search<E>(goal: Goal, range: Range, mut probe: impl FnMut(u8) -> Result<P
         *count += 1;
         probe(q)
     };
-    let start = run(range.start, &mut count)?;
+    let start = run(range.first, &mut count)?;
     let fits = |p: &Probe| goal.max_bytes.is_none_or(|m| p.bytes <= m);
     let passes = |p: &Probe| goal.score.is_none_or(|t| p.score.is_some_and(|s| s >= t));
     // Bracket: `pass` is the lowest quality known to meet the score,
@@ -89,7 +89,10 @@ pub fn search<E>(goal: Goal, range: Range, mut probe: impl FnMut(u8) -> Result<P
         while count < range.probes {
             let lo = fail.as_ref().map_or(range.floor as i32 - 1, |f| f.quality as i32);
             let hi = pass.as_ref().map_or(range.ceiling as i32 + 1, |p| p.quality as i32);
-            if hi - lo <= 1 {
+            // Close enough: a quality step or two more costs a few per cent
+            // of bytes, another probe a whole encode and score.
+            let near = pass.as_ref().and_then(|p| p.score).is_some_and(|s| s < target + NEAR);
+            if hi - lo <= 2 || near {
                 break;
             }
             let s = last.score.unwrap_or(0.0);
@@ -145,7 +148,7 @@ pub fn search<E>(goal: Goal, range: Range, mut probe: impl FnMut(u8) -> Result<P
             None => outcome = Outcome::TooLarge,
         }
     }
-    Ok(Choice { chosen, at_start: start, probes: count, outcome })
+    Ok(Choice { chosen, probes: count, outcome })
 }
 
 #[cfg(test)]
@@ -158,7 +161,7 @@ mod tests {
     }
 
     fn range() -> Range {
-        Range { start: 85, floor: 30, ceiling: 100, probes: 5 }
+        Range { first: 85, floor: 30, ceiling: 100, probes: 5 }
     }
 
     fn linear(q: u8) -> f64 {
@@ -172,9 +175,10 @@ mod tests {
             let c = search(goal, range(), model(linear, |q| q as u64 * 1000)).unwrap();
             let want = ((target - 40.0) / 0.5).ceil() as u8;
             assert_eq!(c.outcome, Outcome::Met, "{target}");
-            assert_eq!(c.chosen.quality, want, "{target}");
+            // The lowest passing quality, or one within a point of score of it.
+            assert!(c.chosen.score.unwrap() >= target, "{target}");
+            assert!(c.chosen.quality <= want + 2, "{target}: {} against {want}", c.chosen.quality);
             assert!(c.probes <= 5, "{target}: {} probes", c.probes);
-            assert_eq!(c.at_start.quality, 85);
         }
     }
 
