@@ -26,8 +26,14 @@ use search::{Goal, Outcome, Probe, Range, search};
 /// halving may take a few more than the score's).
 const PROBES: u32 = 5;
 
-/// Times an output over `--max-size` at the lowest quality is made smaller.
-const SHRINKS: u32 = 3;
+/// Times an output over `--max-size` at the lowest quality (or under
+/// [`SANE_SCORE`] at the quality that fits) is made smaller.
+const SHRINKS: u32 = 4;
+
+/// The lowest SSIMULACRA2 score `--max-size` accepts while it may still
+/// make the image smaller: below 60 the damage is plain to see (blocking,
+/// smeared colour).
+const SANE_SCORE: f64 = 60.0;
 
 /// What SSIMULACRA2 holds per pixel of the output it scores: the
 /// reference's planes at every scale, then a candidate's (239 MB measured
@@ -162,6 +168,16 @@ pub fn encode(
             (None, Some(s)) => Some(s.score(&bytes)?),
             (None, None) => None,
         };
+        // Under a cap, a file that fits only by looking broken is made
+        // smaller instead, at a quality that looks right.
+        if goal.max_bytes.is_some() && score.is_some_and(|s| s < SANE_SCORE) && shrunk < SHRINKS {
+            let (w, h) = img.dimensions();
+            let to = (((w as f64 * 0.8) as u32).max(1), ((h as f64 * 0.8) as u32).max(1));
+            let all = Crop { x: 0.0, y: 0.0, w: w as f64, h: h as f64 };
+            img = Cow::Owned(resampler.resize(&img, all, to)?);
+            shrunk += 1;
+            continue;
+        }
         let (w, h) = img.dimensions();
         let note = match choice.outcome {
             Outcome::Met if shrunk > 0 => Some(format!("made {w}x{h} to fit --max-size")),
