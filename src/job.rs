@@ -259,7 +259,7 @@ pub struct OutputOptions {
     pub encode: EncodeOptions,
     /// A score and/or size each lossy output must meet (`--target`,
     /// `--max-size`): its quality is searched instead of fixed.
-    pub goal: crate::process::quality::search::Goal,
+    pub goal: Goal,
     /// Redo outputs that are already up to date.
     pub force: bool,
     /// Write the input's extension in lower case when it is kept
@@ -272,6 +272,16 @@ pub struct OutputOptions {
     pub delete: bool,
     /// Whether outputs are written, only planned, or made and dropped.
     pub mode: OutputMode,
+}
+
+/// What each lossy output must meet when its quality is searched
+/// (`--target`, `--max-size`) instead of fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Goal {
+    /// Lowest SSIMULACRA2 score accepted.
+    pub score: Option<f64>,
+    /// Largest file accepted, in bytes.
+    pub max_bytes: Option<u64>,
 }
 
 /// Encoder settings shared by every output of a run.

@@ -79,7 +79,7 @@ struct Settings<'a> {
     position: Option<crate::job::Position>,
     /// Only when given: runs without `--target`/`--max-size` keep their keys.
     #[serde(skip_serializing_if = "Option::is_none")]
-    goal: Option<crate::process::quality::search::Goal>,
+    goal: Option<crate::job::Goal>,
 }
 
 /// The settings key of an output of `job` in `format` at `target`: a hash

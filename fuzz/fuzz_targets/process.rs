@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use imgbatch::job::{ColourMode, DecodeOptions, EncodeOptions, ImageOptions, RawMode};
 use imgbatch::job::{Fit, OutFormat, Position, ShrinkOnLoad, Subsampling, Target};
-use imgbatch::process::quality::search::Goal;
+use imgbatch::job::Goal;
 use imgbatch::process::resize::Resampler;
 use imgbatch::process::{ProcessOptions, STREAM_FROM, Task, process, process_bytes};
 use libfuzzer_sys::fuzz_target;

@@ -10,7 +10,7 @@ use imgbatch::isolate::child::serve_on;
 use imgbatch::isolate::wire::{self, FromWorker, ToWorker};
 use imgbatch::job::{ColourMode, DecodeOptions, EncodeOptions, ImageOptions, RawMode};
 use imgbatch::job::{Fit, OutFormat, Position, ShrinkOnLoad, Subsampling, Target};
-use imgbatch::process::quality::search::Goal;
+use imgbatch::job::Goal;
 use imgbatch::process::{ProcessOptions, Task};
 use libfuzzer_sys::fuzz_target;
 

@@ -35,7 +35,7 @@ pub struct ProcessOptions {
     /// Encoder settings.
     pub encode: EncodeOptions,
     /// What each lossy output's searched quality must meet.
-    pub goal: quality::search::Goal,
+    pub goal: crate::job::Goal,
     /// Read headers only and encode nothing.
     pub dry_run: bool,
     /// Freed memory goes back to the system at once (see `Resources::follow_budget`).

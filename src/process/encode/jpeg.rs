@@ -7,6 +7,27 @@ use crate::error::EncodeError;
 use crate::job::{EncodeOptions, Subsampling};
 use crate::process::metadata::Blocks;
 
+/// A JPEG encoder's input: 8-bit grey or RGB rows within JPEG's 65535.
+pub(super) struct Rows<'a> {
+    pub(super) data: &'a [u8],
+    pub(super) width: u16,
+    pub(super) height: u16,
+    pub(super) grey: bool,
+}
+
+/// The rows of `img` as every JPEG encoder takes them.
+pub(super) fn rows(img: &DynamicImage) -> Result<Rows<'_>, EncodeError> {
+    let (w, h) = (img.width(), img.height());
+    let (Ok(width), Ok(height)) = (u16::try_from(w), u16::try_from(h)) else {
+        return Err(EncodeError::TooLarge { format: "JPEG", width: w, height: h, max: 65535 });
+    };
+    match img {
+        DynamicImage::ImageLuma8(i) => Ok(Rows { data: i.as_raw(), width, height, grey: true }),
+        DynamicImage::ImageRgb8(i) => Ok(Rows { data: i.as_raw(), width, height, grey: false }),
+        other => Err(EncodeError::PixelLayout(other.color())),
+    }
+}
+
 /// JPEG's encoder.
 pub(super) struct Jpeg;
 
@@ -19,16 +40,8 @@ impl Encoder for Jpeg {
         _: &Blocks,
     ) -> Result<Vec<u8>, EncodeError> {
         use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, SamplingFactor};
-        let (w, h) = (img.width(), img.height());
-        let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
-            (Ok(a), Ok(b)) => (a, b),
-            _ => return Err(EncodeError::TooLarge { format: "JPEG", width: w, height: h, max: 65535 }),
-        };
-        let (data, color) = match img {
-            DynamicImage::ImageLuma8(i) => (i.as_raw(), ColorType::Luma),
-            DynamicImage::ImageRgb8(i) => (i.as_raw(), ColorType::Rgb),
-            other => return Err(EncodeError::PixelLayout(other.color())),
-        };
+        let Rows { data, width: w16, height: h16, grey } = rows(img)?;
+        let color = if grey { ColorType::Luma } else { ColorType::Rgb };
         let mut out = Vec::with_capacity(data.len() / 8);
         let mut enc = jpeg_encoder::Encoder::new(&mut out, opts.quality);
         // Averaged chroma, like libjpeg; point sampling (the crate's default)

@@ -44,15 +44,9 @@ impl Encoder for Mozjpeg {
         icc: Option<&[u8]>,
         _: &Blocks,
     ) -> Result<Vec<u8>, EncodeError> {
-        let (w, h) = (img.width(), img.height());
-        if w > 65535 || h > 65535 {
-            return Err(EncodeError::TooLarge { format: "JPEG", width: w, height: h, max: 65535 });
-        }
-        let (data, components) = match img {
-            DynamicImage::ImageLuma8(i) => (i.as_raw(), 1),
-            DynamicImage::ImageRgb8(i) => (i.as_raw(), 3),
-            other => return Err(EncodeError::PixelLayout(other.color())),
-        };
+        let super::jpeg::Rows { data, width, height, grey } = super::jpeg::rows(img)?;
+        let (w, h) = (width as c_uint, height as c_uint);
+        let components = if grey { 1 } else { 3 };
         let (hs, vs) = match opts.subsampling {
             Subsampling::S420 => (2, 2),
             Subsampling::S422 => (2, 1),

@@ -94,10 +94,9 @@ fn range_of(format: OutFormat, start: u8, target: Option<f64>) -> Option<Range> 
 /// on the photo corpus at 1600 px, where one is measured (mozjpeg: 56 for
 /// 65, 74 for 75, 90 for 85, 97 for 90; half the photos within 4 of it).
 fn first_guess(format: OutFormat, target: Option<f64>) -> Option<u8> {
-    let t = target?;
-    match format {
+    match (format, target) {
         #[cfg(feature = "jpeg-turbo")]
-        OutFormat::Jpeg => Some((56.0 + 1.7 * (t - 65.0)).round().clamp(1.0, 100.0) as u8),
+        (OutFormat::Jpeg, Some(t)) => Some((56.0 + 1.7 * (t - 65.0)).round().clamp(1.0, 100.0) as u8),
         _ => None,
     }
 }

@@ -3,14 +3,7 @@
 //! `probe(q)` encodes at quality `q` and returns its bytes and, when the
 //! goal has a score, the score; every probe counts against the bound.
 
-/// What the outputs must meet.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct Goal {
-    /// Lowest SSIMULACRA2 score accepted.
-    pub score: Option<f64>,
-    /// Largest file accepted, in bytes.
-    pub max_bytes: Option<u64>,
-}
+pub use crate::job::Goal;
 
 /// The qualities the search may use.
 #[derive(Debug, Clone, Copy)]
