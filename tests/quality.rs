@@ -144,3 +144,40 @@ fn thumbs_search_every_size_and_a_rerun_with_another_target_remakes_them() {
     assert_eq!(thumbs("75")["summary"]["skipped"], 1, "same target: up to date");
     assert_eq!(thumbs("85")["summary"]["ok"], 1, "another target: made again");
 }
+
+/// The sampling byte (h << 4 | v) of each component in a JPEG's frame header.
+fn sampling(jpeg: &[u8]) -> Vec<u8> {
+    let at = jpeg.windows(2).position(|w| w[0] == 0xFF && (w[1] == 0xC0 || w[1] == 0xC2)).expect("a frame header");
+    let n = jpeg[at + 9] as usize;
+    (0..n).map(|i| jpeg[at + 11 + 3 * i]).collect()
+}
+
+#[test]
+fn full_chroma_reaches_a_score_that_half_chroma_cannot() {
+    // Colour noise: 4:2:0 throws away half of what makes its score.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("grain.png");
+    let mut s = 11u32;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        s as u8
+    };
+    RgbImage::from_fn(300, 200, |_, _| Rgb([next(), next(), next()])).save(&file).unwrap();
+    let r = run(&file, &dir.path().join("j"), &["-W", "256", "--format", "jpeg", "--target", "85"]);
+    let o = &outputs(&r)[0];
+    let c = &o["chosen"];
+    assert!(c["score"].as_f64().unwrap() >= 85.0, "{o}");
+    assert!(c["note"].as_str().unwrap().contains("4:4:4"), "{o}");
+    let bytes = std::fs::read(o["path"].as_str().unwrap()).unwrap();
+    assert_eq!(sampling(&bytes), [0x11, 0x11, 0x11], "{o}");
+    // A photo that 4:2:0 serves keeps it.
+    let photo_file = dir.path().join("photo.png");
+    photo(640, 427).save(&photo_file).unwrap();
+    let r = run(&photo_file, &dir.path().join("p"), &["-W", "600", "--format", "jpeg", "--target", "70"]);
+    let o = &outputs(&r)[0];
+    assert!(o["chosen"]["note"].is_null(), "{o}");
+    let bytes = std::fs::read(o["path"].as_str().unwrap()).unwrap();
+    assert_eq!(sampling(&bytes)[0], 0x22, "{o}");
+}

@@ -607,6 +607,47 @@ pub enum Container {
     HeifItems,
 }
 
+/// How `--target`/`--max-size` search a lossy format's quality.
+pub struct SearchRow {
+    /// The lowest quality that still looks like a photo (about SSIMULACRA2
+    /// 50 on the photo corpus at 1600 px): below it `--max-size` makes the
+    /// image smaller instead.
+    pub floor: u8,
+    /// Where a search for a score starts, when measured: the median quality
+    /// reaching it on the photo corpus at 1600 px.
+    pub guess: Option<Guess>,
+    /// Whether `--subsampling` applies, so that 4:4:4 may reach a score
+    /// 4:2:0 cannot.
+    pub chroma: bool,
+}
+
+/// Where a search for a SSIMULACRA2 score starts: the median quality that
+/// reached each of a few scores on the photo corpus, in rising order.
+pub struct Guess(pub &'static [(f64, u8)]);
+
+impl Guess {
+    /// The quality to try first for `target`: between the measured medians
+    /// on a line, beyond them along the nearest two.
+    pub fn quality(&self, target: f64) -> u8 {
+        let points = self.0;
+        let Some(&(s0, q0)) = points.first() else { return 100 };
+        let pair = points.windows(2).find(|w| target <= w[1].0).or_else(|| points.windows(2).last());
+        let q = match pair {
+            Some(&[(sa, qa), (sb, qb)]) => qa as f64 + (qb as f64 - qa as f64) * (target - sa) / (sb - sa),
+            _ => q0 as f64 + (target - s0),
+        };
+        q.round().clamp(1.0, 100.0) as u8
+    }
+}
+
+/// mozjpeg, which writes the searched JPEGs of the default build, at 1600
+/// px (half the photos within 4 of the median).
+#[cfg(feature = "jpeg-turbo")]
+const JPEG_GUESS: Option<Guess> = Some(Guess(&[(65.0, 56), (75.0, 74), (85.0, 90), (90.0, 97)]));
+/// jpeg-encoder searches without `jpeg-turbo`; its medians are unmeasured.
+#[cfg(not(feature = "jpeg-turbo"))]
+const JPEG_GUESS: Option<Guess> = None;
+
 /// One output format.
 pub struct OutRow {
     /// The format.
@@ -632,6 +673,8 @@ pub struct OutRow {
     pub own_quality: Option<u8>,
     /// `--timeout` when none is given.
     pub timeout: Duration,
+    /// How its quality is searched; `None` for a lossless format.
+    pub search: Option<SearchRow>,
     /// Milliseconds one worker takes to encode a megapixel of it (default
     /// effort), for the cost model: 2 workers, 8 corpus photos at 1600 px.
     pub encode_ms_per_mp: f64,
@@ -656,6 +699,7 @@ pub const OUTPUTS: &[OutRow] = &[
         metadata: Container::JpegSegments,
         own_quality: None,
         timeout: DEFAULT_TIMEOUT,
+        search: Some(SearchRow { floor: 40, guess: JPEG_GUESS, chroma: true }),
         encode_ms_per_mp: 15.0,
         help: "JPEG (chroma subsampling from --subsampling, 4:2:0 unless told)",
     },
@@ -671,6 +715,7 @@ pub const OUTPUTS: &[OutRow] = &[
         metadata: Container::PngChunks,
         own_quality: None,
         timeout: DEFAULT_TIMEOUT,
+        search: None,
         encode_ms_per_mp: 12.0,
         help: "PNG (lossless, keeps alpha)",
     },
@@ -686,6 +731,13 @@ pub const OUTPUTS: &[OutRow] = &[
         metadata: Container::RiffChunks,
         own_quality: None,
         timeout: DEFAULT_TIMEOUT,
+        // libwebp at 1600 px: half the photos within 13 of the median at 65,
+        // 3 at 75 and 85; 90 is out of lossy WebP's reach for most photos.
+        search: Some(SearchRow {
+            floor: 40,
+            guess: Some(Guess(&[(65.0, 59), (75.0, 82), (85.0, 94), (90.0, 100)])),
+            chroma: false,
+        }),
         encode_ms_per_mp: 130.0,
         help: "WebP (lossy, keeps alpha)",
     },
@@ -706,6 +758,9 @@ pub const OUTPUTS: &[OutRow] = &[
         // rav1e and 51 s with libaom at effort 10 here, so a minute would
         // fail honest files; ten still ends a stuck one.
         timeout: Duration::from_secs(600),
+        // rav1e at effort 4, measured at 800 px (13 photos) since AV1 is slow to
+        // encode: half the photos within 3 of the median at 85, 8 at 65–75.
+        search: Some(SearchRow { floor: 25, guess: Some(Guess(&[(65.0, 50), (75.0, 78), (85.0, 91)])), chroma: true }),
         encode_ms_per_mp: 3200.0,
         help: "AVIF (AV1, lossy, 8-bit, chroma 4:2:0 unless --subsampling says otherwise, keeps alpha; \
                slow to encode, see --effort; quality 50 unless told)",
@@ -759,6 +814,24 @@ impl OutFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_guess_follows_the_measured_medians() {
+        let g = Guess(&[(65.0, 56), (75.0, 74), (85.0, 90)]);
+        assert_eq!([g.quality(65.0), g.quality(75.0), g.quality(85.0)], [56, 74, 90]);
+        assert_eq!(g.quality(70.0), 65);
+        // Beyond the ends, along the nearest two: 1.6 per point above 85,
+        // 1.8 per point below 65; never past 1..=100.
+        assert_eq!(g.quality(87.5), 94);
+        assert_eq!(g.quality(60.0), 47);
+        assert_eq!((g.quality(99.0), g.quality(-50.0)), (100, 1));
+        // Lossy rows that search have a floor within 1..=100.
+        for row in OUTPUTS {
+            if let Some(s) = &row.search {
+                assert!((1..=100).contains(&s.floor), "{}", row.name);
+            }
+        }
+    }
 
     #[test]
     fn every_row_sample_sniffs_as_itself() {

@@ -17,7 +17,7 @@ use super::resize::Resampler;
 use super::{Admit, ProcessOptions};
 use crate::error::FileError;
 use crate::geometry::Crop;
-use crate::job::{EncodeOptions, OutFormat};
+use crate::job::{EncodeOptions, OutFormat, Subsampling};
 use crate::report::Chosen;
 use score::Scorer;
 use search::{Goal, Outcome, Probe, Range, search};
@@ -76,28 +76,39 @@ pub struct Made {
 }
 
 /// The qualities a search may use for `format`: none for a lossless one.
-/// The floors are where each encoder still looks like a photo (about
-/// SSIMULACRA2 50 on the photo corpus); below them `--max-size` shrinks
-/// the image instead.
 fn range_of(format: OutFormat, start: u8, target: Option<f64>) -> Option<Range> {
-    let floor = match format {
-        OutFormat::Jpeg => 40,
-        OutFormat::Webp => 40,
-        OutFormat::Avif => 25,
-        OutFormat::Png => return None,
-    };
-    let first = first_guess(format, target).unwrap_or(start).clamp(floor, 100);
-    Some(Range { first, floor: floor.min(start), ceiling: 100, probes: PROBES })
+    let row = format.row().search.as_ref()?;
+    let guess = row.guess.as_ref().zip(target).map(|(g, t)| g.quality(t));
+    let first = guess.unwrap_or(start).clamp(row.floor, 100);
+    Some(Range { first, floor: row.floor.min(start), ceiling: 100, probes: PROBES })
 }
 
-/// Where a search for `target` starts: the median quality that reached it
-/// on the photo corpus at 1600 px, where one is measured (mozjpeg: 56 for
-/// 65, 74 for 75, 90 for 85, 97 for 90; half the photos within 4 of it).
-fn first_guess(format: OutFormat, target: Option<f64>) -> Option<u8> {
-    match (format, target) {
-        #[cfg(feature = "jpeg-turbo")]
-        (OutFormat::Jpeg, Some(t)) => Some((56.0 + 1.7 * (t - 65.0)).round().clamp(1.0, 100.0) as u8),
-        _ => None,
+/// One size's encodes at the qualities a search asks for, scored, each
+/// file kept so the chosen one is not encoded twice.
+struct Tries<'a> {
+    codec: &'static dyn encode::Encoder,
+    img: &'a DynamicImage,
+    format: OutFormat,
+    icc: Option<&'a [u8]>,
+    blocks: &'a Blocks,
+    scorer: Option<&'a mut Scorer>,
+    kept: HashMap<u8, Vec<u8>>,
+}
+
+impl Tries<'_> {
+    /// Searches `range` for `goal`, encoding with `enc` but for the quality.
+    fn search(&mut self, goal: Goal, range: Range, enc: EncodeOptions) -> Result<search::Choice, FileError> {
+        search(goal, range, |q| {
+            let opts = EncodeOptions { quality: q, ..enc };
+            let bytes = encode::encode_by(self.codec, self.img, self.format, opts, self.icc, self.blocks)?;
+            let score = match (&mut self.scorer, goal.score) {
+                (Some(s), Some(_)) => Some(s.score(&bytes)?),
+                _ => None,
+            };
+            let probe = Probe { quality: q, bytes: bytes.len() as u64, score };
+            self.kept.insert(q, bytes);
+            Ok(probe)
+        })
     }
 }
 
@@ -130,21 +141,32 @@ pub fn encode(
     loop {
         let (w, h) = img.dimensions();
         scoring.room_for(w as u64 * h as u64)?;
-        let scorer = Scorer::new(&img)?;
+        let mut scorer = Scorer::new(&img)?;
         let scoring = goal.score.is_some() && scorer.is_some();
-        let mut kept: HashMap<u8, Vec<u8>> = HashMap::new();
-        let choice = search(Goal { score: goal.score.filter(|_| scoring), ..goal }, range, |q| {
-            let bytes =
-                encode::encode_by(codec, &img, format, EncodeOptions { quality: q, ..opts.encode }, icc, blocks)?;
-            let score = match (&scorer, scoring) {
-                (Some(s), true) => Some(s.score(&bytes)?),
-                _ => None,
-            };
-            let probe = Probe { quality: q, bytes: bytes.len() as u64, score };
-            kept.insert(q, bytes);
-            Ok::<_, FileError>(probe)
-        })?;
+        let goal = Goal { score: goal.score.filter(|_| scoring), ..goal };
+        let mut enc = opts.encode;
+        let mut tries = Tries { codec, img: &img, format, icc, blocks, scorer: scorer.as_mut(), kept: HashMap::new() };
+        let mut choice = tries.search(goal, range, enc)?;
         encodes += choice.probes;
+        // 4:2:0 halves the colour's resolution, which caps the score of small
+        // colourful or grainy outputs below what any quality reaches; full
+        // chroma may reach it, starting from the top.
+        let full = EncodeOptions { subsampling: Subsampling::S444, ..enc };
+        let mut full_chroma = false;
+        if choice.outcome == Outcome::ScoreUnmet
+            && format.row().search.as_ref().is_some_and(|r| r.chroma)
+            && enc != full
+        {
+            let before = std::mem::take(&mut tries.kept);
+            let again = tries.search(goal, Range { first: range.ceiling, ..range }, full)?;
+            encodes += again.probes;
+            if again.outcome != Outcome::ScoreUnmet || again.chosen.score > choice.chosen.score {
+                (choice, enc, full_chroma) = (again, full, true);
+            } else {
+                tries.kept = before;
+            }
+        }
+        let kept = tries.kept;
         if choice.outcome == Outcome::TooLarge && shrunk < SHRINKS {
             // Bytes fall about with the pixel count: aim a tenth under.
             let floor_bytes = choice.chosen.bytes.max(1) as f64;
@@ -158,11 +180,12 @@ pub fn encode(
             continue;
         }
         let quality = choice.chosen.quality;
+        let mut kept = kept;
         let bytes = match kept.remove(&quality) {
             Some(b) => b,
-            None => encode::encode_by(codec, &img, format, EncodeOptions { quality, ..opts.encode }, icc, blocks)?,
+            None => encode::encode_by(codec, &img, format, EncodeOptions { quality, ..enc }, icc, blocks)?,
         };
-        let score = match (choice.chosen.score, &scorer) {
+        let score = match (choice.chosen.score, &mut scorer) {
             (Some(s), _) => Some(s),
             (None, Some(s)) => Some(s.score(&bytes)?),
             (None, None) => None,
@@ -180,7 +203,11 @@ pub fn encode(
         let (w, h) = img.dimensions();
         let note = match choice.outcome {
             Outcome::Met if shrunk > 0 => Some(format!("made {w}x{h} to fit --max-size")),
+            Outcome::Met if full_chroma => Some("4:4:4 chroma: 4:2:0 missed --target even at quality 100".to_string()),
             Outcome::Met => None,
+            Outcome::ScoreUnmet if full_chroma => {
+                Some("--target not reached even at quality 100 with 4:4:4 chroma".to_string())
+            }
             Outcome::ScoreUnmet => Some("--target not reached even at quality 100".to_string()),
             Outcome::ScoreGivenForSize => Some("--max-size wins: the score is below --target".to_string()),
             Outcome::TooLarge => Some(format!("over --max-size even at {w}x{h} and the lowest quality")),

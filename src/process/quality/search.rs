@@ -90,7 +90,10 @@ pub fn search<E>(goal: Goal, range: Range, mut probe: impl FnMut(u8) -> Result<P
             }
             let s = last.score.unwrap_or(0.0);
             let guess = last.quality as f64 + (target - s) / slope;
-            let q = (guess.ceil() as i32).clamp(lo + 1, hi - 1) as u8;
+            // With nothing passing yet, the last encode is the ceiling's:
+            // an unmet target is then known unreachable, not just untried.
+            let guess = if pass.is_none() && count + 1 == range.probes { f64::INFINITY } else { guess };
+            let q = (guess.ceil().min(hi as f64 - 1.0) as i32).clamp(lo + 1, hi - 1) as u8;
             let p = run(q, &mut count)?;
             if let (Some(a), Some(b)) = (p.score, last.score)
                 && p.quality != last.quality
@@ -195,7 +198,12 @@ mod tests {
         let goal = Goal { score: Some(99.5), max_bytes: None };
         let c = search(goal, range(), model(linear, |q| q as u64)).unwrap();
         assert_eq!(c.outcome, Outcome::ScoreUnmet);
-        assert!(c.chosen.quality >= 95, "{:?}", c.chosen);
+        assert_eq!(c.chosen.quality, 100, "{:?}", c.chosen);
+        // Even when the first slope says the target is near.
+        let slow = |q: u8| 70.0 + 0.05 * q as f64;
+        let c = search(Goal { score: Some(80.0), max_bytes: None }, range(), model(slow, |q| q as u64)).unwrap();
+        assert_eq!((c.outcome, c.chosen.quality), (Outcome::ScoreUnmet, 100), "{:?}", c);
+        assert!(c.probes <= 5);
     }
 
     #[test]
