@@ -7,10 +7,12 @@
 use std::error::Error;
 use std::path::{Path, PathBuf};
 
-fn pixels(path: &Path) -> Result<(Vec<[u8; 3]>, usize, usize), Box<dyn Error>> {
-    let img = image::open(path).map_err(|e| format!("{}: {e}", path.display()))?.to_rgb8();
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    Ok((img.as_raw().as_chunks::<3>().0.to_vec(), w, h))
+fn pixels(path: &Path) -> Result<image::RgbImage, Box<dyn Error>> {
+    Ok(image::open(path).map_err(|e| format!("{}: {e}", path.display()))?.to_rgb8())
+}
+
+fn view(img: &image::RgbImage, w: usize, h: usize) -> imgref::ImgRef<'_, [u8; 3]> {
+    imgref::Img::new(img.as_raw().as_chunks::<3>().0, w, h)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -25,12 +27,14 @@ fn main() -> Result<(), Box<dyn Error>> {
             continue;
         }
         let rel = entry.path().strip_prefix(test)?.with_extension("png");
-        let (r, w, h) = pixels(&reference.join(&rel))?;
-        let (d, dw, dh) = pixels(entry.path())?;
-        if (w, h) != (dw, dh) {
-            return Err(format!("{}: {dw}x{dh}, reference {w}x{h}", entry.path().display()).into());
+        let (r, d) = (pixels(&reference.join(&rel))?, pixels(entry.path())?);
+        if r.dimensions() != d.dimensions() {
+            return Err(
+                format!("{}: {:?}, reference {:?}", entry.path().display(), d.dimensions(), r.dimensions()).into()
+            );
         }
-        let score = fast_ssim2::compute_ssimulacra2(imgref::Img::new(&r[..], w, h), imgref::Img::new(&d[..], w, h))?;
+        let (w, h) = (r.width() as usize, r.height() as usize);
+        let score = fast_ssim2::compute_ssimulacra2(view(&r, w, h), view(&d, w, h))?;
         bytes += entry.metadata()?.len();
         scores.push((score, rel));
     }
