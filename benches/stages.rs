@@ -10,7 +10,7 @@ use imgbatch::geometry::Crop;
 use imgbatch::process::resize::Resampler;
 use imgbatch::process::{decode, encode};
 use imgbatch::{DecodeOptions, EncodeOptions, RawMode};
-use imgbatch::{Job, Operation, OutFormat, Position};
+use imgbatch::{Fit, FormatChoice, Goal, Job, Operation, OutFormat, Position, Target};
 
 // The allocator the binary runs with, set as in src/main.rs, so that buffer
 // reuse between images is measured as users get it.
@@ -125,6 +125,30 @@ fn smartcrop(c: &mut Criterion) {
         let mut job = thumbs_job(dir.path(), out.path(), 1);
         job.operation = Operation::Thumbs { sizes: vec![128, 256, 1024], crop: true };
         job.image.position = position;
+        g.bench_function(name, |b| b.iter(|| imgbatch::run(&job, &mut imgbatch::Silent).expect("run")));
+    }
+    g.finish();
+}
+
+/// One 2400x1600 photo resized to fit 1600 as JPEG: at a fixed quality,
+/// searched for a SSIMULACRA2 score and kept under a size cap. The search's
+/// whole cost per output against the fixed quality's.
+fn quality_search(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("p.jpg"), jpeg(&photo(2400, 1600))).expect("write");
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut g = c.benchmark_group("quality_1600");
+    g.sample_size(10);
+    let goals = [
+        ("fixed_q85", Goal::default()),
+        ("target_75", Goal { score: Some(75.0), max_bytes: None }),
+        ("max_size_150k", Goal { score: None, max_bytes: Some(150 << 10) }),
+    ];
+    for (name, goal) in goals {
+        let mut job = thumbs_job(dir.path(), out.path(), 1);
+        job.operation = Operation::Resize(Target { width: Some(1600), height: Some(1600), fit: Fit::Inside });
+        job.output.format = FormatChoice::Fixed(OutFormat::Jpeg);
+        job.output.goal = goal;
         g.bench_function(name, |b| b.iter(|| imgbatch::run(&job, &mut imgbatch::Silent).expect("run")));
     }
     g.finish();
@@ -464,6 +488,7 @@ criterion_group!(
     jpeg_decoders,
     pipeline,
     smartcrop,
+    quality_search,
     formats,
     shard,
     colour,

@@ -59,8 +59,8 @@ pub mod write_pool;
 
 pub use error::{FileError, SetupError};
 pub use job::{
-    ColourMode, DecodeOptions, EncodeOptions, Fit, FormatChoice, ImageOptions, Isolation, Job, Operation, OutFormat,
-    OutputMode, OutputOptions, Position, RawMode, Resources, Selection, ShrinkOnLoad, Subsampling, Target,
+    ColourMode, DecodeOptions, EncodeOptions, Fit, FormatChoice, Goal, ImageOptions, Isolation, Job, Operation,
+    OutFormat, OutputMode, OutputOptions, Position, RawMode, Resources, Selection, ShrinkOnLoad, Subsampling, Target,
 };
 pub use observer::{Observer, Silent, Totals};
 pub use pipeline::{run, run_with_cancel};

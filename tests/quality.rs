@@ -181,3 +181,19 @@ fn full_chroma_reaches_a_score_that_half_chroma_cannot() {
     let bytes = std::fs::read(o["path"].as_str().unwrap()).unwrap();
     assert_eq!(sampling(&bytes)[0], 0x22, "{o}");
 }
+
+#[test]
+fn the_scores_memory_is_charged_to_the_budget() {
+    // 1200x800: the decode fits 60 MiB, the scorer's planes (~140 MiB) do not.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("photo.png");
+    photo(1200, 800).save(&file).unwrap();
+    let args = ["resize", "-W", "1200", "--format", "jpeg", "--max-memory", "60M", "--json", "-o"];
+    bin().args(args).arg(dir.path().join("fixed")).arg(&file).assert().success();
+    let o = bin().args(args).arg(dir.path().join("searched")).args(["--target", "80"]).arg(&file).assert().code(1);
+    let r = json(&o.get_output().stdout);
+    let f = &r["files"][0];
+    assert_eq!(f["status"], "failed", "{f}");
+    assert!(f["error"].as_str().unwrap().contains("--max-memory"), "{f}");
+    assert!(!dir.path().join("searched/photo.jpg").exists());
+}

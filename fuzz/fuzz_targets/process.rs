@@ -85,8 +85,13 @@ fuzz_target!(|data: &[u8]| {
             ..EncodeOptions::new(75)
         },
         // A fifth of inputs search their quality (score and size cap), so
-        // fuzzed pixels reach the scorer and the search.
-        goal: if sel % 5 == 0 { Goal { score: Some(70.0), max_bytes: Some(20_000) } } else { Goal::default() },
+        // fuzzed pixels reach the scorer and the search; some of them ask
+        // for a score out of reach, which takes the 4:4:4 retry.
+        goal: match (sel % 5, sel & 0x80 != 0) {
+            (0, false) => Goal { score: Some(70.0), max_bytes: Some(20_000) },
+            (0, true) => Goal { score: Some(99.0), max_bytes: Some(20_000) },
+            _ => Goal::default(),
+        },
         dry_run: false,
         follow_budget: false,
     };
