@@ -254,9 +254,9 @@ pub struct Processing {
     #[arg(long, value_name = "SCORE")]
     pub target: Option<f64>,
     /// Keep each JPEG/WebP/AVIF output at or under this size (200K, 1.5M; K = 1024 bytes): the
-    /// highest quality that fits, down to a floor that still looks like a photo (JPEG/WebP 40,
-    /// AVIF 25, SSIMULACRA2 60), then a smaller image. About 4 encodes and one score per output:
-    /// 8 times a fixed-quality run.
+    /// highest quality that fits (within 5 % under the cap, never above --quality), down to a
+    /// floor that still looks like a photo (JPEG/WebP 40, AVIF 25, SSIMULACRA2 60), then a
+    /// smaller image. About 3 encodes and one score per output: 7 times a fixed-quality run.
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<String>,
     /// AVIF encoder effort: 0 fastest, 10 smallest files (as sharp's, where 4 is the default).
