@@ -56,6 +56,9 @@ fn main() -> ExitCode {
         eprintln!("error: {e}");
         return exit(ExitStatus::Usage);
     }
+    if let Some(ignored) = goal_without_effect(&job) {
+        eprintln!("warning: {ignored}");
+    }
     // First Ctrl-C (or SIGTERM) asks the pipeline to stop and report what it
     // did; a second one exits at once. Outputs are renamed into place whole,
     // so neither leaves a partial file under its final name.
@@ -107,6 +110,19 @@ fn main() -> ExitCode {
         println!("{}", report.to_json());
     }
     exit(status)
+}
+
+/// `--target`/`--max-size` with a lossless `--format` would otherwise be
+/// ignored without a word.
+fn goal_without_effect(job: &imgbatch::Job) -> Option<String> {
+    let imgbatch::FormatChoice::Fixed(format) = job.output.format else { return None };
+    let row = format.row();
+    (job.output.goal != imgbatch::Goal::default() && row.search.is_none()).then(|| {
+        format!(
+            "--target and --max-size do not apply to {} outputs (lossless): they are written as without them",
+            row.name
+        )
+    })
 }
 
 /// A result file that cannot be written would be lost after the whole run

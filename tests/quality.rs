@@ -103,9 +103,16 @@ fn odd_inputs_flat_tiny_alpha_and_lossless() {
     let r = run(&alpha, &out, &["-W", "200", "--format", "webp", "--target", "80"]);
     assert!(outputs(&r)[0]["chosen"]["score"].as_f64().unwrap() >= 80.0);
     assert!(image::open(out.join("alpha.webp")).unwrap().color().has_alpha());
-    // PNG is lossless: nothing to search.
-    let r = run(&alpha, &dir.path().join("p"), &["-W", "200", "--format", "png", "--target", "80"]);
-    assert!(outputs(&r)[0]["chosen"].is_null());
+    // PNG is lossless: nothing to search, and the run says so.
+    let o = bin()
+        .args(["resize", "--json", "-W", "200", "--format", "png", "--target", "80", "-o"])
+        .arg(dir.path().join("p"))
+        .arg(&alpha)
+        .assert()
+        .success();
+    assert!(outputs(&json(&o.get_output().stdout))[0]["chosen"].is_null());
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr);
+    assert!(stderr.contains("warning: --target and --max-size do not apply to PNG"), "{stderr}");
 }
 
 #[test]
