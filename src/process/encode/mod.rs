@@ -50,13 +50,14 @@ pub fn encoder(format: OutFormat) -> &'static dyn Encoder {
     }
 }
 
-/// The encoder of `format` that writes the fewest bytes for a score, where
-/// it is another (mozjpeg's trellis for JPEG, in builds with libjpeg-turbo).
-pub fn smallest_encoder(format: OutFormat) -> &'static dyn Encoder {
+/// An encoder of `format` that writes fewer bytes for a score than
+/// [`encoder`]'s, where there is one (mozjpeg's trellis for JPEG, in builds
+/// with libjpeg-turbo).
+pub fn smaller_encoder(format: OutFormat) -> Option<&'static dyn Encoder> {
     match format {
         #[cfg(feature = "jpeg-turbo")]
-        OutFormat::Jpeg => &mozjpeg::Mozjpeg,
-        other => encoder(other),
+        OutFormat::Jpeg => Some(&mozjpeg::Mozjpeg),
+        _ => None,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod search;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use image::{DynamicImage, GenericImageView};
 
@@ -84,7 +85,7 @@ fn range_of(format: OutFormat, start: u8, target: Option<f64>) -> Option<Range> 
 }
 
 /// One size's encodes at the qualities a search asks for, scored, each
-/// file kept so the chosen one is not encoded twice.
+/// file kept so that no quality is encoded twice.
 struct Tries<'a> {
     codec: &'static dyn encode::Encoder,
     img: &'a DynamicImage,
@@ -92,24 +93,39 @@ struct Tries<'a> {
     icc: Option<&'a [u8]>,
     blocks: &'a Blocks,
     scorer: Option<&'a mut Scorer>,
+    /// Files by quality, all with the same settings but for it.
     kept: HashMap<u8, Vec<u8>>,
+    /// Encodes made (a kept file is not made again).
+    encoded: u32,
 }
 
 impl Tries<'_> {
     /// Searches `range` for `goal`, encoding with `enc` but for the quality.
     fn search(&mut self, goal: Goal, range: Range, enc: EncodeOptions) -> Result<search::Choice, FileError> {
         search(goal, range, |q| {
-            let opts = EncodeOptions { quality: q, ..enc };
-            let bytes = encode::encode_by(self.codec, self.img, self.format, opts, self.icc, self.blocks)?;
+            let bytes = match self.kept.entry(q) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let opts = EncodeOptions { quality: q, ..enc };
+                    self.encoded += 1;
+                    e.insert(encode::encode_by(self.codec, self.img, self.format, opts, self.icc, self.blocks)?)
+                }
+            };
             let score = match (&mut self.scorer, goal.score) {
-                (Some(s), Some(_)) => Some(s.score(&bytes)?),
+                (Some(s), Some(_)) => Some(s.score(bytes)?),
                 _ => None,
             };
-            let probe = Probe { quality: q, bytes: bytes.len() as u64, score };
-            self.kept.insert(q, bytes);
-            Ok(probe)
+            Ok(Probe { quality: q, bytes: bytes.len() as u64, score })
         })
     }
+}
+
+/// `img` made `k` times smaller, for `--max-size`.
+fn smaller(resampler: &mut Resampler, img: &DynamicImage, k: f64) -> Result<DynamicImage, FileError> {
+    let (w, h) = img.dimensions();
+    let to = (((w as f64 * k) as u32).max(1), ((h as f64 * k) as u32).max(1));
+    let all = Crop { x: 0.0, y: 0.0, w: w as f64, h: h as f64 };
+    resampler.resize(img, all, to)
 }
 
 /// Encodes `img` as `format`: at the fixed quality, or at the one the
@@ -130,11 +146,16 @@ pub fn encode(
         return Ok(Made { bytes, size: img.dimensions(), chosen: None });
     };
     // What the fixed quality writes, for the savings the report gives.
-    let default_bytes = encode::encode(img, format, opts.encode, icc, blocks)?.len() as u64;
+    let default = encode::encode(img, format, opts.encode, icc, blocks)?;
+    let default_bytes = default.len() as u64;
     // Bytes are what was asked for: the encoder with the fewest at a score
     // (mozjpeg's trellis: 0.605 of fixed q85's bytes at its worst score,
     // against 0.720 searching with jpeg-encoder; docs/issue30-groundwork.md).
-    let codec = encode::smallest_encoder(format);
+    // With the fixed run's own encoder, its file is the search's at that quality.
+    let (codec, mut default) = match encode::smaller_encoder(format) {
+        Some(smaller) => (smaller, None),
+        None => (encode::encoder(format), Some(default)),
+    };
     let mut img = Cow::Borrowed(img);
     let mut shrunk = 0;
     let mut encodes = 0;
@@ -142,12 +163,13 @@ pub fn encode(
         let (w, h) = img.dimensions();
         scoring.room_for(w as u64 * h as u64)?;
         let mut scorer = Scorer::new(&img)?;
-        let scoring = goal.score.is_some() && scorer.is_some();
-        let goal = Goal { score: goal.score.filter(|_| scoring), ..goal };
+        let scored = goal.score.is_some() && scorer.is_some();
+        let goal = Goal { score: goal.score.filter(|_| scored), ..goal };
         let mut enc = opts.encode;
-        let mut tries = Tries { codec, img: &img, format, icc, blocks, scorer: scorer.as_mut(), kept: HashMap::new() };
+        // Only the first size is the fixed run's (`take`).
+        let kept = default.take().map(|d| (opts.encode.quality, d)).into_iter().collect();
+        let mut tries = Tries { codec, img: &img, format, icc, blocks, scorer: scorer.as_mut(), kept, encoded: 0 };
         let mut choice = tries.search(goal, range, enc)?;
-        encodes += choice.probes;
         // 4:2:0 halves the colour's resolution, which caps the score of small
         // colourful or grainy outputs below what any quality reaches; full
         // chroma may reach it, starting from the top.
@@ -159,28 +181,24 @@ pub fn encode(
         {
             let before = std::mem::take(&mut tries.kept);
             let again = tries.search(goal, Range { first: range.ceiling, ..range }, full)?;
-            encodes += again.probes;
             if again.outcome != Outcome::ScoreUnmet || again.chosen.score > choice.chosen.score {
                 (choice, enc, full_chroma) = (again, full, true);
             } else {
                 tries.kept = before;
             }
         }
-        let kept = tries.kept;
+        encodes += tries.encoded;
+        let mut kept = tries.kept;
         if choice.outcome == Outcome::TooLarge && shrunk < SHRINKS {
             // Bytes fall about with the pixel count: aim a tenth under.
             let floor_bytes = choice.chosen.bytes.max(1) as f64;
             let cap = goal.max_bytes.unwrap_or(u64::MAX) as f64;
             let k = ((cap / floor_bytes).sqrt() * 0.9).clamp(0.2, 0.9);
-            let (w, h) = img.dimensions();
-            let to = (((w as f64 * k) as u32).max(1), ((h as f64 * k) as u32).max(1));
-            let all = Crop { x: 0.0, y: 0.0, w: w as f64, h: h as f64 };
-            img = Cow::Owned(resampler.resize(&img, all, to)?);
+            img = Cow::Owned(smaller(resampler, &img, k)?);
             shrunk += 1;
             continue;
         }
         let quality = choice.chosen.quality;
-        let mut kept = kept;
         let bytes = match kept.remove(&quality) {
             Some(b) => b,
             None => encode::encode_by(codec, &img, format, EncodeOptions { quality, ..enc }, icc, blocks)?,
@@ -193,10 +211,7 @@ pub fn encode(
         // Under a cap, a file that fits only by looking broken is made
         // smaller instead, at a quality that looks right.
         if goal.max_bytes.is_some() && score.is_some_and(|s| s < SANE_SCORE) && shrunk < SHRINKS {
-            let (w, h) = img.dimensions();
-            let to = (((w as f64 * 0.8) as u32).max(1), ((h as f64 * 0.8) as u32).max(1));
-            let all = Crop { x: 0.0, y: 0.0, w: w as f64, h: h as f64 };
-            img = Cow::Owned(resampler.resize(&img, all, to)?);
+            img = Cow::Owned(smaller(resampler, &img, 0.8)?);
             shrunk += 1;
             continue;
         }
